@@ -1,0 +1,60 @@
+# Entry points: `make demo` (the main job), `make test` (the suite), `make up`, `make bench`,
+# `make lint`. Each bootstraps what it needs on a fresh machine first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Debian packages: native headers for pyscard/pycups, and the real local hardware stand-ins.
+OS_PACKAGES := libpcsclite-dev libcups2-dev swig pcscd vsmartcard-vpcd cups \
+	printer-driver-cups-pdf poppler-utils
+
+.PHONY: install os-packages test soak lint up down demo bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory os-packages
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed: set PYTHON=python3.11")'
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m tuntas stack fetch
+	@touch $(STAMP)
+
+os-packages:
+	@missing=$$(for p in $(OS_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian packages: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	else \
+		echo "missing Debian packages: $$missing -- run: sudo apt-get install $$missing" >&2; exit 1; \
+	fi
+
+test: install
+	$(PY) -m pytest
+
+soak: install
+	$(PY) -m pytest -m slow -p no:cacheprovider
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+up: install
+	$(VENV)/bin/tuntas up
+
+down: install
+	$(VENV)/bin/tuntas stack down
+
+demo: install
+	$(VENV)/bin/tuntas demo
+
+bench: install
+	$(VENV)/bin/tuntas bench
+
+clean:
+	-$(VENV)/bin/tuntas stack down
+	rm -rf .tuntas

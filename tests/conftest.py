@@ -1,0 +1,105 @@
+"""Session fixtures: a real Kafka and a real PostgreSQL for every test that needs them.
+
+Where they come from, in order: the environment (``KAFKA_BOOTSTRAP_SERVERS`` and
+``DATABASE_URL``, e.g. after ``eval "$(tuntas stack env)"``); testcontainers when a Docker
+engine answers; else the project's own local stack, started on free ports in a throwaway folder
+and stopped at the end of the session. Each test gets unique topic and schema names.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tuntas.stack import local, prereq
+
+
+@dataclass(frozen=True)
+class Components:
+    kafka_bootstrap: str
+    pg_dsn: str
+    origin: str  # "environment", "testcontainers" or "local stack"
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        docker.from_env(timeout=3).ping()
+    except Exception:  # any failure means: no engine to use
+        return False
+    return True
+
+
+def _from_testcontainers(stack: ExitStack) -> Components:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.postgres import PostgresContainer
+
+    from tuntas.stack.kafka import kafka_version
+
+    kafka = stack.enter_context(KafkaContainer(f"apache/kafka:{kafka_version()}").with_kraft())
+    pg = stack.enter_context(PostgresContainer("postgres:17", driver=None))
+    return Components(kafka.get_bootstrap_server(), pg.get_connection_url(), "testcontainers")
+
+
+def _from_local_stack(stack: ExitStack) -> Components:
+    home = Path(tempfile.mkdtemp(prefix="tuntas-test-stack-"))
+    config = local.StackConfig(
+        home=home,
+        cache=local.StackConfig.from_env().cache,
+        kafka_port=prereq.free_port(),
+        controller_port=prereq.free_port(),
+        pg_port=prereq.free_port(),
+    )
+    stack.callback(local.down, config)
+    endpoints = local.up(config)
+    return Components(endpoints.kafka_bootstrap, endpoints.database_url, "local stack")
+
+
+@pytest.fixture(scope="session")
+def components() -> Iterator[Components]:
+    env_kafka, env_db = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("DATABASE_URL")
+    with ExitStack() as stack:
+        if env_kafka and env_db:
+            yield Components(env_kafka, env_db, "environment")
+        elif _docker_answers():
+            yield _from_testcontainers(stack)
+        else:
+            yield _from_local_stack(stack)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(components: Components) -> str:
+    return components.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+def pg_dsn(components: Components) -> str:
+    return components.pg_dsn
+
+
+@pytest.fixture
+async def db_schema(pg_dsn: str) -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL schema for this test, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(pg_dsn)
+    try:
+        await conn.execute(f'CREATE SCHEMA "{name}"')
+        yield name
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    """A prefix that makes this test's topic names its own."""
+    return f"t{uuid.uuid4().hex[:10]}."

@@ -1,0 +1,5 @@
+import sys
+
+from tuntas.cli import main
+
+sys.exit(main())

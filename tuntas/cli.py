@@ -1,0 +1,84 @@
+"""`tuntas`: the operator's command line. Each subcommand drives the system from outside."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from tuntas.stack import local
+from tuntas.stack.errors import StackError
+
+
+def _stack_up(args: argparse.Namespace) -> int:
+    config = local.StackConfig.from_env()
+    endpoints = local.up(config)
+    for key, value in endpoints.as_env().items():
+        print(f"{key}={value}")
+    return 0
+
+
+def _stack_fetch(args: argparse.Namespace) -> int:
+    from tuntas.stack.kafka import ensure_jars, kafka_version
+
+    config = local.StackConfig.from_env()
+    libs = ensure_jars(config.cache)
+    size = sum(f.stat().st_size for f in libs.iterdir()) >> 20
+    print(f"Kafka {kafka_version()} jars in {libs} ({size} MiB)")
+    return 0
+
+
+def _stack_down(args: argparse.Namespace) -> int:
+    stopped = local.down(local.StackConfig.from_env())
+    print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    return 0
+
+
+def _stack_status(args: argparse.Namespace) -> int:
+    for name, state in local.status(local.StackConfig.from_env()).items():
+        print(f"{name:10} {state}")
+    return 0
+
+
+def _stack_env(args: argparse.Namespace) -> int:
+    """Print `export` lines for a running stack, for `eval "$(tuntas stack env)"`."""
+    config = local.StackConfig.from_env()
+    kafka = config.external_kafka or config.kafka().bootstrap
+    dsn = config.external_db or config.postgres().dsn
+    print(f"export KAFKA_BOOTSTRAP_SERVERS={kafka}")
+    print(f"export DATABASE_URL={dsn}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tuntas", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    stack = sub.add_parser("stack", help="the local Kafka and PostgreSQL")
+    stack_sub = stack.add_subparsers(dest="action", required=True)
+    actions: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
+        "up": ("start Kafka (KRaft) and PostgreSQL unless given by the environment", _stack_up),
+        "down": ("stop what `up` started", _stack_down),
+        "fetch": ("fetch the pinned Kafka jars from Maven Central into the cache", _stack_fetch),
+        "status": ("show what runs and where", _stack_status),
+        "env": ("print export lines for the running stack", _stack_env),
+    }
+    for name, (help_text, handler) in actions.items():
+        stack_sub.add_parser(name, help=help_text).set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except StackError as error:
+        print(f"tuntas: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

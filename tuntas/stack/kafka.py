@@ -1,0 +1,225 @@
+"""Apache Kafka in KRaft mode (one combined broker/controller) from the Maven Central jars."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import shutil
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuntas.stack import prereq, procs
+from tuntas.stack.errors import StackError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
+
+
+def kafka_version() -> str:
+    """The one pinned version, read from the pom so it is written in one place only."""
+    match = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", POM.read_text())
+    if match is None:
+        raise StackError(f"no <kafka.version> in {POM}")
+    return match.group(1)
+
+
+def ensure_jars(cache_dir: Path) -> Path:
+    """Fetch the broker's jars once into ``cache_dir/kafka-<version>/libs``; return that folder."""
+    version = kafka_version()
+    libs = cache_dir / f"kafka-{version}" / "libs"
+    if (libs / f"kafka_2.13-{version}.jar").exists():
+        return libs
+    mvn = prereq.require_mvn()
+    prereq.require_disk(cache_dir)
+    staging = Path(tempfile.mkdtemp(prefix="kafka-libs-", dir=cache_dir))
+    result = subprocess.run(
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(POM),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={staging}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        shutil.rmtree(staging, ignore_errors=True)
+        last = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["?"]
+        raise StackError(
+            f"mvn could not fetch Kafka {version} jars (is Maven Central reachable?): "
+            f"{last[0][:200]}"
+        )
+    libs.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(libs, ignore_errors=True)
+    staging.rename(libs)  # atomic: a half-fetched cache never looks complete
+    return libs
+
+
+_LOG4J2 = """\
+status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {log}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.file.ref = file
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.server.name = kafka.server.KafkaRaftServer
+logger.server.level = INFO
+"""
+
+
+@dataclass(frozen=True)
+class KafkaNode:
+    home: Path  # this node's folder: config, data, logs, pid
+    cache_dir: Path
+    port: int
+    controller_port: int
+    heap: str = "512m"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.home / "kafka.pid"
+
+    @property
+    def logfile(self) -> Path:
+        return self.home / "server.log"
+
+    def is_running(self) -> bool:
+        return procs.read_pid(self.pidfile) is not None
+
+    def start(self, timeout: float = 90.0) -> None:
+        if self.is_running():
+            wait_ready(self.bootstrap, timeout)
+            return
+        java = prereq.require_java()
+        prereq.require_disk(self.home)
+        prereq.require_free_port(self.port, "Kafka")
+        prereq.require_free_port(self.controller_port, "the Kafka controller")
+        libs = ensure_jars(self.cache_dir)
+        config = self._write_config()
+        classpath = f"{libs}/*"
+        data = self.home / "data"
+        if not (data / "meta.properties").exists():
+            self._format(java, classpath, config)
+        procs.spawn(
+            [
+                java,
+                f"-Xmx{self.heap}",
+                f"-Xms{self.heap}",
+                "-XX:+UseG1GC",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={self.home / 'log4j2.properties'}",
+                "-cp",
+                classpath,
+                "kafka.Kafka",
+                str(config),
+            ],
+            self.pidfile,
+            self.home / "stdout.log",
+        )
+        procs.wait_until(
+            lambda: _metadata_answers(self.bootstrap), timeout, "Kafka", alive=self.is_running
+        )
+
+    def stop(self) -> bool:
+        return procs.stop(self.pidfile, timeout=30.0)
+
+    def _write_config(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "log4j2.properties").write_text(_LOG4J2.format(log=self.logfile))
+        config = self.home / "server.properties"
+        config.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={self.home / 'data'}",
+                    "num.partitions=6",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=10",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    # A lone local node: rebalances need not wait for more members to join.
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=false",
+                    "",
+                ]
+            )
+        )
+        return config
+
+    def _format(self, java: str, classpath: str, config: Path) -> None:
+        cluster_id = _cluster_id()
+        result = subprocess.run(
+            [
+                java,
+                "-cp",
+                classpath,
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(config),
+                "--ignore-formatted",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise StackError(f"formatting Kafka storage failed: {result.stderr.strip()[:200]}")
+
+
+def _cluster_id() -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def _metadata_answers(bootstrap: str) -> bool:
+    return asyncio.run(metadata_answers(bootstrap))
+
+
+async def metadata_answers(bootstrap: str) -> bool:
+    """ "Ready" means a metadata request is answered with at least one broker."""
+    from aiokafka import AIOKafkaClient
+    from aiokafka.errors import KafkaError
+
+    # While the broker starts, aiokafka logs every refused connection; the caller reports.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    try:
+        await client.bootstrap()
+        metadata = await client.fetch_all_metadata()
+        return len(metadata.brokers()) > 0
+    except (KafkaError, OSError):
+        return False
+    finally:
+        await client.close()
+
+
+def wait_ready(bootstrap: str, timeout: float) -> None:
+    procs.wait_until(lambda: _metadata_answers(bootstrap), timeout, f"Kafka at {bootstrap}")
