@@ -1,0 +1,93 @@
+"""One recording session: every item captured through the quality gate, or an exception.
+
+The devices are the only I/O here; the rules come from `quality`. Blocking (device SDKs are),
+so the HTTP layer runs `enrol` in a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+
+from services.biometric.capture import (
+    FACE,
+    SIGNATURE,
+    Capture,
+    CaptureDevices,
+    Eye,
+    Finger,
+)
+from services.biometric.quality import (
+    Action,
+    CaptureException,
+    ExceptionReason,
+    Finding,
+    QualityPolicy,
+    check_capture,
+    next_action,
+)
+from services.biometric.templates import fingerprint_template
+
+
+class CaptureFailed(Exception):
+    """A mandatory item (face, signature) failed every attempt: the session cannot finish."""
+
+    def __init__(self, item: str, findings: list[Finding]) -> None:
+        super().__init__(f"{item}: " + "; ".join(f"{f.code}: {f.detail}" for f in findings))
+        self.item = item
+        self.findings = findings
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    captures: tuple[Capture, ...]  # accepted captures only
+    templates: Mapping[Finger, bytes]  # one per accepted finger
+    exceptions: tuple[CaptureException, ...]
+    attempts: Mapping[str, int]  # item → captures taken (0 for declared exceptions)
+
+
+def enrol(
+    devices: CaptureDevices,
+    policy: QualityPolicy,
+    declared: Mapping[Finger, ExceptionReason] | None = None,
+) -> Enrolment:
+    """Capture the full set. `declared`: fingers the operator saw missing or bandaged; they
+    are recorded as exceptions without asking the scanner."""
+    declared = declared or {}
+    captures: list[Capture] = []
+    exceptions: list[CaptureException] = []
+    attempts: dict[str, int] = {}
+
+    steps: list[tuple[str, Callable[[], Capture | None], bool]] = [
+        *((f.item, partial(devices.capture_finger, f), True) for f in Finger),
+        *((e.item, partial(devices.capture_iris, e), True) for e in Eye),
+        (FACE, devices.capture_face, False),
+        (SIGNATURE, devices.capture_signature, False),
+    ]
+    declared_items = {f.item: reason for f, reason in declared.items()}
+    for item, take, exceptable in steps:
+        if item in declared_items:
+            exceptions.append(CaptureException(item, declared_items[item], attempts=0))
+            attempts[item] = 0
+            continue
+        attempt = 0
+        while True:
+            attempt += 1
+            capture = take()
+            findings = check_capture(item, capture, policy)
+            action = next_action(findings, attempt, policy)
+            if action is Action.ACCEPT:
+                assert capture is not None  # no findings ⇒ something was captured
+                captures.append(capture)
+                break
+            if action is Action.GIVE_UP:
+                if not exceptable:
+                    raise CaptureFailed(item, findings)
+                exceptions.append(CaptureException(item, ExceptionReason.UNREADABLE, attempt))
+                break
+        attempts[item] = attempt
+
+    by_item = {c.item: c for c in captures}
+    templates = {f: fingerprint_template(by_item[f.item].data) for f in Finger if f.item in by_item}
+    return Enrolment(tuple(captures), templates, tuple(exceptions), attempts)
