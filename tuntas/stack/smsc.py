@@ -42,8 +42,18 @@ _GSM7 = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
-_GSM7_EXT = {0x0A: "\f", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\", 0x3C: "[", 0x3D: "~",
-             0x3E: "]", 0x40: "|", 0x65: "€"}
+_GSM7_EXT = {
+    0x0A: "\f",
+    0x14: "^",
+    0x28: "{",
+    0x29: "}",
+    0x2F: "\\",
+    0x3C: "[",
+    0x3D: "~",
+    0x3E: "]",
+    0x40: "|",
+    0x65: "€",
+}
 
 
 def decode_text(data_coding: int, body: bytes) -> str:
@@ -194,8 +204,10 @@ class LocalSmsc:
         self, esme: smpp34.Esme, ev: smpp34.SubmitSmEvent, message_id: str
     ) -> None:
         now = datetime.now(UTC).strftime("%y%m%d%H%M")
-        text = (f"id:{message_id} sub:001 dlvrd:001 submit date:{now} done date:{now} "
-                "stat:DELIVRD err:000 text:")
+        text = (
+            f"id:{message_id} sub:001 dlvrd:001 submit date:{now} done date:{now} "
+            "stat:DELIVRD err:000 text:"
+        )
         try:
             await esme.deliver_sm(
                 ev.source_addr,

@@ -222,8 +222,10 @@ class SmppClient:
         dest = destination_address(destination)
         self._ref = (self._ref + 1) % 256
         message = encode_message(text, self._ref)
-        ids = [await self._submit(dest, body, message.data_coding, message.esm_class)
-               for body in message.parts]
+        ids = [
+            await self._submit(dest, body, message.data_coding, message.esm_class)
+            for body in message.parts
+        ]
         return SentSms(tuple(ids), message.data_coding)
 
     async def _submit(self, dest: Address, body: bytes, coding: int, esm_class: int) -> str:
