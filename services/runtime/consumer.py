@@ -1,0 +1,258 @@
+"""The consume loop: batch in, one PostgreSQL transaction, offsets committed after it.
+
+Per batch: parse each record (unparseable ⇒ dead letter); in ONE transaction claim the message
+ids in the inbox (seen before ⇒ skipped), run the handler for each new message, write what it
+emits to the outbox and the status history; commit; publish dead letters; then commit the
+offsets (``offset + 1``). A crash anywhere before the offset commit replays the batch, and the
+inbox makes the replay a no-op for what was already applied.
+
+Failures: a transient error (database or broker away) retries the whole batch with backoff, then
+gives up and the process exits non-zero with nothing committed. Any other exception from a
+handler is a property of that message: the batch is replayed with a savepoint per message, and
+the failing message alone goes to the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, RebalanceInProgressError
+
+from services.runtime import deadletter, inbox, outbox, status
+from services.runtime.db import Conn
+from services.runtime.errors import GiveUp, is_transient
+from services.runtime.logs import bind
+from services.runtime.messages import Emit, Event
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[E, Conn], Awaitable[Sequence[Emit]]]
+Parser = Callable[[bytes], E]
+
+log = logging.getLogger("tuntas.consumer")
+
+
+@dataclass(frozen=True)
+class ConsumerConfig:
+    service: str
+    group_id: str
+    topics: Sequence[str]
+    bootstrap: str
+    max_batch: int = 500
+    poll_timeout_ms: int = 200
+    max_retries: int = 6
+    backoff_base: float = 0.2
+    backoff_max: float = 5.0
+
+
+@dataclass
+class ConsumerStats:
+    batches: int = 0
+    handled: int = 0
+    duplicates: int = 0
+    dead_letters: int = 0
+    last_batch_at: float | None = None
+    lag: dict[str, int] = field(default_factory=dict)
+
+
+class _CommitBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Lets a rebalance wait until the batch in hand is applied and its offsets committed."""
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        async with self._lock:
+            pass
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None
+
+
+class Consumer(Generic[E]):
+    def __init__(
+        self,
+        config: ConsumerConfig,
+        pool: asyncpg.Pool,
+        handler: Handler[E],
+        parse: Parser[E],
+        producer: AIOKafkaProducer,
+        relay: outbox.Relay | None = None,
+    ) -> None:
+        self.config = config
+        self._pool = pool
+        self._handler = handler
+        self._parse = parse
+        self._producer = producer
+        self._relay = relay
+        self._batch_lock = asyncio.Lock()
+        self._positions: dict[TopicPartition, int] = {}
+        self.stats = ConsumerStats()
+        self._kafka = AIOKafkaConsumer(
+            bootstrap_servers=config.bootstrap,
+            group_id=config.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=config.max_batch,
+            isolation_level="read_committed",
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set; finish the batch in hand, commit, leave the group."""
+        await self._kafka.start()
+        try:
+            self._kafka.subscribe(
+                list(self.config.topics), listener=_CommitBeforeRevoke(self._batch_lock)
+            )
+            while not stop.is_set():
+                batch = await self._kafka.getmany(
+                    timeout_ms=self.config.poll_timeout_ms, max_records=self.config.max_batch
+                )
+                if batch:
+                    async with self._batch_lock:
+                        await self._process(batch)
+                self._update_lag()
+        finally:
+            await self._kafka.stop()
+
+    async def _process(self, batch: dict[TopicPartition, list[Any]]) -> None:
+        records = [
+            r for tp in sorted(batch, key=lambda t: (t.topic, t.partition)) for r in batch[tp]
+        ]
+        parsed: list[tuple[Any, E]] = []
+        poison: list[deadletter.DeadLetter] = []
+        for record in records:
+            try:
+                parsed.append((record, self._parse(record.value)))
+            except Exception as error:  # any parse failure makes the record a dead letter
+                poison.append(self._dead_letter(record, error))
+        poison += await self._apply_with_retries(parsed)
+        if poison:
+            await deadletter.send(self._producer, poison)
+            self.stats.dead_letters += len(poison)
+            for letter in poison:
+                log.warning(
+                    "dead-lettered %s[%d]@%d: %s",
+                    letter.source_topic,
+                    letter.source_partition,
+                    letter.source_offset,
+                    letter.error,
+                )
+        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+        await self._commit(offsets)
+        self._positions.update(offsets)
+        self.stats.batches += 1
+        self.stats.last_batch_at = time.time()
+        if self._relay is not None:
+            self._relay.wake()
+
+    async def _apply_with_retries(self, parsed: list[tuple[Any, E]]) -> list[deadletter.DeadLetter]:
+        attempt = 0
+        while True:
+            try:
+                return await self._apply(parsed)
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                attempt += 1
+                if attempt > self.config.max_retries:
+                    raise GiveUp(
+                        f"{self.config.service}: gave up after {attempt - 1} retries: "
+                        f"{type(error).__name__}: {error}"
+                    ) from error
+                delay = min(self.config.backoff_max, self.config.backoff_base * 2**attempt)
+                delay *= random.uniform(0.5, 1.0)
+                log.warning(
+                    "transient failure (%s: %s), retry %d in %.1fs",
+                    type(error).__name__,
+                    error,
+                    attempt,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _apply(self, parsed: list[tuple[Any, E]]) -> list[deadletter.DeadLetter]:
+        if not parsed:
+            return []
+        async with self._pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    await self._apply_all(conn, parsed, isolate=False)
+                return []
+            except Exception as error:
+                if is_transient(error):
+                    raise
+                log.warning("batch failed on a message (%s); replaying one by one", error)
+            async with conn.transaction():
+                return await self._apply_all(conn, parsed, isolate=True)
+
+    async def _apply_all(
+        self, conn: Conn, parsed: list[tuple[Any, E]], *, isolate: bool
+    ) -> list[deadletter.DeadLetter]:
+        fresh = await inbox.claim(
+            conn, [(ev.message_id, r.topic, r.partition, r.offset) for r, ev in parsed]
+        )
+        emits: list[Emit] = []
+        moves: list[status.Transition] = []
+        poison: list[deadletter.DeadLetter] = []
+        poisoned_ids = []
+        for record, event in parsed:
+            if event.message_id not in fresh:
+                self.stats.duplicates += 1
+                continue
+            fresh.discard(event.message_id)  # the same id twice in one batch: apply once
+            with bind(application_id=event.correlation_id, message_id=str(event.message_id)):
+                if isolate:
+                    try:
+                        async with conn.transaction():  # a savepoint
+                            out = list(await self._handler(event, conn))
+                    except Exception as error:
+                        if is_transient(error):
+                            raise
+                        poison.append(self._dead_letter(record, error))
+                        poisoned_ids.append(event.message_id)
+                        continue
+                else:
+                    out = list(await self._handler(event, conn))
+            emits += out
+            moves += status.transitions(event, [e.event for e in out])
+            self.stats.handled += 1
+        await outbox.enqueue(conn, emits)
+        await status.record(conn, moves)
+        if poisoned_ids:
+            # A dead-lettered message leaves no inbox row, so its re-drive is applied.
+            await conn.execute("DELETE FROM inbox WHERE message_id = ANY($1::uuid[])", poisoned_ids)
+        return poison
+
+    def _dead_letter(self, record: Any, error: BaseException) -> deadletter.DeadLetter:
+        return deadletter.DeadLetter(
+            source_topic=record.topic,
+            source_partition=record.partition,
+            source_offset=record.offset,
+            error=f"{type(error).__name__}: {error}",
+            service=self.config.service,
+            key=record.key,
+            value=record.value,
+        )
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await self._kafka.commit(offsets)
+        except (CommitFailedError, RebalanceInProgressError, IllegalStateError) as error:
+            # The partitions moved on: the new owner replays from the last commit and the
+            # inbox drops what this batch already applied.
+            log.warning("offset commit refused after a rebalance (%s); replay is safe", error)
+
+    def _update_lag(self) -> None:
+        for tp in self._kafka.assignment():
+            high = self._kafka.highwater(tp)
+            position = self._positions.get(tp)
+            if high is not None and position is not None:
+                self.stats.lag[f"{tp.topic}:{tp.partition}"] = max(0, high - position)

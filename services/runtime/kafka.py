@@ -1,0 +1,55 @@
+"""Kafka clients configured the one way the delivery guarantees need."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger("tuntas.kafka")
+
+
+def producer(bootstrap: str, *, linger_ms: int = 5) -> AIOKafkaProducer:
+    """Idempotent, ``acks=all``: a retried send never duplicates nor reorders within a partition."""
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=linger_ms,
+        max_batch_size=256 * 1024,
+        compression_type=None,
+    )
+
+
+def replication_factor() -> int:
+    """1 on the local single-node broker; a production cluster sets 3."""
+    return int(os.environ.get("TUNTAS_REPLICATION_FACTOR", "1"))
+
+
+async def ensure_topics(bootstrap: str, topics: Iterable[tuple[str, int]]) -> None:
+    """Create each (name, partitions) topic unless it exists; safe to call from every instance."""
+    wanted = dict(topics)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(name, num_partitions=parts, replication_factor=replication_factor())
+            for name, parts in wanted.items()
+            if name not in existing
+        ]
+        if not missing:
+            return
+        try:
+            response = await admin.create_topics(missing)
+        except TopicAlreadyExistsError:
+            return
+        for name, code, *_ in getattr(response, "topic_errors", []):
+            if code not in (0, 36):  # 36: created meanwhile by another instance
+                log.warning("creating topic %s failed with error code %s", name, code)
+    finally:
+        await admin.close()

@@ -1,0 +1,163 @@
+"""Running one service process: migrations, topics, consume loops, the relay, HTTP, SIGTERM.
+
+``run`` composes the pieces a stage names; it is a function, not a base class. A stage's
+``__main__`` builds its settings, handlers and FastAPI app, then calls ``asyncio.run(run(...))``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from services.runtime import db, kafka
+from services.runtime.consumer import Consumer, ConsumerConfig, Handler, Parser
+from services.runtime.errors import GiveUp
+from services.runtime.health import Health
+from services.runtime.outbox import Relay
+
+log = logging.getLogger("tuntas.service")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consume loop: these topics, this handler, in this consumer group."""
+
+    topics: Sequence[str]
+    handler: Handler[Any]
+    group_id: str
+    name: str = "consumer"
+
+
+@dataclass
+class Runtime:
+    """What a running service holds; handed to hooks and to the HTTP app."""
+
+    service: str
+    schema: str
+    pool: asyncpg.Pool
+    producer: Any
+    relay: Relay
+    health: Health
+    stop: asyncio.Event
+    bootstrap: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Hook = Callable[[Runtime], Awaitable[None]]
+
+
+async def run(
+    *,
+    service: str,
+    schema: str,
+    dsn: str,
+    bootstrap: str,
+    migrations: Path | None,
+    topics: Sequence[tuple[str, int]],
+    subscriptions: Sequence[Subscription],
+    parse: Parser[Any],
+    batch_size: int = 500,
+    background: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
+    http: Callable[[Runtime], Any] | None = None,
+    http_host: str = "127.0.0.1",
+    http_port: int = 0,
+    stop: asyncio.Event | None = None,
+    on_ready: Hook | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop``); raise ``GiveUp`` after exhausted retries."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    conn = await db.connect(dsn, schema)
+    try:
+        await db.migrate(conn, schema, *([migrations] if migrations else []))
+    finally:
+        await conn.close()
+    await kafka.ensure_topics(bootstrap, [*topics, *((f"{t}.dlq", 1) for t, _ in topics)])
+
+    pool = await db.create_pool(dsn, schema, max_size=10)
+    producer = kafka.producer(bootstrap)
+    await producer.start()
+    health = Health(service)
+    relay = Relay(pool, producer, schema, batch_size=batch_size)
+    runtime = Runtime(service, schema, pool, producer, relay, health, stop, bootstrap)
+    health.relays.append(relay)
+
+    tasks: dict[str, asyncio.Task[None]] = {}
+
+    def launch(name: str, coro: Awaitable[None]) -> None:
+        health.loops[name] = True
+        task = asyncio.ensure_future(coro)
+        tasks[name] = task
+
+        def done(t: asyncio.Task[None]) -> None:
+            health.loops[name] = False
+            if not t.cancelled() and t.exception() is not None:
+                log.error("%s stopped: %r", name, t.exception())
+                stop.set()  # one loop failing stops the process; the supervisor restarts it
+
+        task.add_done_callback(done)
+
+    try:
+        launch("relay", relay.run(stop))
+        for sub in subscriptions:
+            config = ConsumerConfig(
+                service, sub.group_id, sub.topics, bootstrap, max_batch=batch_size
+            )
+            consumer: Consumer[Any] = Consumer(config, pool, sub.handler, parse, producer, relay)
+            health.consumers.append(consumer)
+            launch(sub.name, consumer.run(stop))
+        for job in background:
+            launch(getattr(job, "__name__", "background"), job(runtime))
+        if http is not None and http_port >= 0:
+            launch("http", _serve(http(runtime), http_host, http_port, stop, runtime))
+        if on_ready is not None:
+            await on_ready(runtime)
+        await stop.wait()
+        results = await asyncio.gather(*tasks.values(), return_exceptions=True)
+        failures = [
+            r
+            for r in results
+            if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)
+        ]
+        for failure in failures:
+            if isinstance(failure, GiveUp):
+                raise failure
+        if failures:
+            raise failures[0]
+    finally:
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        await producer.stop()
+        await pool.close()
+
+
+async def _serve(app: Any, host: str, port: int, stop: asyncio.Event, runtime: Runtime) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", lifespan="off", access_log=False
+    )
+    server = uvicorn.Server(config)
+    # The process's own SIGTERM handler stops everything; uvicorn must not capture signals.
+    serving = asyncio.ensure_future(server._serve())
+    while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn has no event)
+        await asyncio.sleep(0.02)
+    if server.started:
+        sockets = [s for srv in server.servers for s in srv.sockets]
+        runtime.extra["http_port"] = sockets[0].getsockname()[1] if sockets else port
+    await stop.wait()
+    server.should_exit = True
+    await serving
