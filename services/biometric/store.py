@@ -1,0 +1,355 @@
+"""The biometric stage's PostgreSQL repository: records, encrypted blobs and templates, keys.
+
+SQL names tables unqualified; the connection's search_path selects the service schema.
+Functions take a connection so the caller decides the transaction (the consume loop puts the
+inbox row, the record and the outbox event in one).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from schemas.values import mask_nik
+from services.biometric.capture import Capture, Finger
+from services.biometric.crypto import (
+    DataKey,
+    MasterKeyring,
+    Sealed,
+    WrappedDataKey,
+    new_data_key,
+    open_sealed,
+    reseal,
+    rewrap,
+    seal,
+    unwrap,
+)
+from services.biometric.enrolment import Enrolment
+from services.biometric.quality import CaptureException, ExceptionReason
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger("tuntas.biometric.store")
+Conn = asyncpg.Connection | PoolConnectionProxy
+
+_REFERENCE = re.compile(r"^bio://(\d{6})/([0-9a-f-]{36})$")
+
+
+class AlreadyRecorded(Exception):
+    """The NIK already has a biometric record."""
+
+
+class NotFound(Exception):
+    pass
+
+
+def reference(kecamatan: str, record_id: uuid.UUID) -> str:
+    """The claim check events carry instead of biometric bytes."""
+    return f"bio://{kecamatan}/{record_id}"
+
+
+def parse_reference(ref: str) -> tuple[str, uuid.UUID]:
+    match = _REFERENCE.fullmatch(ref)
+    if not match:
+        raise ValueError(f"not a biometric reference: {ref!r}")
+    return match[1], uuid.UUID(match[2])
+
+
+def _template_item(finger: Finger) -> str:
+    # distinct from the image's item kind, so a template blob cannot pass for an image
+    return f"template.{finger.value}"
+
+
+@dataclass(frozen=True)
+class SavedRecord:
+    record_id: uuid.UUID
+    kecamatan: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class StoredTemplate:
+    record_id: uuid.UUID
+    kecamatan: str
+    finger: Finger
+    template: bytes
+
+
+async def record_exists_for_nik(conn: Conn, nik: str) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM records WHERE nik = $1)", nik))
+
+
+async def _wrapped_key(
+    conn: Conn, kecamatan: str, version: int | None, *, lock: str = ""
+) -> WrappedDataKey | None:
+    row = await conn.fetchrow(
+        "SELECT kecamatan, version, master_version, nonce, wrapped FROM data_keys"
+        " WHERE kecamatan = $1 AND ($2::int IS NULL OR version = $2)"
+        f" ORDER BY version DESC LIMIT 1 {lock}",
+        kecamatan,
+        version,
+    )
+    return None if row is None else WrappedDataKey(**dict(row))
+
+
+async def _insert_wrapped(conn: Conn, wrapped: WrappedDataKey) -> None:
+    await conn.execute(
+        "INSERT INTO data_keys (kecamatan, version, master_version, nonce, wrapped)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        wrapped.kecamatan,
+        wrapped.version,
+        wrapped.master_version,
+        wrapped.nonce,
+        wrapped.wrapped,
+    )
+
+
+async def _current_data_key(conn: Conn, keyring: MasterKeyring, kecamatan: str) -> DataKey:
+    # FOR SHARE: a concurrent data-key rotation (FOR UPDATE) waits for this save, and v.v.
+    wrapped = await _wrapped_key(conn, kecamatan, None, lock="FOR SHARE")
+    if wrapped is None:
+        # first record of this kecamatan; a concurrent first save may win the insert
+        _, fresh = new_data_key(kecamatan, 1, keyring)
+        await _insert_wrapped(conn, fresh)
+        wrapped = await _wrapped_key(conn, kecamatan, None, lock="FOR SHARE")
+        assert wrapped is not None
+    return unwrap(wrapped, keyring)
+
+
+async def _data_key(conn: Conn, keyring: MasterKeyring, kecamatan: str, version: int) -> DataKey:
+    wrapped = await _wrapped_key(conn, kecamatan, version)
+    if wrapped is None:
+        raise NotFound(f"data key {kecamatan} v{version}")
+    return unwrap(wrapped, keyring)
+
+
+async def save_record(
+    conn: Conn,
+    keyring: MasterKeyring,
+    *,
+    nik: str,
+    kecamatan: str,
+    enrolment: Enrolment,
+    captured_at: datetime,
+    record_id: uuid.UUID | None = None,
+) -> SavedRecord:
+    """Store a finished enrolment, encrypted. Raises `AlreadyRecorded` if the NIK has one."""
+    record_id = record_id or uuid.uuid4()
+    rid = str(record_id)
+    async with conn.transaction():
+        key = await _current_data_key(conn, keyring, kecamatan)
+        inserted = await conn.fetchval(
+            "INSERT INTO records (record_id, nik, kecamatan, captured_at)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (nik) DO NOTHING RETURNING record_id",
+            record_id,
+            nik,
+            kecamatan,
+            captured_at,
+        )
+        if inserted is None:
+            raise AlreadyRecorded(f"NIK {mask_nik(nik)} already has a biometric record")
+        await conn.executemany(
+            "INSERT INTO record_exceptions (record_id, item, reason, attempts)"
+            " VALUES ($1, $2, $3, $4)",
+            [(record_id, e.item, e.reason.value, e.attempts) for e in enrolment.exceptions],
+        )
+        item_rows = []
+        for capture in enrolment.captures:
+            sealed = seal(key, rid, capture.item, capture.data)
+            item_rows.append(
+                (
+                    record_id,
+                    capture.item,
+                    capture.media_type,
+                    capture.quality,
+                    sealed.key_version,
+                    sealed.nonce,
+                    sealed.ciphertext,
+                )
+            )
+        await conn.executemany(
+            "INSERT INTO items (record_id, item, media_type, quality, key_version, nonce,"
+            " ciphertext) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            item_rows,
+        )
+        template_rows = []
+        for finger, template in enrolment.templates.items():
+            sealed = seal(key, rid, _template_item(finger), template)
+            template_rows.append(
+                (record_id, finger.value, sealed.key_version, sealed.nonce, sealed.ciphertext)
+            )
+        await conn.executemany(
+            "INSERT INTO templates (record_id, finger, key_version, nonce, ciphertext)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            template_rows,
+        )
+    log.info(
+        "biometric record %s saved for NIK %s in kecamatan %s: %d items, %d exceptions",
+        record_id,
+        mask_nik(nik),
+        kecamatan,
+        len(enrolment.captures),
+        len(enrolment.exceptions),
+    )
+    return SavedRecord(record_id, kecamatan, reference(kecamatan, record_id))
+
+
+async def load_item(conn: Conn, keyring: MasterKeyring, record_id: uuid.UUID, item: str) -> Capture:
+    """One artefact, decrypted. `NotFound` if the record has no such item (e.g. an exception)."""
+    row = await conn.fetchrow(
+        "SELECT r.kecamatan, i.media_type, i.quality, i.key_version, i.nonce, i.ciphertext"
+        " FROM items i JOIN records r USING (record_id)"
+        " WHERE i.record_id = $1 AND i.item = $2",
+        record_id,
+        item,
+    )
+    if row is None:
+        raise NotFound(f"{item} of record {record_id}")
+    key = await _data_key(conn, keyring, row["kecamatan"], row["key_version"])
+    sealed = Sealed(row["key_version"], row["nonce"], row["ciphertext"])
+    data = open_sealed(key, str(record_id), item, sealed)
+    return Capture(item, data, row["media_type"], row["quality"])
+
+
+async def load_exceptions(conn: Conn, record_id: uuid.UUID) -> list[CaptureException]:
+    rows = await conn.fetch(
+        "SELECT item, reason, attempts FROM record_exceptions WHERE record_id = $1 ORDER BY item",
+        record_id,
+    )
+    return [CaptureException(r["item"], ExceptionReason(r["reason"]), r["attempts"]) for r in rows]
+
+
+async def templates_for_matching(
+    conn: Conn,
+    keyring: MasterKeyring,
+    fingers: Collection[Finger],
+    *,
+    kecamatan: str | None = None,
+    after: uuid.UUID | None = None,
+    limit: int = 1000,
+) -> list[StoredTemplate]:
+    """Decrypted templates of `fingers`, ordered by record id, for records after `after`
+    (keyset paging: pass the last record id seen). All kecamatan unless one is given.
+
+    `limit` counts template rows; a page may end in the middle of a record, so the caller
+    resumes from the last *complete* record, or uses a limit ≥ len(fingers) × records."""
+    rows = await conn.fetch(
+        "SELECT t.record_id, r.kecamatan, t.finger, t.key_version, t.nonce, t.ciphertext"
+        " FROM templates t JOIN records r USING (record_id)"
+        " WHERE t.finger = ANY($1::text[])"
+        "   AND ($2::text IS NULL OR r.kecamatan = $2)"
+        "   AND ($3::uuid IS NULL OR t.record_id > $3)"
+        " ORDER BY t.record_id, t.finger LIMIT $4",
+        [f.value for f in fingers],
+        kecamatan,
+        after,
+        limit,
+    )
+    keys: dict[tuple[str, int], DataKey] = {}
+    out: list[StoredTemplate] = []
+    for row in rows:
+        key_id = (row["kecamatan"], row["key_version"])
+        if key_id not in keys:
+            keys[key_id] = await _data_key(conn, keyring, *key_id)
+        finger = Finger(row["finger"])
+        sealed = Sealed(row["key_version"], row["nonce"], row["ciphertext"])
+        template = open_sealed(keys[key_id], str(row["record_id"]), _template_item(finger), sealed)
+        out.append(StoredTemplate(row["record_id"], row["kecamatan"], finger, template))
+    return out
+
+
+async def rotate_master_key(conn: Conn, keyring: MasterKeyring) -> int:
+    """Re-wrap every data key not under the keyring's current master version.
+
+    Blobs are untouched (they are under the data keys). Afterwards the old master key can be
+    removed from configuration. Returns the number of data keys re-wrapped."""
+    count = 0
+    async with conn.transaction():
+        rows = await conn.fetch(
+            "SELECT kecamatan, version, master_version, nonce, wrapped FROM data_keys"
+            " WHERE master_version <> $1 FOR UPDATE",
+            keyring.current,
+        )
+        for row in rows:
+            fresh = rewrap(WrappedDataKey(**dict(row)), keyring)
+            await conn.execute(
+                "UPDATE data_keys SET master_version = $3, nonce = $4, wrapped = $5"
+                " WHERE kecamatan = $1 AND version = $2",
+                fresh.kecamatan,
+                fresh.version,
+                fresh.master_version,
+                fresh.nonce,
+                fresh.wrapped,
+            )
+            count += 1
+    return count
+
+
+async def rotate_data_key(
+    conn: Conn, keyring: MasterKeyring, kecamatan: str, *, batch: int = 200
+) -> int:
+    """Give `kecamatan` a new data key and re-encrypt its blobs and templates under it.
+
+    Batched, one transaction per batch, so a large kecamatan does not hold one huge
+    transaction; new saves use the new key at once. Old key versions are deleted when no blob
+    needs them any more. Safe to re-run after an interruption. Returns blobs re-encrypted."""
+    async with conn.transaction():
+        current = await _wrapped_key(conn, kecamatan, None, lock="FOR UPDATE")
+        if current is None:
+            return 0  # nothing stored for this kecamatan
+        new, wrapped = new_data_key(kecamatan, current.version + 1, keyring)
+        await _insert_wrapped(conn, wrapped)
+
+    count = 0
+    for table, item_col in (("items", "item"), ("templates", "finger")):
+        while True:
+            async with conn.transaction():
+                rows = await conn.fetch(
+                    f"SELECT b.record_id, b.{item_col} AS item, b.key_version, b.nonce,"
+                    f" b.ciphertext FROM {table} b JOIN records r USING (record_id)"
+                    " WHERE r.kecamatan = $1 AND b.key_version < $2"
+                    " LIMIT $3 FOR UPDATE OF b SKIP LOCKED",
+                    kecamatan,
+                    new.version,
+                    batch,
+                )
+                if not rows:
+                    break
+                for row in rows:
+                    old = await _data_key(conn, keyring, kecamatan, row["key_version"])
+                    item = row["item"] if table == "items" else _template_item(Finger(row["item"]))
+                    sealed = reseal(
+                        old,
+                        new,
+                        str(row["record_id"]),
+                        item,
+                        Sealed(row["key_version"], row["nonce"], row["ciphertext"]),
+                    )
+                    await conn.execute(
+                        f"UPDATE {table} SET key_version = $3, nonce = $4, ciphertext = $5"
+                        f" WHERE record_id = $1 AND {item_col} = $2",
+                        row["record_id"],
+                        row["item"],
+                        sealed.key_version,
+                        sealed.nonce,
+                        sealed.ciphertext,
+                    )
+                count += len(rows)
+
+    await conn.execute(
+        "DELETE FROM data_keys d WHERE d.kecamatan = $1 AND d.version < $2"
+        " AND NOT EXISTS (SELECT 1 FROM items i JOIN records r USING (record_id)"
+        "   WHERE r.kecamatan = d.kecamatan AND i.key_version = d.version)"
+        " AND NOT EXISTS (SELECT 1 FROM templates t JOIN records r USING (record_id)"
+        "   WHERE r.kecamatan = d.kecamatan AND t.key_version = d.version)",
+        kecamatan,
+        new.version,
+    )
+    return count
