@@ -206,8 +206,9 @@ def _fingerprint_png(identity: str, attempt: int, poor: bool) -> tuple[bytes, in
     assert isinstance(wrapped, Image.Image)
     ridges = wrapped.convert("L").point(_RIDGE_LUT)
 
-    # sensor noise at half resolution: a quarter of the cost, the same look
-    noise = Image.effect_noise((w // 2, h // 2), 40 if poor else 20).resize(FINGER_SIZE)
+    # sensor noise from the seeded generator (Pillow's effect_noise is not reproducible)
+    half = (w // 2, h // 2)
+    noise = Image.frombytes("L", half, shot.randbytes(half[0] * half[1])).resize(FINGER_SIZE)
     ridges = Image.blend(ridges, noise, 0.45 if poor else 0.15)
     if poor:  # smudged, under-pressed impression
         ridges = ridges.filter(ImageFilter.GaussianBlur(3)).point(lambda p: 170 + p // 4)
