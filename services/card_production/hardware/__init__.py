@@ -1,0 +1,1 @@
+"""The card station's hardware: chip encoder (PC/SC), card renderer and printer (CUPS)."""
