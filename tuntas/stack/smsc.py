@@ -116,21 +116,23 @@ class LocalSmsc:
     async def run(self, stop: asyncio.Event) -> None:
         await self._server.start()
         log.info("SMSC listening on %s:%d, SMS log %s", self.host, self.port, self.log_path)
+        serve = asyncio.create_task(self._serve())
         stopped = asyncio.create_task(stop.wait())
         try:
-            while not stop.is_set():
-                nxt = asyncio.create_task(self._server.next())
-                await asyncio.wait({nxt, stopped}, return_when=asyncio.FIRST_COMPLETED)
-                if not nxt.done():
-                    nxt.cancel()
-                    break
-                await self._handle(nxt.result())
+            await asyncio.wait({serve, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if serve.done():
+                serve.result()  # surface the error that ended the loop
         finally:
+            serve.cancel()
             stopped.cancel()
             for esme in list(self._sessions.values()):
                 with contextlib.suppress(Exception):  # shutting down: the peer may be gone
                     await esme.unbind()
             await self._server.stop()
+
+    async def _serve(self) -> None:
+        while True:
+            await self._handle(await self._server.next())
 
     async def _handle(self, ev: smpp34.Esme | smpp34.SubmitSmEvent | smpp34.Unbound) -> None:
         if isinstance(ev, smpp34.Esme):

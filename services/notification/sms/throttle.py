@@ -39,8 +39,10 @@ class TokenBucket:
     def try_acquire(self) -> float:
         """Take a token and return 0, or return the seconds until one is available."""
         self._refill()
-        if self._tokens >= 1:
-            self._tokens -= 1
+        # The epsilon absorbs float error (0.1 s * 10/s may refill to 0.99999...), which
+        # would otherwise ask for sleeps too small to move the clock.
+        if self._tokens >= 1 - 1e-9:
+            self._tokens = max(0.0, self._tokens - 1)
             return 0.0
         return (1 - self._tokens) / self.rate
 
