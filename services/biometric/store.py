@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
-
 from schemas.values import mask_nik
 from services.biometric.capture import Capture, Finger
 from services.biometric.crypto import (
@@ -34,10 +31,10 @@ from services.biometric.crypto import (
 )
 from services.biometric.enrolment import Enrolment
 from services.biometric.quality import CaptureException, ExceptionReason
+from services.runtime.db import Conn
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger("tuntas.biometric.store")
-Conn = asyncpg.Connection | PoolConnectionProxy
 
 _REFERENCE = re.compile(r"^bio://(\d{6})/([0-9a-f-]{36})$")
 
@@ -307,6 +304,7 @@ async def rotate_data_key(
         new, wrapped = new_data_key(kecamatan, current.version + 1, keyring)
         await _insert_wrapped(conn, wrapped)
 
+    old_keys: dict[int, DataKey] = {}
     count = 0
     for table, item_col in (("items", "item"), ("templates", "finger")):
         while True:
@@ -323,7 +321,10 @@ async def rotate_data_key(
                 if not rows:
                     break
                 for row in rows:
-                    old = await _data_key(conn, keyring, kecamatan, row["key_version"])
+                    version = row["key_version"]
+                    if version not in old_keys:
+                        old_keys[version] = await _data_key(conn, keyring, kecamatan, version)
+                    old = old_keys[version]
                     item = row["item"] if table == "items" else _template_item(Finger(row["item"]))
                     sealed = reseal(
                         old,
