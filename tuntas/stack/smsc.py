@@ -129,6 +129,7 @@ class LocalSmsc:
                 with contextlib.suppress(Exception):  # shutting down: the peer may be gone
                     await esme.unbind()
             await self._server.stop()
+            log.info("SMSC stopped")
 
     async def _serve(self) -> None:
         while True:
