@@ -166,11 +166,8 @@ def resolve_two_digit_year(yy: int, month: int, day: int, today: date) -> int:
     Compared as (year, month, day) tuples, so the choice does not depend on whether the day
     exists in that year: 29-02-00 is 2000 (a leap year) and 29-02-01 is invalid either way.
     """
-    century = today.year // 100 * 100
-    for year in (century + yy, century - 100 + yy):
-        if (year, month, day) <= (today.year, today.month, today.day):
-            return year
-    return century - 200 + yy
+    year = today.year // 100 * 100 + yy
+    return year if (year, month, day) <= (today.year, today.month, today.day) else year - 100
 
 
 def _nik_problem(code: str, en: str, id_: str) -> InvalidValue:
@@ -214,9 +211,6 @@ def parse_nik(value: str, *, today: date) -> NikInfo:
     except ValueError:
         raise _nik_problem("nik_invalid_birth_date", "birth date does not exist",
                            "tanggal lahir tidak ada di kalender") from None
-    if born > today:
-        raise _nik_problem("nik_birth_date_in_future", "birth date is in the future",
-                           "tanggal lahir di masa depan")
     serial = int(value[12:])
     if serial == 0:
         raise _nik_problem("nik_invalid_serial", "serial number must not be 0000",

@@ -77,7 +77,8 @@ class WorkingCalendar:
     ) -> None:
         self.hours = hours or OfficeHours()
         self._national: Container[date] = (
-            national_holidays if national_holidays is not None else holidays.country_holidays("ID")
+            national_holidays if national_holidays is not None
+            else holidays.country_holidays("ID")
         )
         self._leave: Container[date] = (
             frozenset(collective_leave) if collective_leave is not None
