@@ -18,7 +18,7 @@ class Event(Protocol):
     def type(self) -> str: ...
 
     @property
-    def correlation_id(self) -> str: ...
+    def correlation_id(self) -> UUID: ...
 
     @property
     def kecamatan(self) -> str: ...
@@ -28,11 +28,17 @@ class Event(Protocol):
 
 @dataclass(frozen=True)
 class Emit:
-    """An event a handler wants published to ``topic``, keyed by its application id."""
+    """An event a handler wants published to ``topic``, keyed by its application id unless
+    ``key`` says otherwise (stock events are keyed by kecamatan)."""
 
     topic: str
     event: Event
     headers: Mapping[str, str] = field(default_factory=dict)
+    key: str | None = None
+
+    @property
+    def kafka_key(self) -> str:
+        return self.key if self.key is not None else str(self.event.correlation_id)
 
 
 class PoisonMessage(Exception):

@@ -36,7 +36,7 @@ async def enqueue(conn: Conn, emits: Sequence[Emit]) -> None:
         _INSERT,
         [e.event.message_id for e in emits],
         [e.topic for e in emits],
-        [e.event.correlation_id for e in emits],
+        [e.kafka_key for e in emits],
         [e.event.to_bytes() for e in emits],
         [_headers(e) for e in emits],
     )

@@ -34,12 +34,16 @@ def transitions(inbound: Event | None, emitted: Sequence[Event]) -> list[Transit
     if inbound is not None:
         out.append(
             Transition(
-                inbound.correlation_id, inbound.kecamatan, inbound.type, "in", inbound.message_id
+                str(inbound.correlation_id),
+                inbound.kecamatan,
+                inbound.type,
+                "in",
+                inbound.message_id,
             )
         )
     cause = inbound.message_id if inbound is not None else None
     out.extend(
-        Transition(e.correlation_id, e.kecamatan, e.type, "out", e.message_id, cause)
+        Transition(str(e.correlation_id), e.kecamatan, e.type, "out", e.message_id, cause)
         for e in emitted
     )
     return out

@@ -22,7 +22,8 @@ class Ping(BaseModel):
 
     message_id: UUID = Field(default_factory=uuid4)
     type: str = "ping"
-    correlation_id: str
+    correlation_id: UUID = Field(default_factory=uuid4)
+    name: str = ""
     kecamatan: str = "350805"
     n: int
 
@@ -38,8 +39,9 @@ def make_handler(out_topic: str):  # type: ignore[no-untyped-def]
     async def handle(event: Ping, conn: Conn) -> Sequence[Emit]:
         if event.n < 0:
             raise PoisonMessage(f"n must be >= 0, got {event.n}")
-        await conn.execute("INSERT INTO seen VALUES ($1, $2)", event.correlation_id, event.n)
-        return [Emit(out_topic, Ping(correlation_id=event.correlation_id, n=event.n, type="pong"))]
+        await conn.execute("INSERT INTO seen VALUES ($1, $2)", str(event.correlation_id), event.n)
+        pong = Ping(correlation_id=event.correlation_id, name=event.name, n=event.n, type="pong")
+        return [Emit(out_topic, pong)]
 
     return handle
 

@@ -30,11 +30,11 @@ async def test_each_message_applied_and_emitted_once_and_poison_dead_lettered(
 ) -> None:
     src, dst = f"{topic_prefix}in", f"{topic_prefix}out"
     pool, producer, relay, consumer = await _stage(kafka_bootstrap, pg_dsn, db_schema, src, dst)
-    pings = [Ping(correlation_id=f"app-{i}", n=i) for i in range(120)]
-    values = [(p.correlation_id.encode(), p.to_bytes()) for p in pings]
+    pings = [Ping(name=f"app-{i}", n=i) for i in range(120)]
+    values = [(str(p.correlation_id).encode(), p.to_bytes()) for p in pings]
     values.insert(30, (b"app-5", pings[5].to_bytes()))  # the same message delivered twice
     values.insert(60, (b"bad", b"{not json"))  # malformed
-    values.insert(90, (b"neg", Ping(correlation_id="neg", n=-1).to_bytes()))  # handler refuses
+    values.insert(90, (b"neg", Ping(name="neg", n=-1).to_bytes()))  # handler refuses
     await produce(kafka_bootstrap, src, values)
 
     stop = asyncio.Event()
