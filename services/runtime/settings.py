@@ -26,6 +26,6 @@ class RuntimeKnobs(BaseSettings):
 
     batch_size: int = 500
     http_host: str = "127.0.0.1"
-    http_port: int = 0  # 0: no HTTP server
+    http_port: int = 0  # 0: any free port (tests); each stage sets its local default
     log_level: str = "INFO"
     db_schema: str = ""  # default: the service's name
