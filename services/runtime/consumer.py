@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, RebalanceInProgressError
 
-from services.runtime import deadletter, inbox, outbox, status
+from services.runtime import crashpoints, deadletter, inbox, outbox, status
 from services.runtime.db import Conn
-from services.runtime.errors import GiveUp, is_transient
+from services.runtime.errors import is_transient, retrying
 from services.runtime.logs import bind
 from services.runtime.messages import Emit, Event
 
@@ -50,6 +50,19 @@ class ConsumerConfig:
     max_retries: int = 6
     backoff_base: float = 0.2
     backoff_max: float = 5.0
+    session_timeout_ms: int = 10_000
+    # Static membership: a restarted instance takes its partitions back without a rebalance
+    # (but leaves no group on shutdown; its partitions wait for the session timeout).
+    group_instance_id: str | None = None
+
+
+@dataclass
+class _Applied:
+    """What one committed batch transaction did."""
+
+    handled: int = 0
+    duplicates: int = 0
+    poison: list[deadletter.DeadLetter] = field(default_factory=list)
 
 
 @dataclass
@@ -102,6 +115,8 @@ class Consumer(Generic[E]):
             auto_offset_reset="earliest",
             max_poll_records=config.max_batch,
             isolation_level="read_committed",
+            session_timeout_ms=config.session_timeout_ms,
+            group_instance_id=config.group_instance_id,
         )
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -133,7 +148,17 @@ class Consumer(Generic[E]):
                 parsed.append((record, self._parse(record.value)))
             except Exception as error:  # any parse failure makes the record a dead letter
                 poison.append(self._dead_letter(record, error))
-        poison += await self._apply_with_retries(parsed)
+        applied = await retrying(
+            self.config.service,
+            lambda: self._apply(parsed),
+            max_retries=self.config.max_retries,
+            backoff_base=self.config.backoff_base,
+            backoff_max=self.config.backoff_max,
+        )
+        crashpoints.reach("after_db_commit")
+        self.stats.handled += applied.handled
+        self.stats.duplicates += applied.duplicates
+        poison += applied.poison
         if poison:
             await deadletter.send(self._producer, poison)
             self.stats.dead_letters += len(poison)
@@ -153,39 +178,13 @@ class Consumer(Generic[E]):
         if self._relay is not None:
             self._relay.wake()
 
-    async def _apply_with_retries(self, parsed: list[tuple[Any, E]]) -> list[deadletter.DeadLetter]:
-        attempt = 0
-        while True:
-            try:
-                return await self._apply(parsed)
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                attempt += 1
-                if attempt > self.config.max_retries:
-                    raise GiveUp(
-                        f"{self.config.service}: gave up after {attempt - 1} retries: "
-                        f"{type(error).__name__}: {error}"
-                    ) from error
-                delay = min(self.config.backoff_max, self.config.backoff_base * 2**attempt)
-                delay *= random.uniform(0.5, 1.0)
-                log.warning(
-                    "transient failure (%s: %s), retry %d in %.1fs",
-                    type(error).__name__,
-                    error,
-                    attempt,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-
-    async def _apply(self, parsed: list[tuple[Any, E]]) -> list[deadletter.DeadLetter]:
+    async def _apply(self, parsed: list[tuple[Any, E]]) -> _Applied:
         if not parsed:
-            return []
+            return _Applied()
         async with self._pool.acquire() as conn:
             try:
                 async with conn.transaction():
-                    await self._apply_all(conn, parsed, isolate=False)
-                return []
+                    return await self._apply_all(conn, parsed, isolate=False)
             except Exception as error:
                 if is_transient(error):
                     raise
@@ -195,41 +194,49 @@ class Consumer(Generic[E]):
 
     async def _apply_all(
         self, conn: Conn, parsed: list[tuple[Any, E]], *, isolate: bool
-    ) -> list[deadletter.DeadLetter]:
+    ) -> _Applied:
+        """Apply the batch in the open transaction. ``isolate``: one savepoint per message, so a
+        failing message (its handler, its outbox rows or its status) is set aside alone."""
         fresh = await inbox.claim(
             conn, [(ev.message_id, r.topic, r.partition, r.offset) for r, ev in parsed]
         )
+        done = _Applied()
         emits: list[Emit] = []
         moves: list[status.Transition] = []
-        poison: list[deadletter.DeadLetter] = []
-        poisoned_ids = []
+        poisoned: list[UUID] = []
         for record, event in parsed:
             if event.message_id not in fresh:
-                self.stats.duplicates += 1
+                done.duplicates += 1
                 continue
             fresh.discard(event.message_id)  # the same id twice in one batch: apply once
-            with bind(application_id=event.correlation_id, message_id=str(event.message_id)):
+            with bind(application_id=str(event.correlation_id), message_id=str(event.message_id)):
                 if isolate:
                     try:
                         async with conn.transaction():  # a savepoint
                             out = list(await self._handler(event, conn))
+                            await outbox.enqueue(conn, out)
+                            await status.record(
+                                conn, status.transitions(event, [e.event for e in out])
+                            )
                     except Exception as error:
                         if is_transient(error):
                             raise
-                        poison.append(self._dead_letter(record, error))
-                        poisoned_ids.append(event.message_id)
+                        done.poison.append(self._dead_letter(record, error))
+                        poisoned.append(event.message_id)
                         continue
                 else:
                     out = list(await self._handler(event, conn))
-            emits += out
-            moves += status.transitions(event, [e.event for e in out])
-            self.stats.handled += 1
+                    emits += out
+                    moves += status.transitions(event, [e.event for e in out])
+            done.handled += 1
+            crashpoints.reach("mid_batch")
         await outbox.enqueue(conn, emits)
         await status.record(conn, moves)
-        if poisoned_ids:
+        crashpoints.reach("after_outbox_insert")
+        if done.poison:
             # A dead-lettered message leaves no inbox row, so its re-drive is applied.
-            await conn.execute("DELETE FROM inbox WHERE message_id = ANY($1::uuid[])", poisoned_ids)
-        return poison
+            await conn.execute("DELETE FROM inbox WHERE message_id = ANY($1::uuid[])", poisoned)
+        return done
 
     def _dead_letter(self, record: Any, error: BaseException) -> deadletter.DeadLetter:
         return deadletter.DeadLetter(
@@ -243,6 +250,12 @@ class Consumer(Generic[E]):
         )
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        # A rebalance may have taken some partitions while the batch was applied: commit the
+        # ones still held (one refused partition must not hold back the others' commits).
+        held = self._kafka.assignment()
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in held}
+        if not offsets:
+            return
         try:
             await self._kafka.commit(offsets)
         except (CommitFailedError, RebalanceInProgressError, IllegalStateError) as error:

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+
+T = TypeVar("T")
+log = logging.getLogger("tuntas.retry")
 
 TRANSIENT: tuple[type[BaseException], ...] = (
     OSError,  # includes ConnectionError: a socket to PostgreSQL or Kafka went away
@@ -29,3 +36,39 @@ def is_transient(error: BaseException) -> bool:
 
 class GiveUp(RuntimeError):
     """Transient failures outlasted the retry budget: the process exits non-zero, uncommitted."""
+
+
+async def retrying(
+    what: str,
+    attempt_once: Callable[[], Awaitable[T]],
+    *,
+    max_retries: int,
+    backoff_base: float,
+    backoff_max: float,
+) -> T:
+    """Run ``attempt_once``; on a transient error retry with jittered exponential backoff.
+
+    Any other error is raised at once; after ``max_retries`` retries, :class:`GiveUp`.
+    """
+    attempt = 0
+    while True:
+        try:
+            return await attempt_once()
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            attempt += 1
+            if attempt > max_retries:
+                raise GiveUp(
+                    f"{what}: gave up after {attempt - 1} retries: {type(error).__name__}: {error}"
+                ) from error
+            delay = min(backoff_max, backoff_base * 2**attempt) * random.uniform(0.5, 1.0)
+            log.warning(
+                "%s: transient failure (%s: %s), retry %d in %.2fs",
+                what,
+                type(error).__name__,
+                error,
+                attempt,
+                delay,
+            )
+            await asyncio.sleep(delay)

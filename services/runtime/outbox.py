@@ -1,23 +1,24 @@
 """The outbox: events stored with the state change that caused them, then published by a relay.
 
-One relay per service schema is active at a time (a PostgreSQL advisory lock elects it), so
-rows go out in id order and therefore in order per key; ``FOR UPDATE SKIP LOCKED`` keeps a
-second relay that slips in from sending the same rows. A row is marked sent only after Kafka
-acknowledged it (``acks=all``, idempotent producer): a crash in between re-sends it, and the
-next stage's inbox drops the duplicate.
+Every instance of a service runs a relay, but one batch at a time is published per service
+schema (a transaction-level PostgreSQL advisory lock, taken per batch, so it cannot outlive the
+batch nor be lost under a running one): rows go out in id order, therefore in order per key.
+A row is marked sent only after Kafka acknowledged it (``acks=all``, idempotent producer): a
+crash in between re-sends it, and the next stage's inbox drops the duplicate.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from services.runtime import crashpoints
 from services.runtime.db import Conn
+from services.runtime.errors import retrying
 from services.runtime.messages import Emit
 
 log = logging.getLogger("tuntas.outbox")
@@ -57,12 +58,16 @@ class Relay:
         *,
         batch_size: int = 500,
         idle_poll: float = 0.5,
+        max_retries: int = 6,
+        backoff_base: float = 0.2,
+        backoff_max: float = 5.0,
     ) -> None:
         self._pool = pool
         self._producer = producer
         self._schema = schema
         self._batch_size = batch_size
         self._idle_poll = idle_poll
+        self._retries = (max_retries, backoff_base, backoff_max)
         self._wakeup = asyncio.Event()
         self.published = 0
 
@@ -70,34 +75,38 @@ class Relay:
         self._wakeup.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        async with self._pool.acquire() as leader:
-            # Session-level lock: held while this relay lives, released if its process dies.
-            while not await leader.fetchval(
-                "SELECT pg_try_advisory_lock(hashtext($1))", f"relay:{self._schema}"
-            ):
-                if await _wait(stop, self._idle_poll * 4):
+        """Publish until ``stop`` is set, then drain what is committed and return.
+
+        A transient failure is retried with backoff; past the budget, :class:`GiveUp`.
+        """
+        while True:
+            self._wakeup.clear()  # a wake() from here on ends the idle wait below at once
+            retries, base, most = self._retries
+            sent = await retrying(
+                f"relay:{self._schema}",
+                self.publish_batch,
+                max_retries=retries,
+                backoff_base=base,
+                backoff_max=most,
+            )
+            if stop.is_set():
+                if sent == 0:
                     return
-            try:
-                while not stop.is_set():
-                    sent = await self.publish_batch()
-                    if sent < self._batch_size:
-                        self._wakeup.clear()
-                        if sent == 0 and await _wait_any(stop, self._wakeup, self._idle_poll):
-                            break
-                # Drain what the last batches left before leaving.
-                while await self.publish_batch():
-                    pass
-            finally:
-                await leader.execute(
-                    "SELECT pg_advisory_unlock(hashtext($1))", f"relay:{self._schema}"
-                )
+            elif sent < self._batch_size:
+                await _wait_any(stop, self._wakeup, self._idle_poll)
 
     async def publish_batch(self) -> int:
-        """Publish up to one batch; return how many rows were sent."""
+        """Publish up to one batch; return how many rows were sent (0 if another relay is busy)."""
         async with self._pool.acquire() as conn, conn.transaction():
+            # One batch at a time per schema, whatever the number of relays: the next batch
+            # starts after this one's rows are marked sent, so rows go out in id order.
+            if not await conn.fetchval(
+                "SELECT pg_try_advisory_xact_lock(hashtext($1))", f"relay:{self._schema}"
+            ):
+                return 0
             rows = await conn.fetch(
                 "SELECT id, topic, key, payload, headers FROM outbox WHERE sent_at IS NULL"
-                " ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                " ORDER BY id LIMIT $1 FOR UPDATE",
                 self._batch_size,
             )
             if not rows:
@@ -112,19 +121,13 @@ class Relay:
                 for row in rows
             ]
             await asyncio.gather(*futures)
+            crashpoints.reach("after_publish")
             await conn.execute(
                 "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])",
                 [row["id"] for row in rows],
             )
         self.published += len(rows)
         return len(rows)
-
-
-async def _wait(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleep up to ``seconds``; True if ``stop`` was set meanwhile."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
-    return stop.is_set()
 
 
 async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> bool:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,8 +71,15 @@ async def run(
     http_port: int = 0,
     stop: asyncio.Event | None = None,
     on_ready: Hook | None = None,
+    consumer_options: Mapping[str, Any] | None = None,
 ) -> None:
-    """Run until SIGTERM/SIGINT (or ``stop``); raise ``GiveUp`` after exhausted retries."""
+    """Run until SIGTERM/SIGINT (or ``stop``); raise ``GiveUp`` after exhausted retries.
+
+    On stop, each consume loop finishes its batch, commits its offsets and leaves its group;
+    then the relay publishes what they committed, and the process exits. ``consumer_options``
+    are :class:`ConsumerConfig` fields (retries, backoff, session timeout, …).
+    """
+    options = dict(consumer_options or {})
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -90,7 +97,9 @@ async def run(
     producer = kafka.producer(bootstrap)
     await producer.start()
     health = Health(service)
-    relay = Relay(pool, producer, schema, batch_size=batch_size)
+    retry = {k: options[k] for k in ("max_retries", "backoff_base", "backoff_max") if k in options}
+    relay = Relay(pool, producer, schema, batch_size=batch_size, **retry)
+    relay_stop = asyncio.Event()  # set once the consume loops are done: the relay drains last
     runtime = Runtime(service, schema, pool, producer, relay, health, stop, bootstrap)
     health.relays.append(relay)
 
@@ -110,10 +119,10 @@ async def run(
         task.add_done_callback(done)
 
     try:
-        launch("relay", relay.run(stop))
+        launch("relay", relay.run(relay_stop))
         for sub in subscriptions:
             config = ConsumerConfig(
-                service, sub.group_id, sub.topics, bootstrap, max_batch=batch_size
+                service, sub.group_id, sub.topics, bootstrap, max_batch=batch_size, **options
             )
             consumer: Consumer[Any] = Consumer(config, pool, sub.handler, parse, producer, relay)
             health.consumers.append(consumer)
@@ -125,7 +134,10 @@ async def run(
         if on_ready is not None:
             await on_ready(runtime)
         await stop.wait()
-        results = await asyncio.gather(*tasks.values(), return_exceptions=True)
+        loops = [task for name, task in tasks.items() if name != "relay"]
+        results = await asyncio.gather(*loops, return_exceptions=True)
+        relay_stop.set()
+        results += await asyncio.gather(tasks["relay"], return_exceptions=True)
         failures = [
             r
             for r in results
