@@ -126,7 +126,7 @@ class _RawEnvelope(_Header):
 def parse_event(raw: bytes) -> Envelope:
     """Read one message. Raises :class:`InvalidEvent` / :class:`UnknownEventType`."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.decode("utf-8"))  # no encoding sniffing: messages are UTF-8
     except UnicodeDecodeError as e:
         raise InvalidEvent("message is not UTF-8",
                            (("", f"{e.reason} at byte {e.start}"),)) from None

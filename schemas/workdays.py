@@ -110,12 +110,15 @@ class WorkingCalendar:
         return day
 
     def working_days_between(self, start: date, end: date) -> int:
-        """Working days in (start, end]; negative when ``end`` is before ``start``.
+        """Working days in (start, end]; when ``end`` is earlier, minus those in [end, start).
 
-        ``working_days_between(d, add_working_days(d, n)) == n`` for every day and n.
+        Counted as steps, so ``working_days_between(d, add_working_days(d, n)) == n`` for
+        every day and every n, negative ones included.
         """
         if end < start:
-            return -self.working_days_between(end, start)
+            return -sum(
+                self.is_working_day(end + timedelta(days=i)) for i in range((start - end).days)
+            )
         return sum(
             self.is_working_day(start + timedelta(days=i))
             for i in range(1, (end - start).days + 1)

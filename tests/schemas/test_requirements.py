@@ -15,7 +15,8 @@ from schemas.samples import APPLICANT
 
 TODAY = date(2025, 3, 10)
 KK = {"kk_number": "3508050101100003"}
-POLICE = {"number": "SKTLK/12/I/2025", "issued_on": "2025-03-01", "issuing_station": "Polsek Tempeh"}
+POLICE = {"number": "SKTLK/12/I/2025", "issued_on": "2025-03-01",
+          "issuing_station": "Polsek Tempeh"}
 DAMAGED = {"nik_on_card": "3508054107850001", "condition": "chip retak"}
 
 

@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -151,7 +153,7 @@ def test_random_event_sequences_only_follow_legal_paths(events: list[str]) -> No
         path.append(new)
         state = new
     # Every step of the accepted path is an allowed edge, from the initial state.
-    for a, b in zip(path, path[1:], strict=False):
+    for a, b in itertools.pairwise(path):
         assert b in allowed_events(a).values()
     if is_terminal(state):
         for event in EVENT_STATE:

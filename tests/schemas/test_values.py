@@ -135,7 +135,9 @@ def test_wrong_length_is_rejected(nik: str) -> None:
     assert nik_code(nik) == "nik_wrong_length"
 
 
-@pytest.mark.parametrize("nik", ["35080515078500A1", "3508-05150785001", "３５０８０５１５０７８５０００１"])
+@pytest.mark.parametrize(
+    "nik", ["35080515078500A1", "3508-05150785001", "３５０８０５１５０７８５０００１"]
+)
 def test_non_digits_are_rejected(nik: str) -> None:
     assert nik_code(nik) == "nik_not_digits"
 
