@@ -178,7 +178,7 @@ def check_application(raw: Mapping[str, Any], *, today: date) -> list[Problem]:
             applicant = Applicant.model_validate(raw["applicant"])
         except ValidationError as e:
             problems += problems_from(e, prefix="applicant")
-    documents, invalid = _parse_documents(raw.get("documents", {}), problems)
+    documents, invalid = _parse_documents(raw.get("documents") or {}, problems)
     rule_problems = _check_rules(kind, applicant, documents, today)
     # A document that was handed in but is wrong is reported as wrong, not as missing.
     problems += [p for p in rule_problems if p.path not in invalid]

@@ -144,3 +144,10 @@ def test_every_problem_has_both_languages() -> None:
         assert p.message_id and p.message_en and p.code and p.path
     assert "belum diserahkan" in problems[-1].message_id
     assert "has not been handed in" in problems[-1].message_en
+
+
+def test_documents_left_out_or_null_mean_none_handed_in() -> None:
+    raw = file("new")
+    del raw["documents"]
+    assert codes(raw) == [("missing_kk_photocopy", "documents.kk_photocopy")]
+    assert codes({**raw, "documents": None}) == [("missing_kk_photocopy", "documents.kk_photocopy")]
