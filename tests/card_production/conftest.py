@@ -1,0 +1,1 @@
+from tests.card_production.hardware_fixtures import *  # noqa: F403

@@ -1,0 +1,104 @@
+"""The encoder through real pcscd + vpcd and the virtual chip: write, verify, activate, faults."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+
+from services.card_production.hardware import encoder, ktpel
+from services.card_production.hardware.encoder import ChipData
+from services.card_production.hardware.ktpel import Activation
+from tests.card_production.hardware_fixtures import ChipSlot, insert
+from tests.waiting import wait_for
+
+
+def chip_data() -> ChipData:
+    return ChipData(
+        nik="3508054101990001",
+        biodata=json.dumps({"nama": "SITI AMINAH", "agama": "ISLAM"}).encode(),
+        photo=os.urandom(9000),
+        signature=os.urandom(1800),
+        finger_1=os.urandom(480),
+        finger_2=os.urandom(512),
+    )
+
+
+async def test_encode_writes_all_files_and_verifies_them(blank_card: ChipSlot) -> None:
+    data = chip_data()
+    result = await encoder.encode(blank_card.reader, data)
+    assert result.sha256 == {ef.name: hashlib.sha256(v).hexdigest() for ef, v in data.files().items()}
+    assert await encoder.read_activation(blank_card.reader) is Activation.ENCODED
+    fingers = await encoder.read_fingerprints(blank_card.reader, ktpel.TRANSPORT_PIN)
+    assert fingers == (data.finger_1, data.finger_2)
+    with pytest.raises(encoder.WrongCard):  # an encoded card is nobody's blank
+        await encoder.encode(blank_card.reader, data)
+
+
+async def test_activation_sets_the_holders_pin(blank_card: ChipSlot) -> None:
+    data = chip_data()
+    await encoder.encode(blank_card.reader, data)
+    with pytest.raises(encoder.WrongPin) as wrong:
+        await encoder.activate(blank_card.reader, current_pin="999999", new_pin="246810")
+    assert wrong.value.tries_left == 2
+    await encoder.activate(blank_card.reader, current_pin=ktpel.TRANSPORT_PIN, new_pin="246810")
+    assert await encoder.read_activation(blank_card.reader) is Activation.ACTIVATED
+    assert await encoder.pin_tries_left(blank_card.reader) == ktpel.PIN_TRIES
+    fingers = await encoder.read_fingerprints(blank_card.reader, "246810")
+    assert fingers == (data.finger_1, data.finger_2)
+    for _ in range(2):
+        with pytest.raises(encoder.WrongPin):
+            await encoder.read_fingerprints(blank_card.reader, ktpel.TRANSPORT_PIN)
+    with pytest.raises(encoder.WrongPin) as last:
+        await encoder.read_fingerprints(blank_card.reader, ktpel.TRANSPORT_PIN)
+    assert last.value.tries_left == 0
+    with pytest.raises(encoder.PinBlocked):
+        await encoder.read_fingerprints(blank_card.reader, "246810")
+
+
+async def test_card_pulled_mid_write_is_card_removed(blank_card: ChipSlot) -> None:
+    blank_card.control.pull_after(10)  # inside the photo
+    with pytest.raises(encoder.CardRemoved):
+        await encoder.encode(blank_card.reader, chip_data())
+    assert not await encoder.card_present(blank_card.reader)
+    blank_card.control.insert()  # the same, half-written card goes back in
+    await wait_for(lambda: encoder.card_present(blank_card.reader), what="card back in")
+    # Never marked encoded: the station can encode it again or count it as spoiled.
+    await wait_for(lambda: _is_blank(blank_card), what="the pulled card answering as blank")
+
+
+async def _is_blank(slot: ChipSlot) -> bool:
+    try:
+        return await encoder.read_activation(slot.reader) is Activation.BLANK
+    except encoder.CardRemoved:  # pcscd may not have powered the card up yet
+        return False
+
+
+async def test_chip_write_error_is_write_failed(blank_card: ChipSlot) -> None:
+    blank_card.control.fail_after(3)
+    with pytest.raises(encoder.WriteFailed, match="6581"):
+        await encoder.encode(blank_card.reader, chip_data())
+
+
+async def test_foreign_card_is_wrong_card(chip_slot: ChipSlot) -> None:
+    await insert(chip_slot, "foreign")
+    with pytest.raises(encoder.WrongCard, match="no KTP-el application"):
+        await encoder.encode(chip_slot.reader, chip_data())
+
+
+async def test_empty_reader_and_unknown_reader(chip_slot: ChipSlot) -> None:
+    await insert(chip_slot, "blank")
+    chip_slot.control.remove()
+    await wait_for(
+        lambda: _not(encoder.card_present(chip_slot.reader)), what="card out of the reader"
+    )
+    with pytest.raises(encoder.CardRemoved):
+        await encoder.encode(chip_slot.reader, chip_data())
+    with pytest.raises(encoder.ReaderUnavailable):
+        await encoder.encode("No Such Reader 00 00", chip_data())
+
+
+async def _not(present: object) -> bool:
+    return not await present  # type: ignore[misc]
