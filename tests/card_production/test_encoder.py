@@ -29,7 +29,8 @@ def chip_data() -> ChipData:
 async def test_encode_writes_all_files_and_verifies_them(blank_card: ChipSlot) -> None:
     data = chip_data()
     result = await encoder.encode(blank_card.reader, data)
-    assert result.sha256 == {ef.name: hashlib.sha256(v).hexdigest() for ef, v in data.files().items()}
+    files = data.files().items()
+    assert result.sha256 == {ef.name: hashlib.sha256(v).hexdigest() for ef, v in files}
     assert await encoder.read_activation(blank_card.reader) is Activation.ENCODED
     fingers = await encoder.read_fingerprints(blank_card.reader, ktpel.TRANSPORT_PIN)
     assert fingers == (data.finger_1, data.finger_2)
@@ -64,9 +65,11 @@ async def test_card_pulled_mid_write_is_card_removed(blank_card: ChipSlot) -> No
         await encoder.encode(blank_card.reader, chip_data())
     assert not await encoder.card_present(blank_card.reader)
     blank_card.control.insert()  # the same, half-written card goes back in
-    await wait_for(lambda: encoder.card_present(blank_card.reader), what="card back in")
+    back: bool = await wait_for(lambda: encoder.card_present(blank_card.reader), what="card in")
+    assert back
     # Never marked encoded: the station can encode it again or count it as spoiled.
-    await wait_for(lambda: _is_blank(blank_card), what="the pulled card answering as blank")
+    blank: bool = await wait_for(lambda: _is_blank(blank_card), what="pulled card read as blank")
+    assert blank
 
 
 async def _is_blank(slot: ChipSlot) -> bool:
@@ -91,14 +94,13 @@ async def test_foreign_card_is_wrong_card(chip_slot: ChipSlot) -> None:
 async def test_empty_reader_and_unknown_reader(chip_slot: ChipSlot) -> None:
     await insert(chip_slot, "blank")
     chip_slot.control.remove()
-    await wait_for(
-        lambda: _not(encoder.card_present(chip_slot.reader)), what="card out of the reader"
-    )
+    out: bool = await wait_for(lambda: _absent(chip_slot.reader), what="card out of the reader")
+    assert out
     with pytest.raises(encoder.CardRemoved):
         await encoder.encode(chip_slot.reader, chip_data())
     with pytest.raises(encoder.ReaderUnavailable):
         await encoder.encode("No Such Reader 00 00", chip_data())
 
 
-async def _not(present: object) -> bool:
-    return not await present  # type: ignore[misc]
+async def _absent(reader: str) -> bool:
+    return not await encoder.card_present(reader)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from services.card_production.hardware import ktpel
@@ -143,7 +145,7 @@ def test_activated_card_is_read_only(chip: VirtualChip) -> None:
 
 
 def test_state_survives_as_json_and_faults_fire() -> None:
-    saved: list[dict[str, object]] = []
+    saved: list[dict[str, Any]] = []
     faults = Faults(pull_after_writes=1)
     c = VirtualChip(CardState(), lambda s: saved.append(s.to_json()), faults)
     select_app(c)
@@ -151,7 +153,7 @@ def test_state_survives_as_json_and_faults_fire() -> None:
     assert update(c, 0, b"35") == 0x9000
     with pytest.raises(CardPulled):
         update(c, 2, b"08")
-    again = VirtualChip(CardState.from_json(saved[-1]))  # type: ignore[arg-type]
+    again = VirtualChip(CardState.from_json(saved[-1]))
     select_app(again)
     select(again, EF.NIK)
     assert read(again, 0, 0) == b"35\x62\x82"
