@@ -339,11 +339,16 @@ class Slot:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         chip = VirtualChip(self._load(), self._save, self.faults)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._writer, self.connected = writer, True
         self._released.clear()
         log.info("card (%s) in reader on port %d", chip.state.kind, self.port)
         try:
             while True:
+                # vpcd sends length and body in two writes: acknowledging at once keeps its
+                # Nagle from holding the body for our delayed ACK (~40 ms per APDU).
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
                 size = int.from_bytes(await reader.readexactly(2), "big")
                 msg = await reader.readexactly(size)
                 if size == 1:
