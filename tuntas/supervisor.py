@@ -1,0 +1,142 @@
+"""Runs the service processes: start, watch, restart on crash with backoff, stop cleanly.
+
+Each process is a plain OS process (``python -m services.<stage>``); its health is read from
+its own ``/health`` HTTP endpoint, as any operator's tool would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    argv: Sequence[str]
+    env: Mapping[str, str] = field(default_factory=dict)
+    health_url: str | None = None
+
+
+@dataclass
+class ProcessState:
+    spec: ProcessSpec
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    last_exit: int | None = None
+    health: dict[str, Any] = field(default_factory=dict)
+    started_at: float = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+
+class Supervisor:
+    def __init__(
+        self,
+        specs: Sequence[ProcessSpec],
+        log_dir: Path,
+        *,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+    ) -> None:
+        self.states = {s.name: ProcessState(s) for s in specs}
+        self._log_dir = log_dir
+        self._backoff_base = backoff_base
+        self._backoff_max = backoff_max
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        for state in self.states.values():
+            self._tasks.append(asyncio.ensure_future(self._keep_running(state)))
+        self._tasks.append(asyncio.ensure_future(self._poll_health()))
+
+    async def wait_healthy(self, timeout: float = 120.0) -> None:
+        """Until every process with a health URL says ok; raise naming the laggards."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pending = [
+                s.spec.name
+                for s in self.states.values()
+                if s.spec.health_url and s.health.get("status") != "ok"
+            ]
+            if not pending:
+                return
+            await asyncio.sleep(0.2)
+        raise TimeoutError(
+            f"not healthy after {timeout:.0f}s: {', '.join(pending)} (logs in {self._log_dir})"
+        )
+
+    async def stop(self, timeout: float = 20.0) -> None:
+        self._stopping.set()
+        for state in self.states.values():
+            if state.running and state.process is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    state.process.send_signal(signal.SIGTERM)
+        waits = [s.process.wait() for s in self.states.values() if s.running and s.process]
+        if waits:
+            await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=timeout)
+            for state in self.states.values():
+                if state.running and state.process is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        state.process.kill()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _keep_running(self, state: ProcessState) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            log = (self._log_dir / f"{state.spec.name}.log").open("ab")
+            try:
+                state.process = await asyncio.create_subprocess_exec(
+                    *state.spec.argv,
+                    stdout=log,
+                    stderr=log,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    env={**os.environ, **state.spec.env},
+                )
+            finally:
+                log.close()
+            state.started_at = time.monotonic()
+            state.last_exit = await state.process.wait()
+            state.health = {}
+            if self._stopping.is_set():
+                return
+            # A process that ran a while before dying starts its backoff afresh.
+            failures = 1 if time.monotonic() - state.started_at > 60 else failures + 1
+            state.restarts += 1
+            delay = min(self._backoff_max, self._backoff_base * 2 ** (failures - 1))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+
+    async def _poll_health(self) -> None:
+        async with httpx.AsyncClient(timeout=2.0) as client:
+            while not self._stopping.is_set():
+                for state in self.states.values():
+                    if not state.spec.health_url or not state.running:
+                        continue
+                    try:
+                        response = await client.get(state.spec.health_url)
+                        state.health = response.json()
+                    except (httpx.HTTPError, json.JSONDecodeError):
+                        state.health = {"status": "starting"}
+                await asyncio.sleep(0.5)
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]

@@ -1,0 +1,133 @@
+"""What `tuntas up` runs: the stage processes, one card station per kecamatan, and in local mode
+the stand-ins for each station's hardware (virtual chip) and for the operator's SMSC.
+
+Settings reach each process by environment, under the stage's own prefix, as in production.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuntas.stack import cups, pcsc
+from tuntas.stack.local import Endpoints
+from tuntas.supervisor import ProcessSpec
+
+PORTS = {"intake": 8101, "validation": 8102, "biometric": 8103, "notification": 8105}
+STATION_BASE_PORT = 8110
+SMSC_PORT = 2775
+TEMPEH = "350805"
+
+
+@dataclass(frozen=True)
+class Options:
+    home: Path
+    kecamatan: tuple[str, ...] = (TEMPEH,)
+    topic_prefix: str = ""
+    automatic_staff: bool = False  # the demo's autopilot decides through the same APIs instead
+    simulated_hardware: bool = False  # zero-delay stand-ins, for the benchmark only
+    port_offset: int = 0  # lets a test run a second deployment beside a running one
+
+
+def url(service: str, options: Options) -> str:
+    return f"http://127.0.0.1:{PORTS[service] + options.port_offset}"
+
+
+def station_url(index: int, options: Options) -> str:
+    return f"http://127.0.0.1:{STATION_BASE_PORT + index + options.port_offset}"
+
+
+def sms_log(options: Options) -> Path:
+    return options.home / "sms.jsonl"
+
+
+def pdf_root(options: Options) -> Path:
+    return options.home / "cards"
+
+
+def _module(name: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", name, *args]
+
+
+def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
+    common = {
+        **endpoints.as_env(),
+        "TUNTAS_TOPIC_PREFIX": options.topic_prefix,
+        "TUNTAS_HOME": str(options.home),
+    }
+    auto = "true" if options.automatic_staff else "false"
+    specs: list[ProcessSpec] = []
+
+    def stage(name: str, extra: dict[str, str]) -> None:
+        prefix = f"TUNTAS_{name.upper()}_"
+        env = {**common, f"{prefix}HTTP_PORT": str(PORTS[name] + options.port_offset), **extra}
+        specs.append(
+            ProcessSpec(name, _module(f"services.{name}"), env, f"{url(name, options)}/health")
+        )
+
+    smsc_port = SMSC_PORT + options.port_offset
+    specs.append(
+        ProcessSpec(
+            "smsc",
+            _module("tuntas.stack.smsc", "--port", str(smsc_port), "--log", str(sms_log(options))),
+        )
+    )
+    stage("intake", {})
+    stage("validation", {"TUNTAS_VALIDATION_AUTO_APPROVE": auto})
+    stage("biometric", {"TUNTAS_BIOMETRIC_AUTO_CAPTURE": auto})
+    stage(
+        "notification",
+        {
+            "TUNTAS_NOTIFICATION_SMSC_PORT": str(smsc_port),
+            "TUNTAS_NOTIFICATION_SMSC_HOST": "127.0.0.1",
+        },
+    )
+    for index, code in enumerate(options.kecamatan):
+        port = STATION_BASE_PORT + index + options.port_offset
+        env = {
+            **common,
+            "TUNTAS_CARD_PRODUCTION_HTTP_PORT": str(port),
+            "TUNTAS_CARD_PRODUCTION_KECAMATAN": code,
+            "TUNTAS_CARD_PRODUCTION_READER": pcsc.reader_name(index),
+            "TUNTAS_CARD_PRODUCTION_PRINTER_QUEUE": cups.queue_name(code),
+            "TUNTAS_CARD_PRODUCTION_BIOMETRIC_URL": url("biometric", options),
+            "TUNTAS_CARD_PRODUCTION_AUTO_ACTIVATE": auto,
+            "TUNTAS_CARD_PRODUCTION_HARDWARE": "simulated"
+            if options.simulated_hardware
+            else "pcsc",
+            "TUNTAS_CARD_PRODUCTION_VCHIP_STATE_DIR": str(options.home / "chips" / code),
+        }
+        specs.append(
+            ProcessSpec(
+                f"station-{code}",
+                _module("services.card_production"),
+                env,
+                f"http://127.0.0.1:{port}/health",
+            )
+        )
+        if not options.simulated_hardware:
+            specs.append(
+                ProcessSpec(
+                    f"chip-{code}",
+                    _module(
+                        "services.card_production.hardware.vchip",
+                        "--port",
+                        str(pcsc.vpcd_port(index)),
+                        "--state-dir",
+                        str(options.home / "chips" / code),
+                    ),
+                )
+            )
+    return specs
+
+
+def prepare_hardware(options: Options) -> None:
+    """The real local hardware stand-ins: pcscd with one vpcd reader per station, CUPS with one
+    cups-pdf queue per station (cards land as PDFs under ``<home>/cards/<queue>``)."""
+    if options.simulated_hardware:
+        return
+    pcsc.ensure_pcscd(options.home / "pcscd", readers=len(options.kecamatan))
+    cups.ensure_cupsd()
+    for code in options.kecamatan:
+        cups.ensure_pdf_queue(cups.queue_name(code), pdf_root(options))

@@ -1,0 +1,71 @@
+"""`tuntas up`: the local stack, every stage, one station per kecamatan, supervised, with a live
+status view; Ctrl-C stops it all cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
+
+from rich.live import Live
+from rich.table import Table
+
+from tuntas import topology
+from tuntas.stack import local
+from tuntas.supervisor import Supervisor
+
+
+@contextlib.asynccontextmanager
+async def running(
+    options: topology.Options, config: local.StackConfig
+) -> AsyncIterator[Supervisor]:
+    """Everything up and healthy for the duration of the block, then stopped."""
+    endpoints = await asyncio.to_thread(local.up, config)
+    await asyncio.to_thread(topology.prepare_hardware, options)
+    supervisor = Supervisor(topology.processes(endpoints, options), options.home / "logs")
+    await supervisor.start()
+    try:
+        await supervisor.wait_healthy()
+        yield supervisor
+    finally:
+        await supervisor.stop()
+
+
+def status_table(supervisor: Supervisor) -> Table:
+    table = Table(title="Tuntas — services", expand=False)
+    for column in ("process", "state", "restarts", "handled", "lag", "dead letters", "queues"):
+        table.add_column(column)
+    for name, state in supervisor.states.items():
+        health = state.health
+        if not state.running:
+            shown = "[red]down[/]"
+        elif health.get("status") == "ok" or not state.spec.health_url:
+            shown = "[green]up[/]"
+        else:
+            shown = f"[yellow]{health.get('status', 'starting')}[/]"
+        queues = {k: v for k, v in health.items() if k.startswith("queue")}
+        table.add_row(
+            name,
+            shown,
+            str(state.restarts),
+            str(health.get("handled", "")),
+            str(health.get("lag", "")),
+            str(health.get("dead_letters", "")),
+            " ".join(f"{k}={v}" for k, v in queues.items()),
+        )
+    return table
+
+
+async def run(options: topology.Options) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with running(options, local.StackConfig.from_env()) as supervisor:
+        with Live(status_table(supervisor), refresh_per_second=2) as live:
+            while not stop.is_set():
+                live.update(status_table(supervisor))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.5)
+    return 0
