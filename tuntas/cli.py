@@ -50,6 +50,16 @@ def _stack_env(args: argparse.Namespace) -> int:
     return 0
 
 
+def _up(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tuntas import topology, up
+
+    config = local.StackConfig.from_env()
+    options = topology.Options(home=config.home, kecamatan=tuple(args.kecamatan))
+    return asyncio.run(up.run(options))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tuntas", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +75,14 @@ def build_parser() -> argparse.ArgumentParser:
     }
     for name, (help_text, handler) in actions.items():
         stack_sub.add_parser(name, help=help_text).set_defaults(handler=handler)
+    run_all = sub.add_parser("up", help="start the stack and every service, supervised")
+    run_all.add_argument(
+        "--kecamatan",
+        nargs="+",
+        default=["350805"],
+        help="kecamatan codes with a card station (default: Tempeh 350805)",
+    )
+    run_all.set_defaults(handler=_up)
     return parser
 
 
