@@ -205,3 +205,78 @@ async def downstream(kafka: str, topic: str) -> Downstream:
         assert first.setdefault(str(ping.message_id), raw) == raw, "same id, different event"
     distinct = sum(len(v) for v in ids.values())
     return Downstream(len(records), dict(ids), len(records) - distinct)
+
+
+async def group_state(kafka: str, group: str) -> tuple[str, int]:
+    """The consumer group's state (``Stable``, ``Empty``, …) and how many members it has."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    group_row = response.groups[0]
+    return str(group_row[2]), len(group_row[5])
+
+
+class Proxy:
+    """A TCP proxy to PostgreSQL that a test can cut (connections dropped, port refusing)."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self._target = (target_host, target_port)
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    async def open(self) -> None:
+        self._server = await asyncio.start_server(
+            self._serve, "127.0.0.1", self.port, reuse_address=True
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def cut(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(*self._target)
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+
+async def assert_exactly_once(topo: Topology, ids: Sequence[str], *, max_resends: int) -> int:
+    """Each input applied once, one event each downstream, every offset committed.
+
+    Returns the re-sends seen downstream (the same outbox row published again after a kill
+    between Kafka's acknowledgement and the row marked sent; the next inbox drops them).
+    """
+    applied = await topo.applied()
+    assert set(applied) == set(ids), f"{len(set(ids) - set(applied))} inputs never applied"
+    twice = {k: n for k, n in applied.items() if n != 1}
+    assert not twice, f"applied more than once: {twice}"
+    assert await topo.fetchval("SELECT count(*) FROM inbox") == len(ids)
+    down = await downstream(topo.kafka, topo.dst)
+    assert set(down.message_ids) == set(ids), "downstream events missing or unexpected"
+    several = {k: v for k, v in down.message_ids.items() if len(v) != 1}
+    assert not several, f"more than one distinct event for: {several}"
+    assert await topo.fetchval("SELECT count(*) FROM outbox") == len(ids)
+    assert await topo.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
+    assert down.resends <= max_resends, f"{down.resends} re-sends > {max_resends}"
+    ends = await end_offsets(topo.kafka, topo.src)
+    assert await committed_offsets(topo.kafka, topo.group) == ends
+    return down.resends

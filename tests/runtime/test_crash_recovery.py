@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiokafka import TopicPartition
 
 from services.runtime import crashpoints, kafka
-from tests.runtime.proc_kit import Topology, committed_offsets, downstream, end_offsets
+from tests.runtime.proc_kit import Topology, assert_exactly_once
 
 SEED = int(os.environ.get("TUNTAS_CRASH_SEED", "3"))
 PER_ROUND = 100  # inputs produced before each (re)start: always fresh work to crash in
@@ -58,27 +57,9 @@ async def _kill_and_restart(topo: Topology, points: list[str], rng: random.Rando
     await topo.wait_done(len(ids), stage, timeout=90)
     assert await stage.stop() == 0, stage.tail()
 
-    # Exactly once in the state.
-    applied = await topo.applied()
-    assert set(applied) == set(ids)
-    twice = {k: n for k, n in applied.items() if n != 1}
-    assert not twice, f"applied more than once: {twice}"
-    assert await topo.fetchval("SELECT count(*) FROM inbox") == len(ids)
-    # Exactly one event per input downstream, the one in the outbox; re-sends are that event.
-    down = await downstream(topo.kafka, topo.dst)
-    assert set(down.message_ids) == set(ids)
-    several = {k: v for k, v in down.message_ids.items() if len(v) != 1}
-    assert not several, f"more than one event for: {several}"
-    assert await topo.fetchval("SELECT count(*) FROM outbox") == len(ids)
-    assert await topo.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL") == 0
     # A kill can cut off at most the relay batch in flight: that many re-sends per kill at most.
-    assert down.resends <= kills * BATCH
-    # Every offset committed.
-    ends = await end_offsets(topo.kafka, topo.src)
-    assert await committed_offsets(topo.kafka, topo.group) == {
-        tp: end for tp, end in ends.items() if isinstance(tp, TopicPartition)
-    }
-    return Outcome(kills, len(ids), down.resends)
+    resends = await assert_exactly_once(topo, ids, max_resends=kills * BATCH)
+    return Outcome(kills, len(ids), resends)
 
 
 def _topology(
