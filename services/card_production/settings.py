@@ -60,5 +60,5 @@ class CardProductionSettings(RuntimeKnobs):
         return self.printer_queue or f"tuntas-{self.kecamatan}"
 
     @property
-    def schema(self) -> str:
+    def station_schema(self) -> str:
         return self.db_schema or f"card_production_{self.kecamatan}"
