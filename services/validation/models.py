@@ -78,8 +78,12 @@ class RegistryPerson(Contract):
 
     @classmethod
     def from_flat(cls, row: dict[str, Any]) -> RegistryPerson:
-        address = {k.removeprefix("address_"): v for k, v in row.items() if k.startswith("address_")}
-        rest = {k: v for k, v in row.items() if not k.startswith("address_") and v not in ("", None)}
+        address = {
+            k.removeprefix("address_"): v for k, v in row.items() if k.startswith("address_")
+        }
+        rest = {
+            k: v for k, v in row.items() if not k.startswith("address_") and v not in ("", None)
+        }
         return cls.model_validate({**rest, "address": address})
 
 

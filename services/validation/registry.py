@@ -45,27 +45,96 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # (Pandanwangi 2001 as in schemas.samples, the rest numbered in list order). The shipped
 # region data (schemas/reference) stops at kecamatan level; when it gains desa rows, those win.
 _TEMPEH_DESA = (
-    "Pandanwangi", "Besuk", "Gesang", "Jatisari", "Jokarto", "Kaliwungu", "Lempeni",
-    "Pandanarum", "Pulo", "Sumberjati", "Tempeh Kidul", "Tempeh Lor", "Tempeh Tengah",
+    "Pandanwangi",
+    "Besuk",
+    "Gesang",
+    "Jatisari",
+    "Jokarto",
+    "Kaliwungu",
+    "Lempeni",
+    "Pandanarum",
+    "Pulo",
+    "Sumberjati",
+    "Tempeh Kidul",
+    "Tempeh Lor",
+    "Tempeh Tengah",
 )
 _DUSUN = ("Krajan", "Kebonsari", "Sumberejo", "Karanganyar", "Tegalrejo", "Sukorejo", "Gondang")
 _MALE = (
-    "Ahmad", "Abdul Rohman", "Agus Salim", "Bambang", "Budi Santoso", "Dedi", "Eko Prasetyo",
-    "Fajar", "Hadi", "Hariyanto", "Imam", "Joko", "Moh. Ali", "Muhammad Rizki", "Nur Hasan",
-    "Puji", "Rahmat", "Slamet", "Sugeng", "Suparman", "Supriyadi", "Sutrisno", "Teguh",
-    "Wahyudi", "Yusuf", "Zainal Arifin", "Ilham", "Rudi Hartono", "Samsul", "Kusnadi",
+    "Ahmad",
+    "Abdul Rohman",
+    "Agus Salim",
+    "Bambang",
+    "Budi Santoso",
+    "Dedi",
+    "Eko Prasetyo",
+    "Fajar",
+    "Hadi",
+    "Hariyanto",
+    "Imam",
+    "Joko",
+    "Moh. Ali",
+    "Muhammad Rizki",
+    "Nur Hasan",
+    "Puji",
+    "Rahmat",
+    "Slamet",
+    "Sugeng",
+    "Suparman",
+    "Supriyadi",
+    "Sutrisno",
+    "Teguh",
+    "Wahyudi",
+    "Yusuf",
+    "Zainal Arifin",
+    "Ilham",
+    "Rudi Hartono",
+    "Samsul",
+    "Kusnadi",
 )
 _FEMALE = (
-    "Siti Aminah", "Siti Nur'aini", "Sri Wahyuni", "Dewi Lestari", "Endang", "Fatimah",
-    "Ika Rahmawati", "Indah", "Juwariyah", "Kartini", "Lilik", "Mariyam", "Nurul Hidayah",
-    "Ninik", "Puji Astutik", "Rina", "Rukmini", "Sulastri", "Sumiati", "Tutik", "Umi Kulsum",
-    "Wulan", "Yuliana", "Zahro", "Anisa", "Dwi Ratnasari", "Eni", "Halimah",
+    "Siti Aminah",
+    "Siti Nur'aini",
+    "Sri Wahyuni",
+    "Dewi Lestari",
+    "Endang",
+    "Fatimah",
+    "Ika Rahmawati",
+    "Indah",
+    "Juwariyah",
+    "Kartini",
+    "Lilik",
+    "Mariyam",
+    "Nurul Hidayah",
+    "Ninik",
+    "Puji Astutik",
+    "Rina",
+    "Rukmini",
+    "Sulastri",
+    "Sumiati",
+    "Tutik",
+    "Umi Kulsum",
+    "Wulan",
+    "Yuliana",
+    "Zahro",
+    "Anisa",
+    "Dwi Ratnasari",
+    "Eni",
+    "Halimah",
 )
 _FAMILY_NAMES = ("", "", "", "", "Hidayat", "Santoso", "Wijaya", "Saputra", "Prasetyo", "Hasan")
 _BIRTH_PLACES = ("Lumajang",) * 8 + ("Jember", "Probolinggo", "Malang", "Surabaya")
 _HEAD_JOBS = (
-    "Petani/Pekebun", "Petani/Pekebun", "Buruh Tani/Perkebunan", "Wiraswasta", "Pedagang",
-    "Karyawan Swasta", "Sopir", "Guru", "Buruh Harian Lepas", "Pegawai Negeri Sipil",
+    "Petani/Pekebun",
+    "Petani/Pekebun",
+    "Buruh Tani/Perkebunan",
+    "Wiraswasta",
+    "Pedagang",
+    "Karyawan Swasta",
+    "Sopir",
+    "Guru",
+    "Buruh Harian Lepas",
+    "Pegawai Negeri Sipil",
 )
 _SPOUSE_JOBS = ("Mengurus Rumah Tangga",) * 5 + ("Petani/Pekebun", "Pedagang", "Wiraswasta")
 _ADULT_CHILD_JOBS = ("Karyawan Swasta", "Wiraswasta", "Buruh Harian Lepas", "Belum/Tidak Bekerja")
@@ -234,9 +303,7 @@ def generate_registry(
                 if age < 22
                 else rng.choice(_ADULT_CHILD_JOBS)
             )
-            people.append(
-                person(FamilyRole.ANAK, sex, born, MaritalStatus.BELUM_KAWIN, job, code)
-            )
+            people.append(person(FamilyRole.ANAK, sex, born, MaritalStatus.BELUM_KAWIN, job, code))
     return people
 
 
@@ -324,7 +391,9 @@ ON CONFLICT (nik) DO UPDATE SET kk_number = EXCLUDED.kk_number,
 """
 
 
-async def import_persons(conn: Conn, persons: Sequence[RegistryPerson], *, chunk: int = 5000) -> int:
+async def import_persons(
+    conn: Conn, persons: Sequence[RegistryPerson], *, chunk: int = 5000
+) -> int:
     """Insert or replace these residents in one transaction; return how many."""
     async with conn.transaction():
         for start in range(0, len(persons), chunk):
@@ -366,8 +435,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     imp = commands.add_parser("import", help="import a CSV or JSON resident extract")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--schema", help="database schema (default: TUNTAS_VALIDATION_DB_SCHEMA "
-                     "or 'validation')")
+    imp.add_argument(
+        "--schema", help="database schema (default: TUNTAS_VALIDATION_DB_SCHEMA or 'validation')"
+    )
     gen = commands.add_parser("generate", help="write a realistic sample registry")
     gen.add_argument("--kecamatan", default="350805")
     gen.add_argument("--families", type=int, default=500)

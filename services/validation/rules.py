@@ -280,7 +280,5 @@ def evaluate(accepted: ApplicationAccepted, evidence: Evidence) -> list[Finding]
         *check_eligible(applicant, applied_on=on),
         *check_registry(applicant, evidence.resident),
         *check_no_other_active(evidence.other_active),
-        *check_documents(
-            accepted.application_type, accepted.documents, applicant, applied_on=on
-        ),
+        *check_documents(accepted.application_type, accepted.documents, applicant, applied_on=on),
     ]
