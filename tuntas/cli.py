@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from tuntas import bench_stage, ops
 from tuntas.stack import local
 from tuntas.stack.errors import StackError
 
@@ -83,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="kecamatan codes with a card station (default: Tempeh 350805)",
     )
     run_all.set_defaults(handler=_up)
+    ops.add_commands(sub)
+    bench_stage.add_command(sub)
     return parser
 
 

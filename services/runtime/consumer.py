@@ -72,6 +72,7 @@ class ConsumerStats:
     duplicates: int = 0
     dead_letters: int = 0
     last_batch_at: float | None = None
+    apply_seconds: float = 0.0  # time in the batch transactions (with retries)
     lag: dict[str, int] = field(default_factory=dict)
 
 
@@ -148,6 +149,7 @@ class Consumer(Generic[E]):
                 parsed.append((record, self._parse(record.value)))
             except Exception as error:  # any parse failure makes the record a dead letter
                 poison.append(self._dead_letter(record, error))
+        started = time.perf_counter()
         applied = await retrying(
             self.config.service,
             lambda: self._apply(parsed),
@@ -156,6 +158,7 @@ class Consumer(Generic[E]):
             backoff_max=self.config.backoff_max,
         )
         crashpoints.reach("after_db_commit")
+        self.stats.apply_seconds += time.perf_counter() - started
         self.stats.handled += applied.handled
         self.stats.duplicates += applied.duplicates
         poison += applied.poison
