@@ -12,6 +12,7 @@ chips and most AFIS searches use) and reads templates, never images.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -92,19 +93,36 @@ class LocalDedupe:
             records = _by_record(rows)
             if len(rows) == limit and len(records) > 1:
                 records.popitem()  # the page may have cut the last record short: read it again
-            for record_id, (kecamatan, stored) in records.items():
-                after = record_id
-                if record_id == exclude:
-                    continue
-                compared += 1
-                score, per_finger = score_candidate(probe, stored)
-                if score >= self.threshold:
-                    hits.append(Candidate(record_id, kecamatan, score, per_finger))
+            # matching is CPU work in Python: off the event loop
+            page_hits, page_compared = await asyncio.to_thread(
+                _score_page, probe, records, exclude, self.threshold
+            )
+            hits += page_hits
+            compared += page_compared
+            after = next(reversed(records))
             if len(rows) < limit:
                 break
         if hits:
             return DuplicateSuspected(tuple(sorted(hits, key=lambda c: -c.score)))
         return NoDuplicate(compared)
+
+
+def _score_page(
+    probe: Mapping[Finger, bytes],
+    records: Mapping[uuid.UUID, tuple[str, dict[Finger, bytes]]],
+    exclude: uuid.UUID | None,
+    threshold: int,
+) -> tuple[list[Candidate], int]:
+    hits: list[Candidate] = []
+    compared = 0
+    for record_id, (kecamatan, stored) in records.items():
+        if record_id == exclude:
+            continue
+        compared += 1
+        score, per_finger = score_candidate(probe, stored)
+        if score >= threshold:
+            hits.append(Candidate(record_id, kecamatan, score, per_finger))
+    return hits, compared
 
 
 def _by_record(

@@ -7,6 +7,7 @@ inbox row, the record and the outbox event in one).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -139,7 +140,6 @@ async def save_record(
 ) -> SavedRecord:
     """Store a finished enrolment, encrypted. Raises `AlreadyRecorded` if the NIK has one."""
     record_id = record_id or uuid.uuid4()
-    rid = str(record_id)
     async with conn.transaction():
         key = await _current_data_key(conn, keyring, kecamatan)
         inserted = await conn.fetchval(
@@ -157,31 +157,13 @@ async def save_record(
             " VALUES ($1, $2, $3, $4)",
             [(record_id, e.item, e.reason.value, e.attempts) for e in enrolment.exceptions],
         )
-        item_rows = []
-        for capture in enrolment.captures:
-            sealed = seal(key, rid, capture.item, capture.data)
-            item_rows.append(
-                (
-                    record_id,
-                    capture.item,
-                    capture.media_type,
-                    capture.quality,
-                    sealed.key_version,
-                    sealed.nonce,
-                    sealed.ciphertext,
-                )
-            )
+        # AES-GCM over a dozen images: off the event loop
+        item_rows, template_rows = await asyncio.to_thread(_seal_all, key, record_id, enrolment)
         await conn.executemany(
             "INSERT INTO items (record_id, item, media_type, quality, key_version, nonce,"
             " ciphertext) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             item_rows,
         )
-        template_rows = []
-        for finger, template in enrolment.templates.items():
-            sealed = seal(key, rid, _template_item(finger), template)
-            template_rows.append(
-                (record_id, finger.value, sealed.key_version, sealed.nonce, sealed.ciphertext)
-            )
         await conn.executemany(
             "INSERT INTO templates (record_id, finger, key_version, nonce, ciphertext)"
             " VALUES ($1, $2, $3, $4, $5)",
@@ -196,6 +178,83 @@ async def save_record(
         len(enrolment.exceptions),
     )
     return SavedRecord(record_id, kecamatan, reference(kecamatan, record_id))
+
+
+def _seal_all(
+    key: DataKey, record_id: uuid.UUID, enrolment: Enrolment
+) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    rid = str(record_id)
+    item_rows: list[tuple[object, ...]] = []
+    for capture in enrolment.captures:
+        sealed = seal(key, rid, capture.item, capture.data)
+        item_rows.append(
+            (
+                record_id,
+                capture.item,
+                capture.media_type,
+                capture.quality,
+                sealed.key_version,
+                sealed.nonce,
+                sealed.ciphertext,
+            )
+        )
+    template_rows: list[tuple[object, ...]] = []
+    for finger, template in enrolment.templates.items():
+        sealed = seal(key, rid, _template_item(finger), template)
+        template_rows.append(
+            (record_id, finger.value, sealed.key_version, sealed.nonce, sealed.ciphertext)
+        )
+    return item_rows, template_rows
+
+
+async def record_for_nik(conn: Conn, nik: str) -> SavedRecord | None:
+    """The NIK's existing record, if any."""
+    row = await conn.fetchrow("SELECT record_id, kecamatan FROM records WHERE nik = $1", nik)
+    if row is None:
+        return None
+    return SavedRecord(
+        row["record_id"], row["kecamatan"], reference(row["kecamatan"], row["record_id"])
+    )
+
+
+async def get_record(conn: Conn, record_id: uuid.UUID) -> SavedRecord | None:
+    row = await conn.fetchrow("SELECT kecamatan FROM records WHERE record_id = $1", record_id)
+    if row is None:
+        return None
+    return SavedRecord(record_id, row["kecamatan"], reference(row["kecamatan"], record_id))
+
+
+async def digests(conn: Conn, record_id: uuid.UUID) -> tuple[dict[str, str], dict[Finger, str]]:
+    """sha256 (hex) of each stored ciphertext of a record: items, then templates by finger."""
+    items = await conn.fetch(
+        "SELECT item, encode(sha256(ciphertext), 'hex') AS d FROM items WHERE record_id = $1",
+        record_id,
+    )
+    templates = await conn.fetch(
+        "SELECT finger, encode(sha256(ciphertext), 'hex') AS d FROM templates WHERE record_id = $1",
+        record_id,
+    )
+    return {r["item"]: r["d"] for r in items}, {Finger(r["finger"]): r["d"] for r in templates}
+
+
+async def load_templates(
+    conn: Conn, keyring: MasterKeyring, record_id: uuid.UUID, fingers: Collection[Finger]
+) -> dict[Finger, bytes]:
+    """The decrypted templates of these fingers of one record (missing fingers are absent)."""
+    rows = await conn.fetch(
+        "SELECT r.kecamatan, t.finger, t.key_version, t.nonce, t.ciphertext"
+        " FROM templates t JOIN records r USING (record_id)"
+        " WHERE t.record_id = $1 AND t.finger = ANY($2::text[])",
+        record_id,
+        [f.value for f in fingers],
+    )
+    out: dict[Finger, bytes] = {}
+    for row in rows:
+        key = await _data_key(conn, keyring, row["kecamatan"], row["key_version"])
+        finger = Finger(row["finger"])
+        sealed = Sealed(row["key_version"], row["nonce"], row["ciphertext"])
+        out[finger] = open_sealed(key, str(record_id), _template_item(finger), sealed)
+    return out
 
 
 async def load_item(conn: Conn, keyring: MasterKeyring, record_id: uuid.UUID, item: str) -> Capture:

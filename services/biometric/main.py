@@ -1,0 +1,89 @@
+"""Running the biometric stage: ``serve(settings)``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from schemas.envelope import parse_event
+from schemas.topics import EVENT_PARTITIONS, PRINT_READY_PARTITIONS, Topics
+from services.biometric import store
+from services.biometric.api import create_app
+from services.biometric.handlers import make_handler
+from services.biometric.keys import check_keyring, load_keyring
+from services.biometric.recording import DeviceFactory, Stage, auto_operator, simulated_devices
+from services.biometric.settings import SERVICE, BiometricSettings
+from services.runtime import db
+from services.runtime.service import Hook, Runtime, Subscription, run
+
+log = logging.getLogger("tuntas.biometric")
+
+
+async def serve(
+    settings: BiometricSettings,
+    *,
+    stop: asyncio.Event | None = None,
+    on_ready: Hook | None = None,
+    devices: DeviceFactory = simulated_devices,
+) -> None:
+    """Run the stage until ``stop`` (or SIGTERM). ``devices``: the station's device adapter."""
+    schema = settings.schema_name
+    dsn = settings.connections.database_url
+    bootstrap = settings.connections.kafka_bootstrap_servers
+    topics = Topics(settings.connections.tuntas_topic_prefix)
+    keyring = load_keyring(settings)
+
+    conn = await db.connect(dsn, schema)
+    try:
+        await db.migrate(conn, schema, store.MIGRATIONS)
+        await check_keyring(conn, keyring)  # a wrong key file fails here, not at first capture
+    finally:
+        await conn.close()
+
+    stage = Stage(
+        topics=topics,
+        keyring=keyring,
+        policy=settings.quality_policy(),
+        chip_fingers=settings.chip_finger_list(),
+        devices=devices,
+        dedupe_threshold=settings.dedupe_threshold,
+        auto_operator_id=settings.auto_operator_id,
+    )
+
+    def http(runtime: Runtime) -> Any:
+        runtime.extra["stage"] = stage
+        return create_app(runtime, stage)
+
+    background = []
+    if settings.auto_capture:
+        background.append(auto_operator(stage, settings.auto_capture_concurrency))
+
+    await run(
+        service=SERVICE,
+        schema=schema,
+        dsn=dsn,
+        bootstrap=bootstrap,
+        migrations=store.MIGRATIONS,
+        topics=[
+            (topics.validation_events, EVENT_PARTITIONS),
+            (topics.intake_events, EVENT_PARTITIONS),
+            (topics.biometric_events, EVENT_PARTITIONS),
+            *((topics.print_ready(k), PRINT_READY_PARTITIONS) for k in settings.kecamatan_list()),
+        ],
+        subscriptions=[
+            Subscription(
+                topics=[topics.validation_events, topics.intake_events],
+                handler=make_handler(stage),
+                group_id=f"{topics.prefix}{SERVICE}",
+            )
+        ],
+        parse=parse_event,
+        batch_size=settings.batch_size,
+        background=background,
+        http=http,
+        http_host=settings.http_host,
+        http_port=settings.http_port,
+        stop=stop,
+        on_ready=on_ready,
+    )

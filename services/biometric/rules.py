@@ -1,0 +1,105 @@
+"""Pure rules of the biometric stage: priorities, chip fingers, claim checks, simulation seeds.
+
+No I/O; unit-tested without Kafka or a database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from schemas.application import ApplicationType
+from schemas.events import ClaimCheck, PrintPriority
+from services.biometric.capture import FACE, SIGNATURE, Finger
+
+CLAIM_STORE = "biometric.records"
+TEMPLATE_FORMAT = "TOF1"  # services.biometric.templates (stand-in for ISO/IEC 19794-2)
+_KEY = re.compile(r"^bio://(\d{6})/([0-9a-f-]{36})(?:/.*)?$")
+
+
+def priority(application_type: ApplicationType) -> PrintPriority:
+    """Dukcapil circular 471.13/6153: new recordings before replacements when blanks are short."""
+    if application_type is ApplicationType.NEW:
+        return PrintPriority.FIRST_CARD
+    return PrintPriority.REPLACEMENT
+
+
+def chip_fingers(
+    available: Collection[Finger], preferred: Sequence[Finger], count: int = 2
+) -> tuple[Finger, ...]:
+    """The fingers whose templates go on the chip: the preferred ones that were captured,
+    topped up with other captured fingers in ISO position order (fewer if fewer exist)."""
+    chosen = [f for f in preferred if f in available][:count]
+    for finger in Finger:
+        if len(chosen) >= count:
+            break
+        if finger in available and finger not in chosen:
+            chosen.append(finger)
+    return tuple(chosen)
+
+
+def record_id_of(key: str) -> uuid.UUID:
+    """The record id in a claim-check key (``bio://350805/<uuid>[/<part>]``)."""
+    match = _KEY.fullmatch(key)
+    if not match:
+        raise ValueError("not a biometric claim-check key")
+    return uuid.UUID(match[2])
+
+
+def _sha(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ClaimChecks:
+    """The claim checks of one stored record. Digests are of the ciphertext as stored when the
+    event was made (a data-key rotation re-encrypts, so later digests differ)."""
+
+    record: ClaimCheck
+    photo: ClaimCheck
+    signature: ClaimCheck
+    fingerprint_templates: ClaimCheck
+    chip_fingers: tuple[Finger, ...]
+
+
+def claim_checks(
+    reference: str,
+    item_digests: Mapping[str, str],
+    template_digests: Mapping[Finger, str],
+    preferred_fingers: Sequence[Finger],
+) -> ClaimChecks:
+    """Claim checks from the per-blob ciphertext digests (hex sha256) of one record.
+
+    - record: sha256 over the sorted ``item:digest`` lines of every stored item;
+    - photo / signature: the digest of that item's ciphertext;
+    - fingerprint templates: sha256 over the chosen templates' ciphertext digests, in order.
+    """
+    fingers = chip_fingers(template_digests.keys(), preferred_fingers)
+    lines = "".join(f"{item}:{d}\n" for item, d in sorted(item_digests.items()))
+    names = ".".join(f.value for f in fingers) or "none"
+
+    def check(key: str, sha256: str) -> ClaimCheck:
+        return ClaimCheck(store=CLAIM_STORE, key=key, sha256=sha256)
+
+    return ClaimChecks(
+        record=check(reference, _sha(lines.encode())),
+        photo=check(f"{reference}/{FACE}", item_digests[FACE]),
+        signature=check(f"{reference}/{SIGNATURE}", item_digests[SIGNATURE]),
+        fingerprint_templates=check(
+            f"{reference}/templates/{names}",
+            _sha(*(template_digests[f].encode() for f in fingers)),
+        ),
+        chip_fingers=fingers,
+    )
+
+
+def simulation_seed(nik: str) -> str:
+    """The simulated person behind a NIK: the same NIK is always the same person, and the seed
+    (which may show up in a device object's repr) does not reveal the NIK."""
+    return hashlib.sha256(f"tuntas.biometric.sim|{nik}".encode()).hexdigest()[:16]

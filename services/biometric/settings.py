@@ -1,0 +1,80 @@
+"""Settings of the biometric stage (``TUNTAS_BIOMETRIC_*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from schemas.regions import lumajang
+from schemas.values import RegionLevel, parse_region_code
+from services.biometric.capture import Finger
+from services.biometric.quality import QualityPolicy
+from services.runtime.settings import Connections, RuntimeKnobs
+
+SERVICE = "biometric"
+DEFAULT_HTTP_PORT = 8103
+
+
+class BiometricSettings(RuntimeKnobs):
+    model_config = SettingsConfigDict(
+        env_prefix="TUNTAS_BIOMETRIC_", frozen=True, extra="ignore", populate_by_name=True
+    )
+
+    connections: Connections = Field(default_factory=Connections)
+    http_port: int = DEFAULT_HTTP_PORT
+
+    # Kecamatan served: their print-ready topics are created at start. Empty: every kecamatan
+    # of Kabupaten Lumajang from the packaged region data. Comma-separated codes.
+    kecamatan_codes: str = ""
+
+    # Master keys wrap the per-kecamatan data keys. "1:<base64>,2:<base64>", or a file holding
+    # that. Neither set: the unprefixed BIOMETRIC_MASTER_KEYS / BIOMETRIC_MASTER_KEY_FILE, then
+    # (when `generate_master_key`, for local runs) a key file generated under TUNTAS_HOME.
+    master_keys: SecretStr | None = None
+    master_key_file: Path | None = None
+    generate_master_key: bool = True
+    home: Path = Field(default=Path(".tuntas"), validation_alias="TUNTAS_HOME")
+
+    # Automatic operator (demo/benchmark): capture with simulated devices right on consume.
+    auto_capture: bool = False
+    auto_operator_id: str = "auto.operator"
+    auto_capture_concurrency: int = Field(default=1, ge=1, le=16)
+
+    # Quality gates and re-capture.
+    min_finger_quality: int = 40
+    min_iris_quality: int = 40
+    min_face_quality: int = 40
+    max_attempts: int = Field(default=3, ge=1, le=10)
+
+    # 1:N deduplication (LocalDedupe over this deployment's templates).
+    dedupe_threshold: int = Field(default=80, ge=1, le=100)
+
+    # The two fingers whose templates go on the chip, in preference order; when one is an
+    # exception the next available finger in Finger order (ISO position) is used instead.
+    chip_fingers: str = "right_index,left_index"
+
+    def kecamatan_list(self) -> list[str]:
+        if self.kecamatan_codes.strip():
+            return [
+                parse_region_code(c, RegionLevel.KECAMATAN)
+                for c in self.kecamatan_codes.split(",")
+                if c.strip()
+            ]
+        return [r.code for r in lumajang().children("3508", RegionLevel.KABUPATEN)]
+
+    def chip_finger_list(self) -> tuple[Finger, ...]:
+        return tuple(Finger(f.strip()) for f in self.chip_fingers.split(",") if f.strip())
+
+    def quality_policy(self) -> QualityPolicy:
+        return QualityPolicy(
+            min_finger_quality=self.min_finger_quality,
+            min_iris_quality=self.min_iris_quality,
+            min_face_quality=self.min_face_quality,
+            max_attempts=self.max_attempts,
+        )
+
+    @property
+    def schema_name(self) -> str:
+        return self.db_schema or SERVICE
