@@ -1,0 +1,89 @@
+"""Run one card-production station: ``serve(settings)``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from schemas.envelope import parse_event
+from schemas.topics import EVENT_PARTITIONS, PRINT_READY_PARTITIONS, Topics
+from services.card_production.api import create_app
+from services.card_production.biosource import (
+    BiometricSource,
+    HttpBiometricSource,
+    SyntheticBiometricSource,
+)
+from services.card_production.devices import Devices, build_devices
+from services.card_production.handlers import make_handler
+from services.card_production.settings import CardProductionSettings
+from services.card_production.station import Station
+from services.runtime.service import Runtime, Subscription, run
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_source(url: str) -> BiometricSource:
+    if url == "simulated":
+        return SyntheticBiometricSource()
+    return HttpBiometricSource(url)
+
+
+async def serve(
+    settings: CardProductionSettings,
+    *,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[Runtime], Awaitable[None]] | None = None,
+    devices: Devices | None = None,
+    source: BiometricSource | None = None,
+) -> None:
+    """Run the station until stopped. ``devices``/``source`` override the configured ones."""
+    kec = settings.kecamatan
+    topics = Topics(settings.connections.tuntas_topic_prefix)
+    station = Station(
+        settings,
+        devices
+        or build_devices(
+            settings.hardware, settings.reader, settings.queue, settings.feeder,
+            settings.feed_timeout_s,
+        ),
+        source or build_source(settings.biometric_url),
+    )  # fmt: skip
+
+    async def production(runtime: Runtime) -> None:
+        await station.run(runtime)
+
+    async def ready(runtime: Runtime) -> None:
+        station.runtime = runtime
+        runtime.extra["station"] = station
+        if on_ready is not None:
+            await on_ready(runtime)
+
+    await run(
+        service=f"card_production.{kec}",
+        schema=settings.station_schema,
+        dsn=settings.connections.database_url,
+        bootstrap=settings.connections.kafka_bootstrap_servers,
+        migrations=MIGRATIONS,
+        topics=[
+            (topics.print_ready(kec), PRINT_READY_PARTITIONS),
+            (topics.card_production_events, EVENT_PARTITIONS),
+            (topics.stock, EVENT_PARTITIONS),
+        ],
+        subscriptions=[
+            Subscription(
+                [topics.print_ready(kec)],
+                make_handler(kec, station.channel),
+                group_id=f"card_production.{kec}",
+                name="print_ready",
+            )
+        ],
+        parse=parse_event,
+        batch_size=settings.batch_size,
+        background=[production],
+        http=lambda runtime: create_app(runtime, station),
+        http_host=settings.http_host,
+        http_port=settings.http_port,
+        stop=stop,
+        on_ready=ready,
+    )
