@@ -1,0 +1,218 @@
+"""Running the biometric stage in-process against real Kafka and PostgreSQL, for the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import SecretStr
+
+from schemas.application import ApplicationType
+from schemas.envelope import Envelope, parse_event
+from schemas.events import ApplicationValidated
+from schemas.samples import APPLICANT
+from schemas.topics import Topics
+from services.biometric.main import serve
+from services.biometric.settings import BiometricSettings
+from services.runtime.service import Runtime
+from services.runtime.settings import Connections
+from tests.waiting import wait_for
+
+KEC, OTHER_KEC = "350805", "350806"
+
+
+def nik(serial: int, kecamatan: str = KEC) -> str:
+    """A valid NIK: a woman born 1 July 1985 (41 = 1 + 40), this serial."""
+    return f"{kecamatan}410785{serial:04d}"
+
+
+def validated(
+    nik_: str, application_type: ApplicationType = ApplicationType.NEW, name: str = "Siti Aminah"
+) -> ApplicationValidated:
+    applicant = APPLICANT.model_copy(update={"nik": nik_, "name": name})
+    return ApplicationValidated(
+        revision=1,
+        tracking_number=f"TPH-{uuid.uuid4().hex[:8].upper()}",
+        application_type=application_type,
+        applicant=applicant,
+        officer_id="kasi.tempeh",
+    )
+
+
+@dataclass
+class Collector:
+    """Every record on the given topics, read from the start, as (topic, raw value)."""
+
+    bootstrap: str
+    topics: list[str]
+    raw: list[tuple[str, bytes]] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+
+        async def loop() -> None:
+            try:
+                while True:
+                    batch = await consumer.getmany(timeout_ms=200)
+                    for records in batch.values():
+                        self.raw += [(r.topic, r.value) for r in records]
+            finally:
+                await consumer.stop()
+
+        self._task = asyncio.ensure_future(loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def events(self, application_id: uuid.UUID | None = None) -> list[tuple[str, Envelope]]:
+        out = [(t, parse_event(v)) for t, v in self.raw]
+        return [
+            (t, e) for t, e in out if application_id is None or e.application_id == application_id
+        ]
+
+    def types(self, application_id: uuid.UUID) -> list[str]:
+        return [e.type for _, e in self.events(application_id)]
+
+    async def wait_types(
+        self, application_id: uuid.UUID, *types: str, timeout: float = 30.0
+    ) -> list[tuple[str, Envelope]]:
+        await wait_for(
+            lambda: set(types) <= set(self.types(application_id)),
+            timeout=timeout,
+            what=f"events {types} of {application_id}",
+        )
+        return self.events(application_id)
+
+
+@dataclass
+class Stage:
+    runtime: Runtime
+    http: httpx.AsyncClient
+    topics: Topics
+    bootstrap: str
+    out: Collector
+    keys: str
+
+    async def send_validated(
+        self, payload: ApplicationValidated, kecamatan: str = KEC
+    ) -> uuid.UUID:
+        application_id = uuid.uuid4()
+        event = Envelope.new(payload, application_id=application_id, kecamatan=kecamatan)
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                self.topics.validation_events, event.to_bytes(), key=str(application_id).encode()
+            )
+        finally:
+            await producer.stop()
+        return application_id
+
+    async def queued(self, application_id: uuid.UUID, kecamatan: str = KEC) -> None:
+        async def listed() -> bool:
+            response = await self.http.get("/queue", params={"kecamatan": kecamatan})
+            return str(application_id) in {i["application_id"] for i in response.json()}
+
+        await wait_for(listed, what=f"{application_id} in the recording queue")
+
+    async def capture(self, application_id: uuid.UUID, **body: Any) -> httpx.Response:
+        body.setdefault("operator_id", "siak.tempeh")
+        return await self.http.post(f"/queue/{application_id}/capture", json=body, timeout=60)
+
+
+async def all_prefixed_records(bootstrap: str, prefix: str) -> list[tuple[str, bytes | None]]:
+    """Every record of every topic under ``prefix`` (DLQs included)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(
+        *names, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    out: list[tuple[str, bytes | None]] = []
+    try:
+        await consumer.seek_to_end()
+        ends = {tp: await consumer.position(tp) for tp in consumer.assignment()}
+        await consumer.seek_to_beginning()
+        pending = {tp for tp, end in ends.items() if end > 0}
+        while pending:
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                out += [(tp.topic, r.value) for r in records]
+                out += [(tp.topic, r.key) for r in records]
+            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+    finally:
+        await consumer.stop()
+    return out
+
+
+@contextlib.asynccontextmanager
+async def running_stage(
+    *,
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    db_schema: str,
+    topic_prefix: str,
+    home: Path,
+    **knobs: Any,
+) -> AsyncIterator[Stage]:
+    from services.biometric.crypto import new_master_key
+
+    keys = knobs.pop("master_keys", f"1:{new_master_key()}")
+    settings = BiometricSettings(
+        connections=Connections(
+            kafka_bootstrap_servers=kafka_bootstrap,
+            database_url=pg_dsn,
+            tuntas_topic_prefix=topic_prefix,
+        ),
+        db_schema=db_schema,
+        http_port=0,
+        kecamatan_codes=f"{KEC},{OTHER_KEC}",
+        master_keys=SecretStr(keys),
+        home=home,
+        **knobs,
+    )
+    stop = asyncio.Event()
+    ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
+
+    async def on_ready(runtime: Runtime) -> None:
+        ready.set_result(runtime)
+
+    task = asyncio.ensure_future(serve(settings, stop=stop, on_ready=on_ready))
+    done, _ = await asyncio.wait([task, ready], timeout=60, return_when="FIRST_COMPLETED")
+    if task in done:
+        task.result()  # raises the start-up failure
+    runtime = ready.result()
+    await wait_for(lambda: runtime.extra.get("http_port"), what="the HTTP port")
+    topics = Topics(topic_prefix)
+    out = Collector(kafka_bootstrap, [topics.biometric_events, topics.print_ready(KEC)])
+    await out.start()
+    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.extra['http_port']}")
+    try:
+        yield Stage(runtime, http, topics, kafka_bootstrap, out, keys)
+    finally:
+        await http.aclose()
+        await out.stop()
+        stop.set()
+        await asyncio.wait_for(task, 60)

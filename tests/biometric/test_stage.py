@@ -1,0 +1,301 @@
+"""The biometric stage end to end, against real Kafka and PostgreSQL, driven over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from schemas.application import ApplicationType
+from schemas.events import BiometricsRecorded, BiometricsSkipped, PrintPriority, RecordPrintReady
+from services.biometric import rules
+from services.biometric.crypto import parse_keyring
+from services.biometric.store import save_record
+from tests.biometric.conftest import enrolled
+from tests.biometric.stage_kit import (
+    KEC,
+    OTHER_KEC,
+    Stage,
+    all_prefixed_records,
+    nik,
+    running_stage,
+    validated,
+)
+
+PNG, JPEG, TOF1 = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"TOF1"
+
+
+@pytest.fixture
+async def stage(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path
+) -> AsyncIterator[Stage]:
+    async with running_stage(
+        kafka_bootstrap=kafka_bootstrap,
+        pg_dsn=pg_dsn,
+        db_schema=db_schema,
+        topic_prefix=topic_prefix,
+        home=tmp_path,
+    ) as running:
+        yield running
+
+
+async def test_already_recorded_nik_is_skipped_straight_to_print(stage: Stage) -> None:
+    holder = nik(11)
+    async with stage.runtime.pool.acquire() as conn:
+        saved = await save_record(
+            conn,
+            parse_keyring(stage.keys),
+            nik=holder,
+            kecamatan=KEC,
+            enrolment=enrolled("lost-card-holder"),
+            captured_at=datetime.now(UTC),
+        )
+
+    app_id = await stage.send_validated(validated(holder, ApplicationType.LOST))
+    events = await stage.out.wait_types(app_id, "biometrics.skipped", "record.print_ready")
+
+    assert [e.type for _, e in events] == ["biometrics.skipped", "record.print_ready"]
+    skipped = events[0][1].payload
+    assert isinstance(skipped, BiometricsSkipped)
+    assert skipped.existing_record.key == saved.reference
+    topic, ready_event = events[1]
+    assert topic == stage.topics.print_ready(KEC)
+    ready = ready_event.payload
+    assert isinstance(ready, RecordPrintReady)
+    assert ready.priority is PrintPriority.REPLACEMENT
+    assert rules.record_id_of(ready.photo.key) == saved.record_id
+    assert "biometrics.capture_queued" not in stage.out.types(app_id)
+    queue = await stage.http.get("/queue", params={"kecamatan": KEC})
+    assert queue.json() == []
+    # nothing to capture: the application is not in the queue
+    assert (await stage.capture(app_id)).status_code == 409
+
+
+async def test_new_applicant_is_queued_captured_recorded_and_print_ready(stage: Stage) -> None:
+    applicant_nik = nik(21)
+    app_id = await stage.send_validated(validated(applicant_nik, ApplicationType.NEW))
+    await stage.out.wait_types(app_id, "biometrics.capture_queued")
+    await stage.queued(app_id)
+    listed = (await stage.http.get("/queue", params={"kecamatan": "35.08.05"})).json()
+    assert listed[0]["nik_masked"] == "3508********0021"
+    assert applicant_nik not in str(listed)
+    assert (await stage.http.get("/queue", params={"kecamatan": OTHER_KEC})).json() == []
+
+    response = await stage.capture(app_id)
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["state"] == "print_ready" and result["fingerprints_captured"] == 10
+
+    events = await stage.out.wait_types(app_id, "biometrics.recorded", "record.print_ready")
+    assert [e.type for _, e in events] == [
+        "biometrics.capture_queued",
+        "biometrics.recorded",
+        "record.print_ready",
+    ]
+    recorded = events[1][1].payload
+    assert isinstance(recorded, BiometricsRecorded)
+    assert recorded.operator_id == "siak.tempeh" and recorded.iris_captured
+    topic, ready_event = events[2]
+    assert topic == stage.topics.print_ready(KEC)
+    assert ready_event.kecamatan == KEC
+    ready = ready_event.payload
+    assert isinstance(ready, RecordPrintReady)
+    assert ready.priority is PrintPriority.FIRST_CARD
+    assert ready.card.nik == applicant_nik and ready.card.name == "Siti Aminah"
+    assert rules.record_id_of(ready.fingerprint_templates.key) == uuid.UUID(result["record_id"])
+
+    # the station resolves the claim checks over HTTP
+    card = await stage.http.get(
+        f"/records/{result['record_id']}/card-data", params={"kecamatan": KEC}
+    )
+    assert card.status_code == 200, card.text
+    data = card.json()
+    assert base64.b64decode(data["photo"]["data"]).startswith(JPEG)
+    assert data["photo"]["sha256"] == ready.photo.sha256
+    assert base64.b64decode(data["signature"]["data"]).startswith(PNG)
+    assert [t["finger"] for t in data["fingerprint_templates"]] == ["right_index", "left_index"]
+    assert all(base64.b64decode(t["data"]).startswith(TOF1) for t in data["fingerprint_templates"])
+    assert data["fingerprint_templates_sha256"] == ready.fingerprint_templates.sha256
+    # recorded once: a second capture is refused
+    assert (await stage.capture(app_id)).status_code == 409
+
+
+async def test_card_data_only_for_the_station_of_the_same_kecamatan(stage: Stage) -> None:
+    app_id = await stage.send_validated(validated(nik(31)))
+    await stage.queued(app_id)
+    record_id = (await stage.capture(app_id)).json()["record_id"]
+
+    other = await stage.http.get(f"/records/{record_id}/card-data", params={"kecamatan": OTHER_KEC})
+    assert other.status_code == 403
+    assert "base64" not in other.text and "data" not in other.json()
+    unknown = await stage.http.get(
+        "/records/00000000-0000-4000-8000-000000000000/card-data", params={"kecamatan": KEC}
+    )
+    assert unknown.status_code == 404
+    bad = await stage.http.get(f"/records/{record_id}/card-data", params={"kecamatan": "9999"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "kecamatan"]
+    assert (
+        await stage.http.get(f"/records/{record_id}/card-data", params={"kecamatan": KEC})
+    ).status_code == 200
+
+
+async def test_poor_captures_are_taken_again_and_missing_fingers_are_exceptions(
+    stage: Stage,
+) -> None:
+    app_id = await stage.send_validated(validated(nik(41)))
+    await stage.queued(app_id)
+
+    # a blank signature pad on every attempt: nothing is stored, the applicant stays queued
+    failed = await stage.capture(app_id, simulate={"poor_attempts": {"signature": 10}})
+    assert failed.status_code == 422
+    assert failed.json()["detail"]["item"] == "signature"
+    await stage.queued(app_id)
+
+    response = await stage.capture(
+        app_id,
+        missing_fingers={"left_little": "amputated"},
+        simulate={"poor_attempts": {"finger.right_thumb": 2, "face": 1, "iris.left": 10}},
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["attempts"]["finger.right_thumb"] == 3
+    assert result["attempts"]["face"] == 2
+    assert result["attempts"]["finger.left_little"] == 0
+    assert result["fingerprints_captured"] == 9
+    assert {(e["item"], e["reason"]) for e in result["exceptions"]} == {
+        ("finger.left_little", "amputated"),
+        ("iris.left", "unreadable"),
+    }
+    events = await stage.out.wait_types(app_id, "record.print_ready")
+    recorded = next(e.payload for _, e in events if e.type == "biometrics.recorded")
+    assert isinstance(recorded, BiometricsRecorded)
+    assert recorded.fingerprints_captured == 9 and recorded.iris_captured  # the right eye
+
+    bad = await stage.capture(app_id, missing_fingers={"sixth_finger": "amputated"})
+    assert bad.status_code == 422 and "missing_fingers" in bad.json()["detail"][0]["loc"]
+
+
+async def test_duplicate_goes_to_adjudication_and_clearing_makes_it_print_ready(
+    stage: Stage,
+) -> None:
+    first = await stage.send_validated(validated(nik(51)))
+    second = await stage.send_validated(validated(nik(52), name="Siti Aminah Dua"))
+    third = await stage.send_validated(validated(nik(53), name="Siti Aminah Tiga"))
+    for app_id in (first, second, third):
+        await stage.queued(app_id)
+    same_person = {"simulate": {"seed": "one-person-three-niks"}}
+    assert (await stage.capture(first, **same_person)).json()["state"] == "print_ready"
+
+    hit = (await stage.capture(second, **same_person)).json()
+    assert hit["state"] == "duplicate_suspected" and hit["case_id"]
+    events = await stage.out.wait_types(second, "biometrics.duplicate_suspected")
+    assert "record.print_ready" not in [e.type for _, e in events]
+    cases = (await stage.http.get("/adjudication", params={"kecamatan": KEC})).json()
+    assert [c["case_id"] for c in cases] == [hit["case_id"]]
+    first_record = (await stage.out.wait_types(first, "record.print_ready"))[1][1].payload
+    assert isinstance(first_record, BiometricsRecorded)
+    assert cases[0]["candidates"][0]["record_id"] == str(
+        rules.record_id_of(first_record.record.key)
+    )
+    assert cases[0]["nik_masked"] == "3508********0052"
+    # not released for printing while the case is open
+    pending = await stage.http.get(
+        f"/records/{hit['record_id']}/card-data", params={"kecamatan": KEC}
+    )
+    assert pending.status_code == 403
+
+    decide = {"decision": "clear", "officer_id": "kasi.tempeh", "note": "twins, checked KK"}
+    cleared = await stage.http.post(f"/adjudication/{hit['case_id']}", json=decide)
+    assert cleared.status_code == 200 and cleared.json()["state"] == "print_ready"
+    events = await stage.out.wait_types(second, "record.print_ready")
+    assert events[-1][0] == stage.topics.print_ready(KEC)
+    again = await stage.http.post(f"/adjudication/{hit['case_id']}", json=decide)
+    assert again.status_code == 409
+    assert (await stage.http.get("/adjudication", params={"kecamatan": KEC})).json() == []
+
+    confirm_case = (await stage.capture(third, **same_person)).json()["case_id"]
+    confirmed = await stage.http.post(
+        f"/adjudication/{confirm_case}", json={"decision": "confirm", "officer_id": "kasi.tempeh"}
+    )
+    assert confirmed.status_code == 200
+    events = await stage.out.wait_types(third, "biometrics.duplicate_confirmed")
+    assert "record.print_ready" not in [e.type for _, e in events]
+    assert (await stage.http.post("/adjudication/nope", json=decide)).status_code == 404
+
+
+async def test_no_biometric_bytes_travel_on_kafka_and_logs_hold_no_full_nik(
+    stage: Stage, topic_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    recorded_nik, skipped_nik = nik(61), nik(62)
+    async with stage.runtime.pool.acquire() as conn:
+        await save_record(
+            conn,
+            parse_keyring(stage.keys),
+            nik=skipped_nik,
+            kecamatan=KEC,
+            enrolment=enrolled("earlier-holder"),
+            captured_at=datetime.now(UTC),
+        )
+    captured = await stage.send_validated(validated(recorded_nik))
+    skipped = await stage.send_validated(validated(skipped_nik, ApplicationType.DAMAGED))
+    await stage.queued(captured)
+    result = (
+        await stage.capture(captured, simulate={"poor_attempts": {"finger.left_index": 1}})
+    ).json()
+    await stage.out.wait_types(captured, "record.print_ready")
+    await stage.out.wait_types(skipped, "record.print_ready")
+    card = (
+        await stage.http.get(f"/records/{result['record_id']}/card-data", params={"kecamatan": KEC})
+    ).json()
+
+    # every record on every topic of this run, DLQs included
+    records = await all_prefixed_records(stage.bootstrap, topic_prefix)
+    assert len(records) >= 10
+    samples = [
+        base64.b64decode(card["photo"]["data"])[200:232],
+        base64.b64decode(card["signature"]["data"])[60:92],
+        *(base64.b64decode(t["data"])[40:72] for t in card["fingerprint_templates"]),
+    ]
+    forbidden = [PNG, JPEG, TOF1, b"iVBORw0KGgo", b"/9j/", b"VE9GMQ", b"JFIF", b"IHDR"]
+    for topic, value in records:
+        assert value is not None
+        for needle in forbidden + samples + [base64.b64encode(s) for s in samples]:
+            assert needle not in value, f"biometric bytes on {topic}"
+
+    lines = [r.getMessage() for r in caplog.records] + [
+        str(r.exc_info[1]) for r in caplog.records if r.exc_info
+    ]
+    assert any("recorded application" in line for line in lines)
+    assert any("already recorded" in line for line in lines)
+    for line in lines:
+        assert recorded_nik not in line and skipped_nik not in line, line
+
+
+async def test_automatic_operator_captures_on_consume(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with running_stage(
+        kafka_bootstrap=kafka_bootstrap,
+        pg_dsn=pg_dsn,
+        db_schema=db_schema,
+        topic_prefix=topic_prefix,
+        home=tmp_path,
+        auto_capture=True,
+    ) as auto:
+        app_id = await auto.send_validated(validated(nik(71)))
+        events = await auto.out.wait_types(app_id, "record.print_ready", timeout=60)
+        assert [e.type for _, e in events] == [
+            "biometrics.capture_queued",
+            "biometrics.recorded",
+            "record.print_ready",
+        ]
+        recorded = events[1][1].payload
+        assert isinstance(recorded, BiometricsRecorded)
+        assert recorded.operator_id == "auto.operator"
+        assert (await auto.http.get("/queue", params={"kecamatan": KEC})).json() == []
