@@ -67,8 +67,10 @@ def parse_keyring(text: str) -> MasterKeyring:
     """`"1:<base64>,2:<base64>"` (commas or newlines; `#` comments in files).
 
     A single bare base64 value is version 1."""
-    entries = [e.strip() for e in text.replace("\n", ",").split(",")]
-    entries = [e for e in entries if e and not e.startswith("#")]
+    # comments first (they may hold commas), then entries split on commas and newlines
+    lines = [line.split("#", 1)[0] for line in text.splitlines()]
+    entries = [e.strip() for e in ",".join(lines).split(",")]
+    entries = [e for e in entries if e]
     if len(entries) == 1 and ":" not in entries[0]:
         entries = [f"1:{entries[0]}"]
     keys: dict[int, bytes] = {}

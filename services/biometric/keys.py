@@ -72,7 +72,9 @@ def load_keyring(settings: BiometricSettings, *, generate: bool | None = None) -
     except FileExistsError:
         return parse_keyring(path.read_text())
     with os.fdopen(fd, "w") as f:
-        f.write(f"# Tuntas biometric master key, generated for a local run\n1:{new_master_key()}\n")
+        f.write(
+            f"# Tuntas biometric master key (generated for a local run)\n1:{new_master_key()}\n"
+        )
     log.warning(
         "biometric master key: none configured; generated a new key file %s (local use only: "
         "back it up, or configure TUNTAS_BIOMETRIC_MASTER_KEYS / _MASTER_KEY_FILE)",
