@@ -1,0 +1,243 @@
+"""The validation service run in-process against real Kafka and PostgreSQL, and helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.application import ApplicationType, Documents, KkPhotocopy
+from schemas.envelope import Envelope, parse_event
+from schemas.events import ApplicationAccepted
+from schemas.topics import EVENT_PARTITIONS, Topics
+from services.runtime import db, kafka
+from services.runtime.service import Runtime
+from services.runtime.settings import Connections
+from services.validation import registry
+from services.validation.main import serve
+from services.validation.models import RegistryPerson
+from services.validation.settings import ValidationSettings
+from tests.waiting import wait_for
+
+KECAMATAN = "350805"
+
+
+@dataclass
+class Service:
+    runtime: Runtime
+    http: httpx.AsyncClient
+    settings: ValidationSettings
+    topics: Topics
+    bootstrap: str
+    dsn: str
+    schema: str
+
+    async def sql(self, query: str, *args: Any) -> Any:
+        async with self.runtime.pool.acquire() as conn:
+            return await conn.fetchval(query, *args)
+
+    async def produce(self, *events: Envelope) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
+        await producer.start()
+        try:
+            for event in events:
+                await producer.send_and_wait(
+                    self.topics.intake_events,
+                    event.to_bytes(),
+                    key=str(event.correlation_id).encode(),
+                )
+        finally:
+            await producer.stop()
+
+    async def queue(self, **params: str) -> list[dict[str, Any]]:
+        response = await self.http.get("/queue", params={"kecamatan": KECAMATAN, **params})
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()
+        return items
+
+    async def item_of(self, application_id: UUID, revision: int) -> dict[str, Any]:
+        async def probe() -> dict[str, Any] | None:
+            for item in await self.queue(status="all"):
+                if item["application_id"] == str(application_id) and item["revision"] == revision:
+                    return item
+            return None
+
+        found: dict[str, Any] = await wait_for(
+            probe, what=f"work item for revision {revision} of {application_id}"
+        )
+        return found
+
+    def handled(self) -> tuple[int, int]:
+        stats = self.runtime.health.consumers[0].stats
+        return stats.handled, stats.duplicates
+
+
+class EventReader:
+    """Reads a topic from the start and keeps every event seen."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+        )
+        self.seen: list[Envelope] = []
+
+    async def start(self) -> None:
+        await self._consumer.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def _poll(self) -> None:
+        batch = await self._consumer.getmany(timeout_ms=200)
+        self.seen += [parse_event(r.value) for recs in batch.values() for r in recs]
+
+    async def wait(self, match: Callable[[Envelope], bool], what: str) -> Envelope:
+        async def probe() -> Envelope | None:
+            await self._poll()
+            return next((e for e in self.seen if match(e)), None)
+
+        found: Envelope = await wait_for(probe, what=what)
+        return found
+
+    async def settle(self) -> list[Envelope]:
+        """Everything published so far (one more poll for stragglers)."""
+        await self._poll()
+        return list(self.seen)
+
+
+async def _topics_ready(bootstrap: str, names: list[str]) -> None:
+    """Create the topics and wait until every partition has a leader.
+
+    Works around a start-up race in ``services.runtime``: ``kafka.ensure_topics`` returns
+    before a new topic's metadata has spread, so a consumer subscribing at once can be given
+    no partitions until its next metadata refresh (minutes).
+    """
+    await kafka.ensure_topics(bootstrap, [(n, EVENT_PARTITIONS) for n in names])
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+
+        async def led() -> bool:
+            described = await admin.describe_topics(names)
+            return all(
+                t.get("error_code") == 0
+                and len(t["partitions"]) == EVENT_PARTITIONS
+                and all(p["leader"] >= 0 for p in t["partitions"])
+                for t in described
+            )
+
+        await wait_for(led, what="topic partitions with leaders")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def start_service(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str
+) -> Callable[..., contextlib.AbstractAsyncContextManager[Service]]:
+    @contextlib.asynccontextmanager
+    async def start(**knobs: Any) -> AsyncIterator[Service]:
+        settings = ValidationSettings(
+            connections=Connections(
+                kafka_bootstrap_servers=kafka_bootstrap,
+                database_url=pg_dsn,
+                tuntas_topic_prefix=topic_prefix,
+            ),
+            db_schema=db_schema,
+            http_port=0,
+            **knobs,
+        )
+        topics = Topics(topic_prefix)
+        await _topics_ready(kafka_bootstrap, [topics.intake_events, topics.validation_events])
+        stop = asyncio.Event()
+        ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
+
+        async def on_ready(runtime: Runtime) -> None:
+            ready.set_result(runtime)
+
+        task = asyncio.ensure_future(serve(settings, stop=stop, on_ready=on_ready))
+        try:
+            await asyncio.wait([task, ready], return_when=asyncio.FIRST_COMPLETED)
+            if task.done():
+                task.result()  # raises the start-up failure
+            runtime = ready.result()
+            port = await wait_for(lambda: runtime.extra.get("http_port"), what="HTTP port")
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                yield Service(
+                    runtime,
+                    client,
+                    settings,
+                    topics,
+                    kafka_bootstrap,
+                    pg_dsn,
+                    db_schema,
+                )
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 60)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def residents() -> list[RegistryPerson]:
+    return registry.generate_registry(KECAMATAN, 40, seed=11)
+
+
+@pytest.fixture
+def adults(residents: list[RegistryPerson]) -> list[RegistryPerson]:
+    """Residents old enough for a card, a fresh order per test is not needed: tests use
+    their own schema, so the same people may apply in every test."""
+    today = datetime.now(UTC).date()
+    return [p for p in residents if (today - p.birth_date).days > 18 * 366]
+
+
+async def import_registry(service: Service, persons: list[RegistryPerson]) -> None:
+    conn = await db.connect(service.dsn, service.schema)
+    try:
+        await registry.import_persons(conn, persons)
+    finally:
+        await conn.close()
+
+
+def accepted(
+    person: RegistryPerson,
+    *,
+    application_id: UUID | None = None,
+    revision: int = 1,
+    tracking: str = "TPH-TEST-0001",
+    causation_id: UUID | None = None,
+    **applicant_changes: Any,
+) -> Envelope:
+    """The ``application.accepted`` event intake would publish for this resident."""
+    applicant = person.applicant(phone="081234567890")
+    if applicant_changes:
+        applicant = applicant.model_validate({**applicant.model_dump(), **applicant_changes})
+    now = datetime.now(UTC)
+    payload = ApplicationAccepted(
+        tracking_number=tracking,
+        revision=revision,
+        application_type=ApplicationType.NEW,
+        applicant=applicant,
+        documents=Documents(kk_photocopy=KkPhotocopy(kk_number=person.kk_number)),
+        deadline=now + timedelta(days=1),
+        officer_id="petugas.tempeh.01",
+    )
+    return Envelope.new(
+        payload,
+        application_id=application_id or uuid4(),
+        kecamatan=KECAMATAN,
+        causation_id=causation_id,
+    )
