@@ -177,6 +177,17 @@ async def released_to(conn: Conn, record_id: uuid.UUID, kecamatan: str) -> bool:
     )
 
 
+async def record_blocked(conn: Conn, record_id: uuid.UUID) -> bool:
+    """Is this record under an open duplicate case, or a confirmed duplicate?"""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM adjudication_cases WHERE record_id = $1"
+            " AND (decision IS NULL OR decision = 'confirm'))",
+            record_id,
+        )
+    )
+
+
 async def count_queued(conn: Conn) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM applications WHERE state = 'queued'"))
 

@@ -11,7 +11,7 @@ from services.biometric import applications, store
 from services.biometric.applications import State
 from services.biometric.recording import Stage, skip_payloads
 from services.runtime.db import Conn
-from services.runtime.messages import Emit
+from services.runtime.messages import Emit, PoisonMessage
 
 log = logging.getLogger("tuntas.biometric")
 
@@ -38,6 +38,13 @@ async def _validated(stage: Stage, event: Envelope, conn: Conn) -> Sequence[Emit
         )
         return []
     existing = await store.record_for_nik(conn, payload.applicant.nik)
+    if existing is not None and await applications.record_blocked(conn, existing.record_id):
+        # Reusing it would print a card for a suspected or confirmed second identity. No event
+        # expresses "held for adjudication" from here: an operator takes it from the DLQ.
+        raise PoisonMessage(
+            f"the NIK's biometric record {existing.record_id} is a suspected or confirmed"
+            " duplicate: not reused for printing; decide the adjudication case first"
+        )
     if existing is not None:
         await applications.insert(
             conn,

@@ -26,6 +26,7 @@ from tests.biometric.stage_kit import (
     running_stage,
     validated,
 )
+from tests.waiting import wait_for
 
 PNG, JPEG, TOF1 = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"TOF1"
 
@@ -226,6 +227,17 @@ async def test_duplicate_goes_to_adjudication_and_clearing_makes_it_print_ready(
     events = await stage.out.wait_types(third, "biometrics.duplicate_confirmed")
     assert "record.print_ready" not in [e.type for _, e in events]
     assert (await stage.http.post("/adjudication/nope", json=decide)).status_code == 404
+
+    # a later application of the confirmed duplicate's NIK does not reuse its record
+    again_id = await stage.send_validated(validated(nik(53), ApplicationType.LOST))
+
+    async def dead_lettered() -> bool:
+        dlq = stage.topics.dlq(stage.topics.validation_events)
+        records = await all_prefixed_records(stage.bootstrap, dlq)
+        return any(str(again_id).encode() in (value or b"") for _, value in records)
+
+    await wait_for(dead_lettered, what="the application in the validation DLQ")
+    assert stage.out.types(again_id) == []
 
 
 async def test_no_biometric_bytes_travel_on_kafka_and_logs_hold_no_full_nik(
