@@ -19,6 +19,7 @@ from schemas.application import ApplicationType, Documents, KkPhotocopy
 from schemas.envelope import Envelope, parse_event
 from schemas.events import ApplicationAccepted
 from schemas.topics import EVENT_PARTITIONS, Topics
+from schemas.values import age_on
 from services.runtime import db, kafka
 from services.runtime.service import Runtime
 from services.runtime.settings import Connections
@@ -198,10 +199,9 @@ def residents() -> list[RegistryPerson]:
 
 @pytest.fixture
 def adults(residents: list[RegistryPerson]) -> list[RegistryPerson]:
-    """Residents old enough for a card, a fresh order per test is not needed: tests use
-    their own schema, so the same people may apply in every test."""
+    """Residents of 18 or older (each test has its own schema, so they may apply in each)."""
     today = datetime.now(UTC).date()
-    return [p for p in residents if (today - p.birth_date).days > 18 * 366]
+    return [p for p in residents if age_on(p.birth_date, today) >= 18]
 
 
 async def import_registry(service: Service, persons: list[RegistryPerson]) -> None:
