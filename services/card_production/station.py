@@ -234,7 +234,11 @@ class Station:
         """The background job: take jobs one by one while the printer is ready."""
         self.runtime = runtime
         listener = await runtime.pool.acquire()
-        await listener.add_listener(self.channel, lambda *_: self.wake.set())
+
+        def notified(*_: object) -> None:
+            self.wake.set()
+
+        await listener.add_listener(self.channel, notified)
         try:
             while not runtime.stop.is_set():
                 self.wake.clear()
@@ -249,7 +253,7 @@ class Station:
                 if not worked:
                     await self._sleep(self.settings.idle_poll_s)
         finally:
-            await listener.remove_listener(self.channel, lambda *_: None)
+            await listener.remove_listener(self.channel, notified)
             await runtime.pool.release(listener)
 
     async def _sleep(self, seconds: float) -> None:
@@ -606,5 +610,3 @@ def _batch(row: asyncpg.Record) -> dict[str, Any]:
         "received_by": row["received_by"],
         "received_at": row["received_at"].isoformat(),
     }
-
-

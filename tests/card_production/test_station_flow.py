@@ -126,6 +126,8 @@ async def test_spoiled_blank_is_retried_on_a_fresh_one(
     def pull_the_first_card(loads: int) -> None:
         if loads == 1:
             chip_slot.control.pull_after(10)  # the card is pulled out inside the photo
+        else:
+            chip_slot.control.clear_faults()  # the next blank is handled properly
 
     feeder.after_load = pull_the_first_card
     async with station(
