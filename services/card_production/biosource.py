@@ -104,13 +104,13 @@ def _png(image: Image.Image) -> bytes:
 
 
 def synthetic_photo(seed: str) -> bytes:
-    """A 300x375 portrait (enough for 300 dpi at 20x25 mm)."""
+    """A 360x480 portrait (300 dpi at 30x40 mm, the certificate's photo box)."""
     rnd = random.Random(f"photo|{seed}")
-    img = Image.new("RGB", (300, 375), (200, 30, 30))  # the red background of a KTP-el
+    img = Image.new("RGB", (360, 480), (200, 30, 30))  # the red background of a KTP-el
     draw = ImageDraw.Draw(img)
     skin = tuple(rnd.randint(150, 230) for _ in range(3))
-    draw.ellipse((90, 70, 210, 220), fill=skin)
-    draw.rectangle((60, 240, 240, 375), fill=(20, 20, 20))
+    draw.ellipse((105, 90, 255, 280), fill=skin)
+    draw.rectangle((70, 300, 290, 480), fill=(20, 20, 20))
     return _jpeg(img)
 
 

@@ -465,11 +465,10 @@ class Station:
             seq = await conn.fetchval("SELECT nextval('certificate_seq')")
         number = rules.certificate_number(seq, self.kecamatan, today)
         until = rules.certificate_valid_until(today, self.settings.certificate_validity_days)
-        pdf = render.render_certificate(render.CertificateData(
-            card=self._card_data(ready.card, material), nomor=number, berlaku_sampai=until,
-            pejabat_nama=self.settings.official_name, pejabat_nip=self.settings.official_nip,
-            pejabat_jabatan=self.settings.official_title,
-        ))  # fmt: skip
+        try:
+            pdf = self._certificate_pdf(ready.card, material, number, until)
+        except ValueError as exc:  # e.g. the photo is below 300 dpi at the certificate's size
+            raise Conflict(f"certificate cannot be rendered: {exc}") from exc
         folder = self.settings.certificate_dir / self.kecamatan
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{app}.pdf"
@@ -494,6 +493,20 @@ class Station:
         return {"application_id": str(app), "certificate_number": number,
                 "issued_on": today.isoformat(), "valid_until": until.isoformat(),
                 "pdf_path": str(path)}  # fmt: skip
+
+    def _certificate_pdf(
+        self, card: CardFace, material: CardMaterial, number: str, until: date
+    ) -> bytes:
+        return render.render_certificate(
+            render.CertificateData(
+                card=self._card_data(card, material),
+                nomor=number,
+                berlaku_sampai=until,
+                pejabat_nama=self.settings.official_name,
+                pejabat_nip=self.settings.official_nip,
+                pejabat_jabatan=self.settings.official_title,
+            )
+        )
 
     async def _material_or_unavailable(self, job: asyncpg.Record) -> CardMaterial:
         ready = RecordPrintReady.model_validate(job["print_ready"])
