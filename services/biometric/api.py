@@ -118,24 +118,25 @@ class CaseItem(BaseModel):
     opened_at: datetime
 
 
-class Blob(BaseModel):
-    media_type: str
-    data: str = Field(description="base64")
-    sha256: str = Field(description="of the stored ciphertext (as in the claim check)")
-
-
 class Template(BaseModel):
     finger: Finger
-    format: str
-    data: str = Field(description="base64")
+    format: str = Field(description="template format (TOF1: the stand-in orientation field)")
+    template: str = Field(description="base64")
 
 
 class CardData(BaseModel):
+    """What the card station needs from one record; the sha256 values are of the stored
+    ciphertext, as in the print-ready event's claim checks."""
+
     record_id: uuid.UUID
     kecamatan: str
-    photo: Blob
-    signature: Blob
-    fingerprint_templates: list[Template]
+    photo: str = Field(description="base64")
+    photo_media_type: str
+    photo_sha256: str
+    signature: str = Field(description="base64")
+    signature_media_type: str
+    signature_sha256: str
+    fingerprint_templates: list[Template] = Field(description="the chip's two, in chip order")
     fingerprint_templates_sha256: str
 
 
@@ -303,12 +304,14 @@ def create_app(runtime: Runtime, stage: Stage) -> FastAPI:
         return CardData(
             record_id=record_id,
             kecamatan=code,
-            photo=Blob(media_type=photo.media_type, data=b64(photo.data), sha256=items[FACE]),
-            signature=Blob(
-                media_type=signature.media_type, data=b64(signature.data), sha256=items[SIGNATURE]
-            ),
+            photo=b64(photo.data),
+            photo_media_type=photo.media_type,
+            photo_sha256=items[FACE],
+            signature=b64(signature.data),
+            signature_media_type=signature.media_type,
+            signature_sha256=items[SIGNATURE],
             fingerprint_templates=[
-                Template(finger=f, format=rules.TEMPLATE_FORMAT, data=b64(templates[f]))
+                Template(finger=f, format=rules.TEMPLATE_FORMAT, template=b64(templates[f]))
                 for f in checks.chip_fingers
                 if f in templates
             ],

@@ -42,7 +42,7 @@ def chip_fingers(
 
 
 def record_id_of(key: str) -> uuid.UUID:
-    """The record id in a claim-check key (``bio://350805/<uuid>[/<part>]``)."""
+    """The record id in a claim-check key (``bio://350805/<uuid>``)."""
     match = _KEY.fullmatch(key)
     if not match:
         raise ValueError("not a biometric claim-check key")
@@ -82,19 +82,17 @@ def claim_checks(
     """
     fingers = chip_fingers(template_digests.keys(), preferred_fingers)
     lines = "".join(f"{item}:{d}\n" for item, d in sorted(item_digests.items()))
-    names = ".".join(f.value for f in fingers) or "none"
 
-    def check(key: str, sha256: str) -> ClaimCheck:
-        return ClaimCheck(store=CLAIM_STORE, key=key, sha256=sha256)
+    # Every key is the record's reference: the event field names the part, the station
+    # resolves them all with one card-data call (and takes the record id as the last segment).
+    def check(sha256: str) -> ClaimCheck:
+        return ClaimCheck(store=CLAIM_STORE, key=reference, sha256=sha256)
 
     return ClaimChecks(
-        record=check(reference, _sha(lines.encode())),
-        photo=check(f"{reference}/{FACE}", item_digests[FACE]),
-        signature=check(f"{reference}/{SIGNATURE}", item_digests[SIGNATURE]),
-        fingerprint_templates=check(
-            f"{reference}/templates/{names}",
-            _sha(*(template_digests[f].encode() for f in fingers)),
-        ),
+        record=check(_sha(lines.encode())),
+        photo=check(item_digests[FACE]),
+        signature=check(item_digests[SIGNATURE]),
+        fingerprint_templates=check(_sha(*(template_digests[f].encode() for f in fingers))),
         chip_fingers=fingers,
     )
 

@@ -43,11 +43,14 @@ def test_claim_checks_reference_the_record_and_hash_ciphertext_digests() -> None
     checks = claim_checks(reference, items, templates, PREFERRED)
     assert checks.record.key == reference and checks.record.store == CLAIM_STORE
     assert checks.photo.sha256 == "a" * 64 and checks.signature.sha256 == "b" * 64
-    assert checks.fingerprint_templates.key == f"{reference}/templates/right_index.left_index"
+    assert checks.fingerprint_templates.key == reference
+    assert checks.chip_fingers == PREFERRED
     for check in (checks.record, checks.photo, checks.signature, checks.fingerprint_templates):
         assert record_id_of(check.key) == record_id
     swapped = claim_checks(reference, items, templates, PREFERRED[::-1])
     assert swapped.fingerprint_templates.sha256 != checks.fingerprint_templates.sha256
+    # the card station takes the record id as the key's last segment
+    assert checks.photo.key.rsplit("/", 1)[-1] == str(record_id)
     with pytest.raises(ValueError):
         record_id_of("bio://350805/not-a-uuid")
 

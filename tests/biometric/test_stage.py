@@ -116,11 +116,14 @@ async def test_new_applicant_is_queued_captured_recorded_and_print_ready(stage: 
     )
     assert card.status_code == 200, card.text
     data = card.json()
-    assert base64.b64decode(data["photo"]["data"]).startswith(JPEG)
-    assert data["photo"]["sha256"] == ready.photo.sha256
-    assert base64.b64decode(data["signature"]["data"]).startswith(PNG)
+    assert base64.b64decode(data["photo"]).startswith(JPEG)
+    assert data["photo_sha256"] == ready.photo.sha256
+    assert data["photo_media_type"] == "image/jpeg"
+    assert base64.b64decode(data["signature"]).startswith(PNG)
     assert [t["finger"] for t in data["fingerprint_templates"]] == ["right_index", "left_index"]
-    assert all(base64.b64decode(t["data"]).startswith(TOF1) for t in data["fingerprint_templates"])
+    assert all(
+        base64.b64decode(t["template"]).startswith(TOF1) for t in data["fingerprint_templates"]
+    )
     assert data["fingerprint_templates_sha256"] == ready.fingerprint_templates.sha256
     # recorded once: a second capture is refused
     assert (await stage.capture(app_id)).status_code == 409
@@ -133,7 +136,7 @@ async def test_card_data_only_for_the_station_of_the_same_kecamatan(stage: Stage
 
     other = await stage.http.get(f"/records/{record_id}/card-data", params={"kecamatan": OTHER_KEC})
     assert other.status_code == 403
-    assert "base64" not in other.text and "data" not in other.json()
+    assert "photo" not in other.json()
     unknown = await stage.http.get(
         "/records/00000000-0000-4000-8000-000000000000/card-data", params={"kecamatan": KEC}
     )
@@ -270,9 +273,9 @@ async def test_no_biometric_bytes_travel_on_kafka_and_logs_hold_no_full_nik(
     records = await all_prefixed_records(stage.bootstrap, topic_prefix)
     assert len(records) >= 10
     samples = [
-        base64.b64decode(card["photo"]["data"])[200:232],
-        base64.b64decode(card["signature"]["data"])[60:92],
-        *(base64.b64decode(t["data"])[40:72] for t in card["fingerprint_templates"]),
+        base64.b64decode(card["photo"])[200:232],
+        base64.b64decode(card["signature"])[60:92],
+        *(base64.b64decode(t["template"])[40:72] for t in card["fingerprint_templates"]),
     ]
     forbidden = [PNG, JPEG, TOF1, b"iVBORw0KGgo", b"/9j/", b"VE9GMQ", b"JFIF", b"IHDR"]
     for topic, value in records:
