@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Iterable
@@ -51,5 +52,27 @@ async def ensure_topics(bootstrap: str, topics: Iterable[tuple[str, int]]) -> No
         for name, code, *_ in getattr(response, "topic_errors", []):
             if code not in (0, 36):  # 36: created meanwhile by another instance
                 log.warning("creating topic %s failed with error code %s", name, code)
+        # A consumer subscribing before the new partitions have leaders may see none of them
+        # until its next metadata refresh (minutes): return only once they are led.
+        await _wait_for_leaders(admin, [t.name for t in missing])
     finally:
         await admin.close()
+
+
+async def _wait_for_leaders(
+    admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30.0
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        described = await admin.describe_topics(names)
+        if len(described) == len(names) and all(
+            t["error_code"] == 0
+            and t["partitions"]
+            and all(p["leader"] >= 0 for p in t["partitions"])
+            for t in described
+        ):
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"topics without partition leaders after {timeout:.0f}s: {names}")
+        await asyncio.sleep(0.1)
