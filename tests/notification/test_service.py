@@ -1,0 +1,168 @@
+"""The running notification stage: real Kafka, PostgreSQL and the local SMSC process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from tests.notification.conftest import Smsc
+from tests.notification.service_kit import (
+    Harness,
+    accepted,
+    certificate,
+    collected,
+    harness,
+    new_app,
+    phone,
+    read_events,
+    ready,
+    texts,
+    wib,
+)
+from tests.waiting import wait_for
+
+
+@pytest.fixture
+async def h(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, smsc: Smsc
+) -> AsyncIterator[Harness]:
+    async with harness(
+        kafka_bootstrap=kafka_bootstrap,
+        pg_dsn=pg_dsn,
+        db_schema=db_schema,
+        topic_prefix=topic_prefix,
+        smsc=smsc,
+    ) as running:
+        yield running
+
+
+def _ready_texts(smsc: Smsc, number: str) -> list[str]:
+    return [t for t in texts(smsc, number) if "sudah jadi. Ambil di" in t]
+
+
+async def test_card_ready_sends_one_sms_also_after_a_restart(h: Harness, smsc: Smsc) -> None:
+    app, number = new_app(), phone()
+    ready_event = ready(app, wib(6, 14))
+    await h.publish(accepted(app, number), ready_event)
+    await wait_for(lambda: _ready_texts(smsc, number), what="the card-ready SMS")
+    (text,) = _ready_texts(smsc, number)
+    assert "Kantor Kecamatan Tempeh" in text and "Senin-Jumat 08.00-16.00" in text
+    assert "TPH-20250106-0001" in text
+    async def sent_rows() -> list[dict[str, Any]]:
+        rows = await h.messages(application_id=str(app), status="sent")
+        return rows if len(rows) == 2 else []
+
+    sent = await wait_for(sent_rows, what="two sent rows")
+    assert {m["template"] for m in sent} == {"file_accepted", "card_ready"}
+
+    await h.stop()
+    await h.start()
+    # The same event delivered again, and a new one to know the service has caught up.
+    await h.publish(ready_event, certificate(app, wib(6, 15)))
+    await wait_for(
+        lambda: any("Surat Keterangan" in t for t in texts(smsc, number)),
+        what="the certificate SMS after the restart",
+    )
+    assert len(_ready_texts(smsc, number)) == 1
+    events = await wait_for(
+        lambda: read_events(h.bootstrap, h.topics.notification_events, "notification.sent"),
+        what="notification.sent events",
+    )
+    await wait_for(
+        lambda: len([e for e in events if e.application_id == app]) >= 1, what="own events"
+    )
+
+
+async def test_reminder_falls_due_after_working_days_and_collection_stops_it(
+    h: Harness, smsc: Smsc
+) -> None:
+    app, number = new_app(), phone()
+    await h.publish(accepted(app, number), ready(app, wib(6, 10)))  # Monday 10:00
+    await wait_for(lambda: _ready_texts(smsc, number), what="the card-ready SMS")
+
+    assert await h.tick(wib(7, 9, 59)) == 0  # Tuesday 09:59: not yet one working day
+    assert await h.tick(wib(7, 10)) == 1  # Tuesday 10:00: the SMS reminder
+    await wait_for(
+        lambda: any(t.startswith("Pengingat") for t in texts(smsc, number)),
+        what="the reminder SMS",
+    )
+    assert await h.tick(wib(8, 12)) == 0
+    assert await h.tick(wib(9, 10)) == 1  # Thursday: 3 working days -> a call
+    (call,) = await h.calls()
+    assert (call["application_id"], call["phone"]) == (str(app), number)
+    assert call["storage_place"] == "Lemari A, rak 3"
+    assert [e["what"] for e in call["history"]][:2] == ["card_ready", "reminder_due"]
+
+    await h.publish(collected(app, wib(9, 11)))
+    await wait_for(
+        lambda: any("survei kepuasan" in t for t in texts(smsc, number)), what="the IKM SMS"
+    )
+    assert await h.calls() == []
+    assert await h.tick(wib(31, 12)) == 0  # no reminder after collection, ever
+    assert sum(t.startswith("Pengingat") for t in texts(smsc, number)) == 1
+
+
+async def test_call_outcomes_are_recorded_and_reschedule(h: Harness, smsc: Smsc) -> None:
+    app, number = new_app(), phone()
+    await h.publish(accepted(app, number), ready(app, wib(6, 10)))
+    await wait_for(lambda: _ready_texts(smsc, number), what="the card-ready SMS")
+    await h.tick(wib(7, 10))
+    await h.tick(wib(9, 10))
+    (call,) = await h.calls()
+
+    h.clock.set(wib(9, 11))
+    r = await h.http.post(f"/calls/{call['id']}/outcome", json={"outcome": "no_answer"})
+    assert r.status_code == 200, r.text
+    assert r.json()["next_contact"].startswith("2025-01-10T08:00:00+07:00")
+    again = await h.http.post(f"/calls/{call['id']}/outcome", json={"outcome": "reached"})
+    assert again.status_code == 409
+    assert await h.calls() == []
+    assert await h.tick(wib(10, 7, 59)) == 0
+    assert await h.tick(wib(10, 8)) == 1  # next working day: call again
+    (call2,) = await h.calls()
+    assert call2["id"] != call["id"]
+    assert "no_answer" in [e["what"] for e in call2["history"]]
+
+    bad = await h.http.post(f"/calls/{call2['id']}/outcome", json={"outcome": "will_come_on"})
+    assert bad.status_code == 422
+    r = await h.http.post(
+        f"/calls/{call2['id']}/outcome",
+        json={"outcome": "will_come_on", "come_on": "2025-01-14", "officer_id": "petugas.01"},
+    )
+    assert r.json()["next_contact"].startswith("2025-01-15T08:00:00+07:00")
+    assert await h.tick(wib(14, 15)) == 0
+    assert await h.tick(wib(15, 8)) == 1
+    (call3,) = await h.calls()
+
+    r = await h.http.post(f"/calls/{call3['id']}/outcome", json={"outcome": "wrong_number"})
+    assert r.json()["next_contact"] is None
+    flags = (await h.http.get("/desk-flags", params={"kecamatan": "350805"})).json()
+    assert [f["application_id"] for f in flags] == [str(app)]
+    assert await h.tick(wib(31, 12)) == 0
+    assert await h.calls() == []
+
+
+async def test_opt_out_is_respected(h: Harness, smsc: Smsc) -> None:
+    app, number = new_app(), phone()
+    await h.publish(accepted(app, number))
+    await wait_for(lambda: texts(smsc, number), what="the file-accepted SMS")
+    r = await h.http.post(f"/contacts/{app}/opt-out")
+    assert r.status_code == 200
+    assert (await h.http.post(f"/contacts/{new_app()}/opt-out")).status_code == 404
+
+    await h.publish(ready(app, wib(6, 10)))
+
+    async def skipped() -> list[dict[str, Any]]:
+        return [
+            m for m in await h.messages(application_id=str(app)) if m["template"] == "card_ready"
+        ]
+
+    (row,) = await wait_for(skipped, what="the card-ready row")
+    await wait_for(
+        lambda: h.messages(application_id=str(app), status="skipped"), what="skipped"
+    )
+    assert await h.tick(wib(31, 12)) == 0  # no reminders for an opted-out applicant
+    assert len(texts(smsc, number)) == 1
+    assert row["template"] == "card_ready"
