@@ -55,6 +55,9 @@ def make_handler(settings: NotificationSettings, clock: rules.Clock) -> Handler:
                 conn, app, event.kecamatan, ready_at, p.storage_place, nxt
             )
             await store.log_contact(conn, app, ready_at, "desk", "card_ready", p.storage_place)
+            contact = await store.contact(conn, app)
+            if contact is not None and contact["opted_out"]:
+                await store.stop_reminders(conn, app, "stopped", "opted out")
         elif isinstance(p, CardStoredUncollected):
             await store.set_storage(conn, app, p.storage_place)
         if event.type in rules.STOPPING_EVENTS:

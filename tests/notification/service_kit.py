@@ -177,7 +177,7 @@ async def read_events(bootstrap: str, topic: str, event_type: str) -> list[Envel
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps)
         out: list[Envelope] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in tps):
+        while any([await consumer.position(tp) < ends[tp] for tp in tps]):
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
                 out += [parse_event(r.value) for r in records]
