@@ -677,16 +677,10 @@ def create_app(runtime: Runtime, settings: IntakeSettings | None = None) -> Fast
             request.method == "PUT" and request.url.path.startswith("/applications/")
         )
         if is_file and isinstance(exc.body, dict):
-            # The file itself: report everything the requirement check finds, in one go.
-            found = [
-                (w, p)
-                for w, p in found
-                if not (w == "body" and p.path.split(".")[0] in _FILE_PARTS)
-            ]
-            raw = {k: exc.body[k] for k in _FILE_PARTS if k in exc.body}
-            found += [("body", p) for p in check_application(raw, today=today_in_indonesia())]
-            if request.method == "POST":
-                await _refused_from_raw(desk, exc.body, [p for _, p in found])
+            try:
+                found = await _with_file_check(desk, request.method, exc.body, found)
+            except Exception:  # the plain errors still name every field: never a 5xx here
+                log.exception("requirement check of an invalid request failed")
         body = {
             "message_id": "Isian tidak lengkap atau tidak valid",
             "message_en": "the request is incomplete or invalid",
@@ -1230,6 +1224,18 @@ def create_app(runtime: Runtime, settings: IntakeSettings | None = None) -> Fast
     return app
 
 
+async def _with_file_check(
+    desk: Desk, method: str, body: Mapping[str, Any], found: list[tuple[str, Problem]]
+) -> list[tuple[str, Problem]]:
+    """The file itself: report everything the requirement check finds, in one go."""
+    kept = [(w, p) for w, p in found if not (w == "body" and p.path.split(".")[0] in _FILE_PARTS)]
+    raw = {k: body[k] for k in _FILE_PARTS if k in body}
+    kept += [("body", p) for p in check_application(raw, today=today_in_indonesia())]
+    if method == "POST":
+        await _refused_from_raw(desk, body, [p for _, p in kept])
+    return kept
+
+
 def _not_found() -> DeskError:
     return refusal(
         404,
@@ -1256,7 +1262,7 @@ async def _refused_from_raw(
     await _record_refusal(
         desk,
         code,
-        kind if kind in {t.value for t in ApplicationType} else None,
+        kind if isinstance(kind, str) and kind in {t.value for t in ApplicationType} else None,
         problems,
         officer
         if isinstance(officer, str) and len(officer) <= 64 and not rules.unstorable_text(officer)

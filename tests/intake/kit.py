@@ -96,7 +96,7 @@ async def running(settings: IntakeSettings) -> AsyncIterator[Desk]:
     task = asyncio.ensure_future(serve(settings, stop=stop, on_ready=on_ready))
     try:
         runtime = await asyncio.wait_for(asyncio.shield(ready), 60)
-        while "http_port" not in runtime.extra:  # noqa: ASYNC110 (set by the runner)
+        while "http_port" not in runtime.extra:
             if task.done():
                 task.result()
             await asyncio.sleep(0.02)
@@ -115,8 +115,9 @@ async def running(settings: IntakeSettings) -> AsyncIterator[Desk]:
         await asyncio.wait_for(task, 60)
 
 
-def envelope(payload: EventPayload, application_id: str | UUID, kecamatan: str = TEMPEH
-             ) -> Envelope:
+def envelope(
+    payload: EventPayload, application_id: str | UUID, kecamatan: str = TEMPEH
+) -> Envelope:
     return Envelope.new(payload, application_id=UUID(str(application_id)), kecamatan=kecamatan)
 
 

@@ -69,8 +69,11 @@ async def test_invalid_nik_kk_dates_and_kecamatan_name_the_field(desk: Desk) -> 
     assert response.status_code == 422
     assert "applicant.occupation" in _paths(response.json())
     assert (await desk.client.get("/applications/not-a-uuid")).status_code == 422
-    assert (await desk.client.post("/applications", headers={"Idempotency-Key": "a b"},
-                                   json=new_card_file())).status_code == 422
+    assert (
+        await desk.client.post(
+            "/applications", headers={"Idempotency-Key": "a b"}, json=new_card_file()
+        )
+    ).status_code == 422
 
 
 async def test_uploads_are_size_and_type_limited(desk: Desk) -> None:
@@ -97,7 +100,8 @@ async def test_uploads_are_size_and_type_limited(desk: Desk) -> None:
     assert response.status_code == 413
     assert response.json()["detail"][0]["path"] == "kk_scan.content_base64"
     huge = await desk.client.post(
-        "/applications", content=b"{" + b" " * (8 * MB) + b"}",
+        "/applications",
+        content=b"{" + b" " * (8 * MB) + b"}",
         headers={"content-type": "application/json"},
     )
     assert huge.status_code == 413
@@ -108,8 +112,12 @@ async def test_uploads_are_size_and_type_limited(desk: Desk) -> None:
     assert not_b64.json()["detail"][0]["code"] == "invalid_base64"
     both = await desk.client.post(
         "/applications",
-        json=new_card_file(kk_scan={"content_base64": b64(PDF),
-                                    "upload_id": "00000000-0000-4000-8000-000000000000"}),
+        json=new_card_file(
+            kk_scan={
+                "content_base64": b64(PDF),
+                "upload_id": "00000000-0000-4000-8000-000000000000",
+            }
+        ),
     )
     assert both.status_code == 422
     assert await desk.scalar("SELECT count(*) FROM applications") == 0

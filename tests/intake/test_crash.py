@@ -28,6 +28,10 @@ def _file(i: int) -> dict[str, Any]:
     return new_card_file(applicant=applicant)
 
 
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
+
+
 @asynccontextmanager
 async def desk_process(
     kafka: str, dsn: str, schema: str, prefix: str, log: Path, **env: str
@@ -52,7 +56,7 @@ async def desk_process(
 
     async def healthy() -> bool:
         if proc.returncode is not None:
-            raise AssertionError(f"intake exited with {proc.returncode}: {log.read_text()[-2000:]}")
+            raise AssertionError(f"intake exited with {proc.returncode}: {_tail(log)}")
         try:
             async with httpx.AsyncClient() as client:
                 return (await client.get(f"{base}/health", timeout=2)).status_code == 200
@@ -90,28 +94,34 @@ async def test_killed_mid_submission_leaves_whole_applications_only(
     conn = await asyncpg.connect(pg_dsn, server_settings={"search_path": db_schema})
     try:
         # 1. SIGKILL while N submissions are in flight.
-        async with desk_process(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, log) as (
-            proc,
-            base,
+        async with (
+            desk_process(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, log) as (
+                proc,
+                base,
+            ),
+            httpx.AsyncClient(base_url=base, timeout=30) as client,
         ):
-            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-                requests = [
-                    asyncio.ensure_future(
-                        client.post("/applications", json=_file(i),
-                                    headers={"Idempotency-Key": f"crash-{i}"})
+            requests = [
+                asyncio.ensure_future(
+                    client.post(
+                        "/applications",
+                        json=_file(i),
+                        headers={"Idempotency-Key": f"crash-{i}"},
                     )
-                    for i in range(N)
-                ]
+                )
+                for i in range(N)
+            ]
 
-                async def some_committed() -> bool:
-                    return bool(await conn.fetchval("SELECT count(*) >= 3 FROM applications"))
+            async def some_committed() -> bool:
+                return bool(await conn.fetchval("SELECT count(*) >= 3 FROM applications"))
 
-                await wait_for(some_committed, what="a few submissions committed")
-                proc.kill()
-                await proc.wait()
-                first = await asyncio.gather(*requests, return_exceptions=True)
+            await wait_for(some_committed, what="a few submissions committed")
+            proc.kill()
+            await proc.wait()
+            first = await asyncio.gather(*requests, return_exceptions=True)
         answered = {
-            i: r.json() for i, r in enumerate(first)
+            i: r.json()
+            for i, r in enumerate(first)
             if isinstance(r, httpx.Response) and r.status_code == 201
         }
         apps, events, lonely_apps, lonely_events = await _halves(conn)
@@ -121,44 +131,58 @@ async def test_killed_mid_submission_leaves_whole_applications_only(
 
         # 2. Restarted, the desk retries every request with its key: N applications in all,
         #    and the answered ones get their receipts again.
-        async with desk_process(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, log) as (
-            _,
-            base,
-        ), httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async with (
+            desk_process(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, log) as (
+                _,
+                base,
+            ),
+            httpx.AsyncClient(base_url=base, timeout=30) as client,
+        ):
             retried = [
-                await client.post("/applications", json=_file(i),
-                                  headers={"Idempotency-Key": f"crash-{i}"})
+                await client.post(
+                    "/applications", json=_file(i), headers={"Idempotency-Key": f"crash-{i}"}
+                )
                 for i in range(N)
             ]
             assert {r.status_code for r in retried} == {201}
             for i, receipt in answered.items():
                 assert retried[i].json() == receipt
             assert await _halves(conn) == (N, N, 0, 0)
-            published = await read_events(kafka_bootstrap, f"{topic_prefix}tuntas.intake.events",
-                                          N, timeout=60)
+            published = await read_events(
+                kafka_bootstrap, f"{topic_prefix}tuntas.intake.events", N, timeout=60
+            )
             assert len({e.message_id for e in published}) == N
             assert len({e.application_id for e in published}) == N
 
         # 3. Killed between the commit and the response: the retry gets the same receipt.
         crash = {"TUNTAS_INTAKE_CRASH_AFTER_COMMIT": "1"}
         extra = _file(N)
-        async with desk_process(
-            kafka_bootstrap, pg_dsn, db_schema, topic_prefix, log, **crash
-        ) as (proc, base), httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async with (
+            desk_process(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, log, **crash) as (
+                proc,
+                base,
+            ),
+            httpx.AsyncClient(base_url=base, timeout=30) as client,
+        ):
             try:
-                lost = await client.post("/applications", json=extra,
-                                         headers={"Idempotency-Key": "crash-last"})
+                lost = await client.post(
+                    "/applications", json=extra, headers={"Idempotency-Key": "crash-last"}
+                )
                 raise AssertionError(f"expected no response, got {lost.status_code}")
             except httpx.TransportError:
                 pass
             assert await proc.wait() == -9
         assert await _halves(conn) == (N + 1, N + 1, 0, 0)
-        async with desk_process(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, log) as (
-            _,
-            base,
-        ), httpx.AsyncClient(base_url=base, timeout=30) as client:
-            again = await client.post("/applications", json=extra,
-                                      headers={"Idempotency-Key": "crash-last"})
+        async with (
+            desk_process(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, log) as (
+                _,
+                base,
+            ),
+            httpx.AsyncClient(base_url=base, timeout=30) as client,
+        ):
+            again = await client.post(
+                "/applications", json=extra, headers={"Idempotency-Key": "crash-last"}
+            )
             assert again.status_code == 201
             assert again.headers["Idempotent-Replayed"] == "true"
         assert await _halves(conn) == (N + 1, N + 1, 0, 0)

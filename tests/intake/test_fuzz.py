@@ -69,9 +69,105 @@ async def test_fuzzing_the_desk_api_gives_no_server_error(desk: Desk) -> None:
     # Some state to hit: one accepted application (its status and handover paths exist).
     assert (await desk.client.post("/applications", json=new_card_file())).status_code == 201
     tally = await asyncio.to_thread(fuzz, str(desk.client.base_url).rstrip("/"), EXAMPLES)
-    print(f"\nfuzz: {tally.tried} inputs, statuses {dict(sorted(tally.by_status.items()))}, "
-          f"5xx: {len(tally.server_errors)}")
+    print(
+        f"\nfuzz: {tally.tried} inputs, statuses {dict(sorted(tally.by_status.items()))}, "
+        f"5xx: {len(tally.server_errors)}"
+    )
     assert tally.tried >= min(EXAMPLES, 50)
     assert tally.server_errors == []
     health = await desk.client.get("/health")
     assert health.status_code == 200
+
+
+def _leaves(value: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    if isinstance(value, dict):
+        found = [path] if path else []
+        for key, item in value.items():
+            found += _leaves(item, (*path, key))
+        return found
+    return [path]
+
+
+def mutate_files(base_url: str, examples: int) -> Tally:
+    """Hypothesis: a valid file with up to three fields replaced by odd JSON values or dropped."""
+    import copy
+    import json
+
+    import httpx
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    template = new_card_file()
+    paths = _leaves(template)
+    odd = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=40),
+        st.sampled_from(
+            [
+                "",
+                "\x00",
+                "\ud800",
+                "9" * 16,
+                "0" * 16,
+                "2999-01-01",
+                "1899-12-31",
+                "35.08.05",
+                "x" * 5000,
+                "ÿ" * 70,
+                "3508054107850001",
+                "-1",
+                "lost",
+            ]
+        ),
+        st.lists(st.integers(), max_size=3),
+        st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+    )
+    edit = st.tuples(st.sampled_from(paths), st.one_of(st.just("<drop>"), odd))
+    tally = Tally()
+
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(edits=st.lists(edit, min_size=1, max_size=3))
+    def one(edits: list[tuple[tuple[str, ...], object]]) -> None:
+        body = copy.deepcopy(template)
+        for path, value in edits:
+            node = body
+            for key in path[:-1]:
+                if not isinstance(node.get(key), dict):
+                    break
+                node = node[key]
+            else:
+                if value == "<drop>":
+                    node.pop(path[-1], None)
+                else:
+                    node[path[-1]] = value
+        tally.tried += 1
+        content = json.dumps(body, allow_nan=True).encode()
+        response = client.post(
+            "/applications", content=content, headers={"content-type": "application/json"}
+        )
+        tally.by_status[response.status_code] += 1
+        if response.status_code >= 500:
+            tally.server_errors.append(f"{edits!r} -> {response.status_code}")
+
+    with httpx.Client(base_url=base_url, timeout=20) as client:
+        one()
+    return tally
+
+
+async def test_mutated_files_give_no_server_error(desk: Desk) -> None:
+    examples = max(EXAMPLES // 2, 20)
+    tally = await asyncio.to_thread(mutate_files, str(desk.client.base_url).rstrip("/"), examples)
+    print(
+        f"\nmutated files: {tally.tried} inputs, statuses "
+        f"{dict(sorted(tally.by_status.items()))}, 5xx: {len(tally.server_errors)}"
+    )
+    assert tally.server_errors == []

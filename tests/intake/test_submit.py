@@ -30,9 +30,7 @@ async def test_complete_file_gets_a_receipt_and_one_accepted_event(desk: Desk) -
     assert event.payload.tracking_number == receipt["tracking_number"]  # type: ignore[attr-defined]
     assert event.payload.revision == 1  # type: ignore[attr-defined]
 
-    second = await desk.client.post(
-        "/applications", json=new_card_file(applicant=man_applicant())
-    )
+    second = await desk.client.post("/applications", json=new_card_file(applicant=man_applicant()))
     assert second.status_code == 201, second.text
     assert second.json()["tracking_number"].endswith("-0002")
 
