@@ -130,7 +130,10 @@ async def run(
         for job in background:
             launch(getattr(job, "__name__", "background"), job(runtime))
         if http is not None and http_port >= 0:
-            launch("http", _serve(http(runtime), http_host, http_port, stop, runtime))
+            listening = asyncio.Event()
+            launch("http", _serve(http(runtime), http_host, http_port, stop, runtime, listening))
+            # on_ready callers (tests, the supervisor) may use runtime.extra["http_port"].
+            await _first(listening, stop)
         if on_ready is not None:
             await on_ready(runtime)
         await stop.wait()
@@ -156,7 +159,23 @@ async def run(
         await pool.close()
 
 
-async def _serve(app: Any, host: str, port: int, stop: asyncio.Event, runtime: Runtime) -> None:
+async def _first(*events: asyncio.Event) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
+async def _serve(
+    app: Any,
+    host: str,
+    port: int,
+    stop: asyncio.Event,
+    runtime: Runtime,
+    listening: asyncio.Event,
+) -> None:
     import uvicorn
 
     config = uvicorn.Config(
@@ -170,6 +189,10 @@ async def _serve(app: Any, host: str, port: int, stop: asyncio.Event, runtime: R
     if server.started:
         sockets = [s for srv in server.servers for s in srv.sockets]
         runtime.extra["http_port"] = sockets[0].getsockname()[1] if sockets else port
+    listening.set()
+    if serving.done():
+        await serving  # failed to bind: raise why
+        raise RuntimeError(f"HTTP server on {host}:{port} stopped at start")
     await stop.wait()
     server.should_exit = True
     await serving
