@@ -33,13 +33,14 @@ from schemas.application import (
 from schemas.envelope import Envelope
 from schemas.events import (
     ApplicationAccepted,
+    ApplicationCancelled,
     CardCollected,
     CardStoredUncollected,
     StaffId,
 )
 from schemas.regions import Region, Regions, load_regions, lumajang
 from schemas.requirements import Problem, check_application, check_file
-from schemas.states import ApplicationState
+from schemas.states import CANCELLABLE_STATES, ApplicationState
 from schemas.topics import Topics
 from schemas.values import (
     InvalidValue,
@@ -310,6 +311,13 @@ class StoreRequest(BaseModel):
 
     officer_id: StaffId
     storage_place: ShortText | None = None
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    officer_id: StaffId
+    reason: ShortText
 
 
 class HandoverResult(BaseModel):
@@ -981,6 +989,51 @@ def create_app(runtime: Runtime, settings: IntakeSettings | None = None) -> Fast
             "closed_reason": app.closed_reason,
             "receipt_reference": app.receipt_reference,
         }
+
+    @app.post(
+        "/applications/{application_id}/cancel",
+        response_model=HandoverResult,
+        tags=["desk"],
+        responses={
+            404: {"description": "no such application"},
+            409: {"description": "a card exists already, or the application ended"},
+        },
+    )
+    async def cancel(application_id: UUID, body: CancelRequest) -> JSONResponse:
+        """Withdraw an application (until a chip is encoded): ``application.cancelled``; the
+        NIK is free again."""
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            app = await store.get(conn, application_id, for_update=True)
+            if app is None:
+                raise _not_found()
+            if ApplicationState(app.state) not in CANCELLABLE_STATES:
+                raise refusal(
+                    409,
+                    "not_cancellable",
+                    "application_id",
+                    "Permohonan tidak dapat dibatalkan pada tahap ini",
+                    f"the application cannot be cancelled in state {app.state}",
+                    where="path",
+                    extra={"state": app.state},
+                )
+            await store.set_state(
+                conn, app.id, S.CANCELLED, active=False, closed_reason="cancelled"
+            )
+            event = Envelope.new(
+                ApplicationCancelled(reason=body.reason, officer_id=body.officer_id),
+                application_id=app.id,
+                kecamatan=app.kecamatan,
+            )
+            await _publish(desk, conn, [event])
+        desk.committed()
+        result = HandoverResult(
+            application_id=app.id,
+            tracking_number=app.tracking_number,
+            state=S.CANCELLED,
+            collected_at=None,
+            receipt_reference=None,
+        )
+        return JSONResponse(result.model_dump(mode="json"))
 
     # ------------------------------------------------------------ steps 7-8: handover
 

@@ -165,3 +165,21 @@ async def test_public_status_shows_no_personal_data(desk: Desk) -> None:
     assert missing.status_code == 404
     bad = await desk.client.get("/status/nope")
     assert bad.status_code == 422
+
+
+async def test_cancel_frees_the_nik_and_is_refused_twice(desk: Desk) -> None:
+    receipt = await _submit(desk)
+    url = f"/applications/{receipt['application_id']}/cancel"
+    body = {"officer_id": "petugas.tempeh.01", "reason": "Pemohon membatalkan"}
+    first = await desk.client.post(url, json=body)
+    assert first.status_code == 200, first.text
+    again = await desk.client.post(url, json=body)
+    assert again.status_code == 409
+    assert again.json()["detail"][0]["code"] == "not_cancellable"
+    assert (await desk.client.post("/applications", json=new_card_file())).status_code == 201
+    events = await desk.published(3)
+    assert [e.type for e in events] == [
+        "application.accepted",
+        "application.cancelled",
+        "application.accepted",
+    ]
