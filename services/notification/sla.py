@@ -49,7 +49,10 @@ def apply(tl: Timeline | None, event: Envelope, deadline_for: DeadlineFor) -> Ti
         # A corrected file is declared complete again: the clock restarts.
         tl["accepted_at"] = at
         tl["deadline"] = deadline_for(event.kecamatan, event.occurred_at).isoformat()
-        tl["ready_at"] = None
+        # Topics are not ordered among each other: a ready event folded earlier but
+        # occurring later than this acceptance still counts.
+        if tl["ready_at"] and datetime.fromisoformat(tl["ready_at"]) < event.occurred_at:
+            tl["ready_at"] = None
         tl["ended"] = False
     elif event.type in READY and tl["ready_at"] is None:
         tl["ready_at"] = at
