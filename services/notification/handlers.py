@@ -51,9 +51,7 @@ def make_handler(settings: NotificationSettings, clock: rules.Clock) -> Handler:
         if isinstance(p, CardReadyForCollection) and not await store.was_collected(conn, app):
             ready_at = event.occurred_at
             nxt = rules.next_regular(settings.reminders, office.hours, ready_at, 0, ready_at)
-            await store.start_reminders(
-                conn, app, event.kecamatan, ready_at, p.storage_place, nxt
-            )
+            await store.start_reminders(conn, app, event.kecamatan, ready_at, p.storage_place, nxt)
             await store.log_contact(conn, app, ready_at, "desk", "card_ready", p.storage_place)
             contact = await store.contact(conn, app)
             if contact is not None and contact["opted_out"]:

@@ -68,8 +68,12 @@ EVENT_TEMPLATES: dict[str, Template] = {
 
 # Events after which no reminder is due any more.
 STOPPING_EVENTS = frozenset(
-    {"card.collected", "application.cancelled", "application.rejected",
-     "biometrics.duplicate_confirmed"}
+    {
+        "card.collected",
+        "application.cancelled",
+        "application.rejected",
+        "biometrics.duplicate_confirmed",
+    }
 )
 
 

@@ -41,9 +41,7 @@ RETURNING id, source_key, template, application_id, kecamatan, causation_id, fie
 
 
 class Sender:
-    def __init__(
-        self, settings: NotificationSettings, client: SmppClient, topics: Topics
-    ) -> None:
+    def __init__(self, settings: NotificationSettings, client: SmppClient, topics: Topics) -> None:
         self.settings = settings
         self.client = client
         self.topics = topics

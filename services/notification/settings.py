@@ -126,9 +126,7 @@ class NotificationSettings(RuntimeKnobs):
 
     # Offices (per kecamatan code, 6 digits); unknown kecamatan use ``default_office``
     offices: dict[str, OfficeInfo] = Field(default_factory=lumajang_offices)
-    default_office: OfficeInfo = Field(
-        default_factory=lambda: OfficeInfo(name="Kantor Kecamatan")
-    )
+    default_office: OfficeInfo = Field(default_factory=lambda: OfficeInfo(name="Kantor Kecamatan"))
 
     # Status timeline / SLA (faust)
     timeline_enabled: bool = True

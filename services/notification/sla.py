@@ -20,8 +20,12 @@ DeadlineFor = Callable[[str, datetime], datetime]  # (kecamatan, accepted_at) ->
 
 # The application ended without a card: nothing is owed any more.
 ENDING = frozenset(
-    {"application.refused", "application.cancelled", "application.rejected",
-     "biometrics.duplicate_confirmed"}
+    {
+        "application.refused",
+        "application.cancelled",
+        "application.rejected",
+        "biometrics.duplicate_confirmed",
+    }
 )
 READY = frozenset({"card.ready_for_collection", "card.collected"})
 MAX_EVENTS = 100  # a timeline keeps its latest events only
@@ -29,10 +33,20 @@ MAX_EVENTS = 100  # a timeline keeps its latest events only
 
 def apply(tl: Timeline | None, event: Envelope, deadline_for: DeadlineFor) -> Timeline:
     """The timeline after ``event``."""
-    tl = dict(tl) if tl else {
-        "kecamatan": event.kecamatan, "events": [], "accepted_at": None, "deadline": None,
-        "ready_at": None, "ended": False, "breached_for": [], "state": None,
-    }
+    tl = (
+        dict(tl)
+        if tl
+        else {
+            "kecamatan": event.kecamatan,
+            "events": [],
+            "accepted_at": None,
+            "deadline": None,
+            "ready_at": None,
+            "ended": False,
+            "breached_for": [],
+            "state": None,
+        }
+    )
     at = event.occurred_at.isoformat()
     if event.type == "sla.breached":
         assert isinstance(event.payload, SlaBreached)

@@ -19,7 +19,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-import faust  # type: ignore[import-untyped]
+import faust
 
 from schemas.base import Service
 from schemas.envelope import InvalidEvent, parse_event

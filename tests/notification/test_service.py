@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from schemas.envelope import Envelope
 from tests.notification.conftest import Smsc
 from tests.notification.service_kit import (
     Harness,
@@ -50,6 +51,7 @@ async def test_card_ready_sends_one_sms_also_after_a_restart(h: Harness, smsc: S
     (text,) = _ready_texts(smsc, number)
     assert "Kantor Kecamatan Tempeh" in text and "Senin-Jumat 08.00-16.00" in text
     assert "TPH-20250106-0001" in text
+
     async def sent_rows() -> list[dict[str, Any]]:
         rows = await h.messages(application_id=str(app), status="sent")
         return rows if len(rows) == 2 else []
@@ -66,13 +68,18 @@ async def test_card_ready_sends_one_sms_also_after_a_restart(h: Harness, smsc: S
         what="the certificate SMS after the restart",
     )
     assert len(_ready_texts(smsc, number)) == 1
-    events = await wait_for(
-        lambda: read_events(h.bootstrap, h.topics.notification_events, "notification.sent"),
-        what="notification.sent events",
-    )
-    await wait_for(
-        lambda: len([e for e in events if e.application_id == app]) >= 1, what="own events"
-    )
+
+    async def own_sent_events() -> list[Envelope]:
+        found = await read_events(h.bootstrap, h.topics.notification_events, "notification.sent")
+        mine = [e for e in found if e.application_id == app]
+        return mine if len(mine) == 3 else []
+
+    events = await wait_for(own_sent_events, what="three notification.sent events")
+    assert sorted(e.payload.purpose for e in events) == [  # type: ignore[attr-defined]
+        "card_ready",
+        "file_accepted",
+        "temporary_certificate",
+    ]
 
 
 async def test_reminder_falls_due_after_working_days_and_collection_stops_it(
@@ -161,9 +168,7 @@ async def test_opt_out_is_respected(h: Harness, smsc: Smsc) -> None:
         ]
 
     (row,) = await wait_for(skipped, what="the card-ready row")
-    await wait_for(
-        lambda: h.messages(application_id=str(app), status="skipped"), what="skipped"
-    )
+    await wait_for(lambda: h.messages(application_id=str(app), status="skipped"), what="skipped")
     assert await h.tick(wib(31, 12)) == 0  # no reminders for an opted-out applicant
     assert len(texts(smsc, number)) == 1
     assert row["template"] == "card_ready"

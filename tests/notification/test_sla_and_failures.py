@@ -34,8 +34,7 @@ async def test_sla_breach_for_a_late_application_only_once_and_not_for_an_on_tim
             accepted(late, phone()), accepted(on_time, phone()), ready(on_time, wib(6, 15))
         )
         await wait_for(
-            lambda: (timeline.get(str(on_time)) or {}).get("ready_at")
-            and timeline.get(str(late)),
+            lambda: (timeline.get(str(on_time)) or {}).get("ready_at") and timeline.get(str(late)),
             timeout=60,
             what="both timelines",
         )
@@ -46,15 +45,11 @@ async def test_sla_breach_for_a_late_application_only_once_and_not_for_an_on_tim
         h.clock.set(wib(7, 9, 1))
 
         async def breaches() -> list[str]:
-            found = await read_events(
-                h.bootstrap, h.topics.notification_events, "sla.breached"
-            )
+            found = await read_events(h.bootstrap, h.topics.notification_events, "sla.breached")
             return [str(e.application_id) for e in found]
 
         assert await wait_for(breaches, timeout=60, what="the sla.breached event") == [str(late)]
-        await wait_for(
-            lambda: timeline.get(str(late))["breached_for"], what="the breach read back"
-        )
+        await wait_for(lambda: timeline.get(str(late))["breached_for"], what="the breach read back")
         assert await timeline.check() == 0  # at most once per application and deadline
         assert await breaches() == [str(late)]
         counts = (await h.http.get("/sla", params={"kecamatan": "350805"})).json()
