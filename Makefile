@@ -1,4 +1,4 @@
-# Entry points: `make demo` (the main job), `make test` (the suite), `make up`, `make bench`,
+# Entry points: `make up` (the main job for now), `make test` (the suite), `make bench`,
 # `make lint`. Each bootstraps what it needs on a fresh machine first.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 OS_PACKAGES := libpcsclite-dev libcups2-dev swig pcscd vsmartcard-vpcd cups \
 	printer-driver-cups-pdf poppler-utils
 
-.PHONY: install os-packages test soak lint up down demo bench clean
+.PHONY: install os-packages test soak lint up down bench clean
 
 install: $(STAMP)
 
@@ -49,11 +49,8 @@ up: install
 down: install
 	$(VENV)/bin/tuntas stack down
 
-demo: install
-	$(VENV)/bin/tuntas demo
-
 bench: install
-	$(VENV)/bin/tuntas bench
+	$(VENV)/bin/tuntas bench-stage
 
 clean:
 	-$(VENV)/bin/tuntas stack down
