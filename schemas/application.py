@@ -72,8 +72,9 @@ def _rt_rw(value: object) -> str:
     """RT/RW numbers: 1-3 digits, not zero, stored zero-padded ("5" -> "005")."""
     text = str(value).strip() if isinstance(value, str | int) else ""
     if not (text.isascii() and text.isdigit() and 1 <= len(text) <= 3 and int(text) > 0):
-        raise InvalidValue("invalid_rt_rw", "RT/RW harus angka 001-999",
-                           "RT/RW must be a number 001-999")
+        raise InvalidValue(
+            "invalid_rt_rw", "RT/RW harus angka 001-999", "RT/RW must be a number 001-999"
+        )
     return text.zfill(3)
 
 

@@ -128,11 +128,13 @@ def parse_event(raw: bytes) -> Envelope:
     try:
         data = json.loads(raw.decode("utf-8"))  # no encoding sniffing: messages are UTF-8
     except UnicodeDecodeError as e:
-        raise InvalidEvent("message is not UTF-8",
-                           (("", f"{e.reason} at byte {e.start}"),)) from None
+        raise InvalidEvent(
+            "message is not UTF-8", (("", f"{e.reason} at byte {e.start}"),)
+        ) from None
     except json.JSONDecodeError as e:
-        raise InvalidEvent("message is not valid JSON",
-                           (("", f"{e.msg} at line {e.lineno} column {e.colno}"),)) from None
+        raise InvalidEvent(
+            "message is not valid JSON", (("", f"{e.msg} at line {e.lineno} column {e.colno}"),)
+        ) from None
     if not isinstance(data, dict):
         raise InvalidEvent("message is not a JSON object", (("", type(data).__name__),))
     event_type = data.get("type")

@@ -26,9 +26,7 @@ StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
 TrackingNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{6,32}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.]{1,64}$")]
 # The card's chip serial (UID) as upper-case hex.
-ChipSerial = Annotated[
-    str, StringConstraints(to_upper=True, pattern=r"^[0-9A-F]{8,40}$")
-]
+ChipSerial = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[0-9A-F]{8,40}$")]
 
 
 class EventPayload(Contract):

@@ -68,8 +68,9 @@ def main() -> int:
         path = golden_path(event_type, model.version)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(json.loads(sample_envelope(event_type).to_bytes())),
-                            encoding="utf-8")
+            path.write_text(
+                render(json.loads(sample_envelope(event_type).to_bytes())), encoding="utf-8"
+            )
             print(f"wrote golden sample {path.relative_to(HERE)}")
     return 0
 

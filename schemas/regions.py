@@ -43,8 +43,11 @@ class Regions:
         """Regions directly below ``code`` (e.g. the kecamatan of a kabupaten), by code."""
         parent = parse_region_code(code, level)
         return sorted(
-            (r for r in self.by_code.values()
-             if r.code.startswith(parent) and len(r.code) == _child_length(level)),
+            (
+                r
+                for r in self.by_code.values()
+                if r.code.startswith(parent) and len(r.code) == _child_length(level)
+            ),
             key=lambda r: r.code,
         )
 
@@ -67,8 +70,9 @@ def parse_regions(lines: Iterable[str]) -> Regions:
         try:
             code, level_text, name, verified = row
             level = RegionLevel(level_text)
-            region = Region(parse_region_code(code, level), level, name.strip(),
-                            verified.strip() == "yes")
+            region = Region(
+                parse_region_code(code, level), level, name.strip(), verified.strip() == "yes"
+            )
         except ValueError as e:
             raise ValueError(f"region data row {number}: {e}") from None
         if region.code in found:
@@ -85,7 +89,9 @@ def load_regions(path: Path) -> Regions:
 @cache
 def lumajang() -> Regions:
     """Kabupaten Lumajang (35.08) and its 21 kecamatan, as shipped in ``schemas/reference``."""
-    text = resources.files("schemas").joinpath("reference/regions_lumajang.csv").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("schemas")
+        .joinpath("reference/regions_lumajang.csv")
+        .read_text(encoding="utf-8")
     )
     return parse_regions(text.splitlines())

@@ -30,32 +30,38 @@ class Requirement(StrEnum):
     AGE_17_OR_EVER_MARRIED = "age_17_or_ever_married"
 
 
-REQUIREMENTS: Mapping[ApplicationType, tuple[Requirement, ...]] = MappingProxyType({
-    ApplicationType.NEW: (Requirement.AGE_17_OR_EVER_MARRIED, Requirement.KK_PHOTOCOPY),
-    ApplicationType.LOST: (Requirement.POLICE_LOSS_REPORT, Requirement.KK_PHOTOCOPY),
-    ApplicationType.DAMAGED: (Requirement.KK_PHOTOCOPY, Requirement.DAMAGED_CARD_HANDED_IN),
-})
+REQUIREMENTS: Mapping[ApplicationType, tuple[Requirement, ...]] = MappingProxyType(
+    {
+        ApplicationType.NEW: (Requirement.AGE_17_OR_EVER_MARRIED, Requirement.KK_PHOTOCOPY),
+        ApplicationType.LOST: (Requirement.POLICE_LOSS_REPORT, Requirement.KK_PHOTOCOPY),
+        ApplicationType.DAMAGED: (Requirement.KK_PHOTOCOPY, Requirement.DAMAGED_CARD_HANDED_IN),
+    }
+)
 
 # (Bahasa Indonesia, English) labels for checklists at the desk.
-REQUIREMENT_LABELS: Mapping[Requirement, tuple[str, str]] = MappingProxyType({
-    Requirement.KK_PHOTOCOPY: ("Fotokopi Kartu Keluarga", "Photocopy of the family card (KK)"),
-    Requirement.POLICE_LOSS_REPORT: (
-        "Surat keterangan kehilangan dari kepolisian",
-        "Police loss report",
-    ),
-    Requirement.DAMAGED_CARD_HANDED_IN: ("KTP-el yang rusak", "The damaged KTP-el card"),
-    Requirement.AGE_17_OR_EVER_MARRIED: (
-        "Berumur 17 tahun atau sudah/pernah kawin",
-        "Aged 17 or older, or married / ever married",
-    ),
-})
+REQUIREMENT_LABELS: Mapping[Requirement, tuple[str, str]] = MappingProxyType(
+    {
+        Requirement.KK_PHOTOCOPY: ("Fotokopi Kartu Keluarga", "Photocopy of the family card (KK)"),
+        Requirement.POLICE_LOSS_REPORT: (
+            "Surat keterangan kehilangan dari kepolisian",
+            "Police loss report",
+        ),
+        Requirement.DAMAGED_CARD_HANDED_IN: ("KTP-el yang rusak", "The damaged KTP-el card"),
+        Requirement.AGE_17_OR_EVER_MARRIED: (
+            "Berumur 17 tahun atau sudah/pernah kawin",
+            "Aged 17 or older, or married / ever married",
+        ),
+    }
+)
 
 # Document requirements: the field of `Documents` that must be present.
-_DOCUMENT_FIELD: Mapping[Requirement, str] = MappingProxyType({
-    Requirement.KK_PHOTOCOPY: "kk_photocopy",
-    Requirement.POLICE_LOSS_REPORT: "police_report",
-    Requirement.DAMAGED_CARD_HANDED_IN: "damaged_card",
-})
+_DOCUMENT_FIELD: Mapping[Requirement, str] = MappingProxyType(
+    {
+        Requirement.KK_PHOTOCOPY: "kk_photocopy",
+        Requirement.POLICE_LOSS_REPORT: "police_report",
+        Requirement.DAMAGED_CARD_HANDED_IN: "damaged_card",
+    }
+)
 
 
 class Problem(Contract):
@@ -95,12 +101,14 @@ def _check_rules(
             if documents is not None and getattr(documents, field) is None:
                 problems.append(_missing(requirement))
         elif applicant is not None and not _eligible(applicant, today):
-            problems.append(Problem(
-                code="not_eligible",
-                path="applicant.birth_date",
-                message_id=f"Pemohon belum berumur {ADULT_AGE} tahun dan belum pernah kawin",
-                message_en=f"the applicant is under {ADULT_AGE} and has never been married",
-            ))
+            problems.append(
+                Problem(
+                    code="not_eligible",
+                    path="applicant.birth_date",
+                    message_id=f"Pemohon belum berumur {ADULT_AGE} tahun dan belum pernah kawin",
+                    message_en=f"the applicant is under {ADULT_AGE} and has never been married",
+                )
+            )
     if applicant is not None:
         problems += _nik_matches_biodata(applicant, today)
     if applicant is not None and documents is not None:
@@ -117,19 +125,23 @@ def _nik_matches_biodata(applicant: Applicant, today: date) -> list[Problem]:
     info = parse_nik(applicant.nik, today=today)
     problems = []
     if info.birth_date != applicant.birth_date:
-        problems.append(Problem(
-            code="nik_birth_date_mismatch",
-            path="applicant.birth_date",
-            message_id="Tanggal lahir tidak sesuai dengan NIK",
-            message_en="birth date does not match the NIK",
-        ))
+        problems.append(
+            Problem(
+                code="nik_birth_date_mismatch",
+                path="applicant.birth_date",
+                message_id="Tanggal lahir tidak sesuai dengan NIK",
+                message_en="birth date does not match the NIK",
+            )
+        )
     if info.sex != applicant.sex:
-        problems.append(Problem(
-            code="nik_sex_mismatch",
-            path="applicant.sex",
-            message_id="Jenis kelamin tidak sesuai dengan NIK",
-            message_en="sex does not match the NIK",
-        ))
+        problems.append(
+            Problem(
+                code="nik_sex_mismatch",
+                path="applicant.sex",
+                message_id="Jenis kelamin tidak sesuai dengan NIK",
+                message_en="sex does not match the NIK",
+            )
+        )
     return problems
 
 
@@ -137,20 +149,24 @@ def _documents_match_applicant(applicant: Applicant, documents: Documents) -> li
     problems = []
     kk = documents.kk_photocopy
     if kk is not None and kk.kk_number != applicant.kk_number:
-        problems.append(Problem(
-            code="kk_number_mismatch",
-            path="documents.kk_photocopy.kk_number",
-            message_id="Nomor KK pada fotokopi tidak sesuai dengan data pemohon",
-            message_en="the KK number on the photocopy differs from the applicant's",
-        ))
+        problems.append(
+            Problem(
+                code="kk_number_mismatch",
+                path="documents.kk_photocopy.kk_number",
+                message_id="Nomor KK pada fotokopi tidak sesuai dengan data pemohon",
+                message_en="the KK number on the photocopy differs from the applicant's",
+            )
+        )
     card = documents.damaged_card
     if card is not None and card.nik_on_card is not None and card.nik_on_card != applicant.nik:
-        problems.append(Problem(
-            code="damaged_card_nik_mismatch",
-            path="documents.damaged_card.nik_on_card",
-            message_id="NIK pada KTP-el rusak tidak sesuai dengan NIK pemohon",
-            message_en="the NIK on the damaged card differs from the applicant's",
-        ))
+        problems.append(
+            Problem(
+                code="damaged_card_nik_mismatch",
+                path="documents.damaged_card.nik_on_card",
+                message_id="NIK pada KTP-el rusak tidak sesuai dengan NIK pemohon",
+                message_en="the NIK on the damaged card differs from the applicant's",
+            )
+        )
     return problems
 
 
@@ -213,16 +229,18 @@ def _required(path: str) -> Problem:
 
 
 # Indonesian wording for pydantic's own error types; anything else falls back to a generic one.
-_PYDANTIC_MESSAGES_ID: Mapping[str, str] = MappingProxyType({
-    "missing": "Wajib diisi",
-    "enum": "Pilihan tidak dikenal",
-    "string_type": "Harus berupa teks",
-    "date_type": "Tanggal tidak valid",
-    "date_parsing": "Tanggal tidak valid (gunakan format TTTT-BB-HH)",
-    "date_from_datetime_parsing": "Tanggal tidak valid (gunakan format TTTT-BB-HH)",
-    "model_type": "Harus berupa objek",
-    "dict_type": "Harus berupa objek",
-})
+_PYDANTIC_MESSAGES_ID: Mapping[str, str] = MappingProxyType(
+    {
+        "missing": "Wajib diisi",
+        "enum": "Pilihan tidak dikenal",
+        "string_type": "Harus berupa teks",
+        "date_type": "Tanggal tidak valid",
+        "date_parsing": "Tanggal tidak valid (gunakan format TTTT-BB-HH)",
+        "date_from_datetime_parsing": "Tanggal tidak valid (gunakan format TTTT-BB-HH)",
+        "model_type": "Harus berupa objek",
+        "dict_type": "Harus berupa objek",
+    }
+)
 
 
 def problems_from(error: ValidationError, *, prefix: str = "") -> list[Problem]:
@@ -232,12 +250,19 @@ def problems_from(error: ValidationError, *, prefix: str = "") -> list[Problem]:
         path = ".".join(str(p) for p in ((prefix,) if prefix else ()) + tuple(err["loc"]))
         cause = (err.get("ctx") or {}).get("error")
         if isinstance(cause, InvalidValue):
-            problems.append(Problem(code=cause.code, path=path, message_id=cause.message_id,
-                                    message_en=cause.message_en))
+            problems.append(
+                Problem(
+                    code=cause.code,
+                    path=path,
+                    message_id=cause.message_id,
+                    message_en=cause.message_en,
+                )
+            )
         elif err["type"] == "missing":
             problems.append(_required(path))
         else:
             message_id = _PYDANTIC_MESSAGES_ID.get(err["type"], "Isian tidak valid")
-            problems.append(Problem(code=err["type"], path=path, message_id=message_id,
-                                    message_en=err["msg"]))
+            problems.append(
+                Problem(code=err["type"], path=path, message_id=message_id, message_en=err["msg"])
+            )
     return problems

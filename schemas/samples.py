@@ -73,8 +73,9 @@ APPLICANT = Applicant(
     birth_date=date(1985, 7, 1),
     sex=Sex.FEMALE,
     blood_type=BloodType.O,
-    address=Address(street="Dusun Krajan", rt="002", rw="005", desa_code="3508052001",
-                    desa_name="Pandanwangi"),
+    address=Address(
+        street="Dusun Krajan", rt="002", rw="005", desa_code="3508052001", desa_name="Pandanwangi"
+    ),
     religion=Religion.ISLAM,
     marital_status=MaritalStatus.KAWIN,
     occupation="Petani",
@@ -92,63 +93,105 @@ SAMPLE_PAYLOADS: dict[str, EventPayload] = {
     p.event_type: p
     for p in (
         ApplicationAccepted(
-            tracking_number="TPH-20250106-0001", revision=1, application_type=ApplicationType.LOST,
+            tracking_number="TPH-20250106-0001",
+            revision=1,
+            application_type=ApplicationType.LOST,
             applicant=APPLICANT,
             documents=Documents(
                 kk_photocopy=KkPhotocopy(kk_number="3508050101100003"),
-                police_report=PoliceReport(number="SKTLK/12/I/2025/Sek Tempeh",
-                                           issued_on=date(2025, 1, 3),
-                                           issuing_station="Polsek Tempeh"),
+                police_report=PoliceReport(
+                    number="SKTLK/12/I/2025/Sek Tempeh",
+                    issued_on=date(2025, 1, 3),
+                    issuing_station="Polsek Tempeh",
+                ),
             ),
-            deadline=datetime(2025, 1, 7, 2, 0, tzinfo=UTC), officer_id="petugas.tempeh.01",
+            deadline=datetime(2025, 1, 7, 2, 0, tzinfo=UTC),
+            officer_id="petugas.tempeh.01",
         ),
-        ApplicationRefused(application_type=ApplicationType.NEW,
-                           problem_codes=("missing_kk_photocopy",), officer_id="petugas.tempeh.01"),
+        ApplicationRefused(
+            application_type=ApplicationType.NEW,
+            problem_codes=("missing_kk_photocopy",),
+            officer_id="petugas.tempeh.01",
+        ),
         ApplicationCancelled(reason="Pemohon membatalkan", officer_id="petugas.tempeh.01"),
         CardStoredUncollected(storage_place="Lemari A, rak 3"),
         CardCollected(receipt_reference="TT-2025-000123", officer_id="petugas.tempeh.01"),
-        ApplicationValidated(revision=1, tracking_number="TPH-20250106-0001",
-                             application_type=ApplicationType.LOST, applicant=APPLICANT,
-                             officer_id="kasi.tempeh"),
-        ApplicationSentBack(
-            revision=1, officer_id="kasi.tempeh",
-            reasons=(SendBackReason(code="address_mismatch", path="applicant.address.rt",
-                                    note="RT tidak sesuai dengan KK"),),
+        ApplicationValidated(
+            revision=1,
+            tracking_number="TPH-20250106-0001",
+            application_type=ApplicationType.LOST,
+            applicant=APPLICANT,
+            officer_id="kasi.tempeh",
         ),
-        ApplicationRejected(revision=1, reason_code="forged_document",
-                            reason="Surat kehilangan tidak sah", officer_id="kasi.tempeh"),
+        ApplicationSentBack(
+            revision=1,
+            officer_id="kasi.tempeh",
+            reasons=(
+                SendBackReason(
+                    code="address_mismatch",
+                    path="applicant.address.rt",
+                    note="RT tidak sesuai dengan KK",
+                ),
+            ),
+        ),
+        ApplicationRejected(
+            revision=1,
+            reason_code="forged_document",
+            reason="Surat kehilangan tidak sah",
+            officer_id="kasi.tempeh",
+        ),
         BiometricsCaptureQueued(),
-        BiometricsRecorded(record=_ref("350805/rec-000123"), fingerprints_captured=10,
-                           iris_captured=True, face_captured=True, signature_captured=True,
-                           operator_id="siak.tempeh"),
+        BiometricsRecorded(
+            record=_ref("350805/rec-000123"),
+            fingerprints_captured=10,
+            iris_captured=True,
+            face_captured=True,
+            signature_captured=True,
+            operator_id="siak.tempeh",
+        ),
         BiometricsSkipped(existing_record=_ref("350805/rec-000045")),
         BiometricsDuplicateSuspected(case_id="dedup-2025-0007", candidate_count=1),
         BiometricsDuplicateConfirmed(case_id="dedup-2025-0007", officer_id="kasi.tempeh"),
         RecordPrintReady(
-            tracking_number="TPH-20250106-0001", application_type=ApplicationType.LOST,
-            priority=PrintPriority.REPLACEMENT, card=APPLICANT.card_face(),
-            photo=_ref("350805/rec-000123/photo"), signature=_ref("350805/rec-000123/sig"),
+            tracking_number="TPH-20250106-0001",
+            application_type=ApplicationType.LOST,
+            priority=PrintPriority.REPLACEMENT,
+            card=APPLICANT.card_face(),
+            photo=_ref("350805/rec-000123/photo"),
+            signature=_ref("350805/rec-000123/sig"),
             fingerprint_templates=_ref("350805/rec-000123/fp"),
         ),
         CardQueuedForPrinting(reason="reprint"),
         CardWaitingForStock(),
-        CertificateIssued(certificate_number="470/123/427.85/2025", issued_on=date(2025, 1, 6),
-                          valid_until=date(2025, 7, 6), officer_id="siak.tempeh"),
+        CertificateIssued(
+            certificate_number="470/123/427.85/2025",
+            issued_on=date(2025, 1, 6),
+            valid_until=date(2025, 7, 6),
+            officer_id="siak.tempeh",
+        ),
         CardEncoded(chip_serial="04A1B2C3D4E5F6", operator_id="siak.tempeh"),
-        CardPrinted(chip_serial="04A1B2C3D4E5F6", print_job="ktp-tempeh-42",
-                    operator_id="siak.tempeh"),
-        CardSpoiled(reason=SpoilReason.PRINT_DEFECT, chip_serial="04A1B2C3D4E5F6",
-                    note="Tinta luntur"),
+        CardPrinted(
+            chip_serial="04A1B2C3D4E5F6", print_job="ktp-tempeh-42", operator_id="siak.tempeh"
+        ),
+        CardSpoiled(
+            reason=SpoilReason.PRINT_DEFECT, chip_serial="04A1B2C3D4E5F6", note="Tinta luntur"
+        ),
         CardReadyForCollection(storage_place="Lemari A, rak 3"),
         CardActivated(chip_serial="04A1B2C3D4E5F6", officer_id="petugas.tempeh.01"),
         StockLevel(blanks_available=41, change=-1, reason=StockChange.USED),
         StockLow(blanks_available=9, threshold=10),
-        NotificationSent(channel=Channel.SMS, purpose="ready_for_collection",
-                         provider_reference="smsc-77812"),
-        NotificationFailed(channel=Channel.SMS, purpose="ready_for_collection",
-                           reason="SMSC rejected the destination"),
-        SlaBreached(deadline=datetime(2025, 1, 7, 2, 0, tzinfo=UTC),
-                    state=ApplicationState.WAITING_FOR_STOCK),
+        NotificationSent(
+            channel=Channel.SMS, purpose="ready_for_collection", provider_reference="smsc-77812"
+        ),
+        NotificationFailed(
+            channel=Channel.SMS,
+            purpose="ready_for_collection",
+            reason="SMSC rejected the destination",
+        ),
+        SlaBreached(
+            deadline=datetime(2025, 1, 7, 2, 0, tzinfo=UTC),
+            state=ApplicationState.WAITING_FOR_STOCK,
+        ),
     )
 }
 
@@ -163,4 +206,3 @@ def sample_envelope(event_type: str) -> Envelope:
         occurred_at=OCCURRED_AT,
         message_id=uuid5(_NAMESPACE, event_type),
     )
-

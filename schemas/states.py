@@ -49,70 +49,97 @@ INITIAL_STATE = S.SUBMITTED
 TERMINAL_STATES = frozenset({S.REFUSED_INCOMPLETE, S.REJECTED, S.COLLECTED, S.CANCELLED})
 
 # Until a chip is encoded the application can be withdrawn; afterwards a card exists.
-CANCELLABLE_STATES = frozenset({
-    S.SUBMITTED, S.ACCEPTED, S.SENT_BACK, S.VALIDATED, S.AWAITING_BIOMETRICS,
-    S.BIOMETRICS_RECORDED, S.BIOMETRICS_SKIPPED, S.DUPLICATE_SUSPECTED, S.QUEUED_FOR_PRINTING,
-    S.WAITING_FOR_STOCK, S.TEMPORARY_CERTIFICATE_ISSUED,
-})
+CANCELLABLE_STATES = frozenset(
+    {
+        S.SUBMITTED,
+        S.ACCEPTED,
+        S.SENT_BACK,
+        S.VALIDATED,
+        S.AWAITING_BIOMETRICS,
+        S.BIOMETRICS_RECORDED,
+        S.BIOMETRICS_SKIPPED,
+        S.DUPLICATE_SUSPECTED,
+        S.QUEUED_FOR_PRINTING,
+        S.WAITING_FOR_STOCK,
+        S.TEMPORARY_CERTIFICATE_ISSUED,
+    }
+)
 
-EVENT_STATE: Mapping[str, ApplicationState] = MappingProxyType({
-    "application.accepted": S.ACCEPTED,
-    "application.refused": S.REFUSED_INCOMPLETE,
-    "application.cancelled": S.CANCELLED,
-    "application.validated": S.VALIDATED,
-    "application.sent_back": S.SENT_BACK,
-    "application.rejected": S.REJECTED,
-    "biometrics.capture_queued": S.AWAITING_BIOMETRICS,
-    "biometrics.recorded": S.BIOMETRICS_RECORDED,
-    "biometrics.skipped": S.BIOMETRICS_SKIPPED,
-    "biometrics.duplicate_suspected": S.DUPLICATE_SUSPECTED,
-    "biometrics.duplicate_confirmed": S.REJECTED,
-    "record.print_ready": S.QUEUED_FOR_PRINTING,
-    "card.queued_for_printing": S.QUEUED_FOR_PRINTING,
-    "card.waiting_for_stock": S.WAITING_FOR_STOCK,
-    "certificate.issued": S.TEMPORARY_CERTIFICATE_ISSUED,
-    "card.encoded": S.ENCODED,
-    "card.printed": S.PRINTED,
-    "card.spoiled": S.SPOILED,
-    "card.ready_for_collection": S.READY_FOR_COLLECTION,
-    "card.stored_uncollected": S.STORED_UNCOLLECTED,
-    "card.activated": S.ACTIVATED,
-    "card.collected": S.COLLECTED,
-})
+EVENT_STATE: Mapping[str, ApplicationState] = MappingProxyType(
+    {
+        "application.accepted": S.ACCEPTED,
+        "application.refused": S.REFUSED_INCOMPLETE,
+        "application.cancelled": S.CANCELLED,
+        "application.validated": S.VALIDATED,
+        "application.sent_back": S.SENT_BACK,
+        "application.rejected": S.REJECTED,
+        "biometrics.capture_queued": S.AWAITING_BIOMETRICS,
+        "biometrics.recorded": S.BIOMETRICS_RECORDED,
+        "biometrics.skipped": S.BIOMETRICS_SKIPPED,
+        "biometrics.duplicate_suspected": S.DUPLICATE_SUSPECTED,
+        "biometrics.duplicate_confirmed": S.REJECTED,
+        "record.print_ready": S.QUEUED_FOR_PRINTING,
+        "card.queued_for_printing": S.QUEUED_FOR_PRINTING,
+        "card.waiting_for_stock": S.WAITING_FOR_STOCK,
+        "certificate.issued": S.TEMPORARY_CERTIFICATE_ISSUED,
+        "card.encoded": S.ENCODED,
+        "card.printed": S.PRINTED,
+        "card.spoiled": S.SPOILED,
+        "card.ready_for_collection": S.READY_FOR_COLLECTION,
+        "card.stored_uncollected": S.STORED_UNCOLLECTED,
+        "card.activated": S.ACTIVATED,
+        "card.collected": S.COLLECTED,
+    }
+)
 
-OCCURS_IN: Mapping[str, frozenset[ApplicationState]] = MappingProxyType({
-    "application.accepted": frozenset({S.SUBMITTED, S.SENT_BACK}),
-    "application.refused": frozenset({S.SUBMITTED}),
-    "application.cancelled": CANCELLABLE_STATES,
-    "application.validated": frozenset({S.ACCEPTED}),
-    "application.sent_back": frozenset({S.ACCEPTED}),
-    "application.rejected": frozenset({S.ACCEPTED}),
-    "biometrics.capture_queued": frozenset({S.VALIDATED}),
-    "biometrics.recorded": frozenset({S.AWAITING_BIOMETRICS}),
-    "biometrics.skipped": frozenset({S.VALIDATED}),
-    "biometrics.duplicate_suspected": frozenset({S.BIOMETRICS_RECORDED}),
-    "biometrics.duplicate_confirmed": frozenset({S.DUPLICATE_SUSPECTED}),
-    # Also after a suspected duplicate was cleared by adjudication.
-    "record.print_ready": frozenset({
-        S.BIOMETRICS_RECORDED, S.BIOMETRICS_SKIPPED, S.DUPLICATE_SUSPECTED,
-    }),
-    # Reprint after spoilage, or blanks arrived (with or without a certificate issued).
-    "card.queued_for_printing": frozenset({
-        S.SPOILED, S.WAITING_FOR_STOCK, S.TEMPORARY_CERTIFICATE_ISSUED,
-    }),
-    "card.waiting_for_stock": frozenset({S.QUEUED_FOR_PRINTING}),
-    "certificate.issued": frozenset({S.WAITING_FOR_STOCK}),
-    "card.encoded": frozenset({S.QUEUED_FOR_PRINTING}),
-    "card.printed": frozenset({S.ENCODED}),
-    "card.spoiled": frozenset({
-        S.QUEUED_FOR_PRINTING, S.ENCODED, S.PRINTED, S.READY_FOR_COLLECTION,
-        S.STORED_UNCOLLECTED,
-    }),
-    "card.ready_for_collection": frozenset({S.PRINTED}),
-    "card.stored_uncollected": frozenset({S.READY_FOR_COLLECTION}),
-    "card.activated": frozenset({S.READY_FOR_COLLECTION, S.STORED_UNCOLLECTED}),
-    "card.collected": frozenset({S.ACTIVATED}),
-})
+OCCURS_IN: Mapping[str, frozenset[ApplicationState]] = MappingProxyType(
+    {
+        "application.accepted": frozenset({S.SUBMITTED, S.SENT_BACK}),
+        "application.refused": frozenset({S.SUBMITTED}),
+        "application.cancelled": CANCELLABLE_STATES,
+        "application.validated": frozenset({S.ACCEPTED}),
+        "application.sent_back": frozenset({S.ACCEPTED}),
+        "application.rejected": frozenset({S.ACCEPTED}),
+        "biometrics.capture_queued": frozenset({S.VALIDATED}),
+        "biometrics.recorded": frozenset({S.AWAITING_BIOMETRICS}),
+        "biometrics.skipped": frozenset({S.VALIDATED}),
+        "biometrics.duplicate_suspected": frozenset({S.BIOMETRICS_RECORDED}),
+        "biometrics.duplicate_confirmed": frozenset({S.DUPLICATE_SUSPECTED}),
+        # Also after a suspected duplicate was cleared by adjudication.
+        "record.print_ready": frozenset(
+            {
+                S.BIOMETRICS_RECORDED,
+                S.BIOMETRICS_SKIPPED,
+                S.DUPLICATE_SUSPECTED,
+            }
+        ),
+        # Reprint after spoilage, or blanks arrived (with or without a certificate issued).
+        "card.queued_for_printing": frozenset(
+            {
+                S.SPOILED,
+                S.WAITING_FOR_STOCK,
+                S.TEMPORARY_CERTIFICATE_ISSUED,
+            }
+        ),
+        "card.waiting_for_stock": frozenset({S.QUEUED_FOR_PRINTING}),
+        "certificate.issued": frozenset({S.WAITING_FOR_STOCK}),
+        "card.encoded": frozenset({S.QUEUED_FOR_PRINTING}),
+        "card.printed": frozenset({S.ENCODED}),
+        "card.spoiled": frozenset(
+            {
+                S.QUEUED_FOR_PRINTING,
+                S.ENCODED,
+                S.PRINTED,
+                S.READY_FOR_COLLECTION,
+                S.STORED_UNCOLLECTED,
+            }
+        ),
+        "card.ready_for_collection": frozenset({S.PRINTED}),
+        "card.stored_uncollected": frozenset({S.READY_FOR_COLLECTION}),
+        "card.activated": frozenset({S.READY_FOR_COLLECTION, S.STORED_UNCOLLECTED}),
+        "card.collected": frozenset({S.ACTIVATED}),
+    }
+)
 
 
 class IllegalTransition(ValueError):

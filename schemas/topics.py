@@ -57,8 +57,10 @@ DLQ_RETENTION_MS = 90 * DAY_MS  # time for an operator to look and re-drive
 
 S = Service
 _STAGE_TOPICS: dict[Service, tuple[str, tuple[Service, ...]]] = {
-    S.INTAKE: ("tuntas.intake.events",
-               (S.VALIDATION, S.BIOMETRIC, S.CARD_PRODUCTION, S.NOTIFICATION)),
+    S.INTAKE: (
+        "tuntas.intake.events",
+        (S.VALIDATION, S.BIOMETRIC, S.CARD_PRODUCTION, S.NOTIFICATION),
+    ),
     S.VALIDATION: ("tuntas.validation.events", (S.INTAKE, S.BIOMETRIC, S.NOTIFICATION)),
     S.BIOMETRIC: ("tuntas.biometric.events", (S.INTAKE, S.NOTIFICATION)),
     S.CARD_PRODUCTION: ("tuntas.card-production.events", (S.INTAKE, S.NOTIFICATION)),
@@ -72,7 +74,8 @@ STOCK_EVENTS = frozenset({"stock.level", "stock.low"})
 
 def _events_of(producer: Service) -> tuple[str, ...]:
     return tuple(
-        name for name, model in EVENT_TYPES.items()
+        name
+        for name, model in EVENT_TYPES.items()
         if model.producer is producer and name not in PRINT_READY_EVENTS | STOCK_EVENTS
     )
 
@@ -83,8 +86,10 @@ class Topics:
 
     def __post_init__(self) -> None:
         if not _TOPIC_CHARS.fullmatch(self.prefix) or len(self.prefix) > 100:
-            raise ValueError("topic prefix may contain only letters, digits, '.', '_', '-' "
-                             "and be at most 100 characters")
+            raise ValueError(
+                "topic prefix may contain only letters, digits, '.', '_', '-' "
+                "and be at most 100 characters"
+            )
 
     # ------------------------------------------------------------ names
 
@@ -146,22 +151,54 @@ class Topics:
     def specs(self, kecamatan_codes: tuple[str, ...] | list[str]) -> list[TopicSpec]:
         """Every topic of a deployment serving these kecamatan, DLQs included."""
         main = [
-            TopicSpec(self.events(producer), Key.APPLICATION_ID, EVENT_PARTITIONS,
-                      EVENT_RETENTION_MS, "delete", (producer,), consumers, _events_of(producer))
+            TopicSpec(
+                self.events(producer),
+                Key.APPLICATION_ID,
+                EVENT_PARTITIONS,
+                EVENT_RETENTION_MS,
+                "delete",
+                (producer,),
+                consumers,
+                _events_of(producer),
+            )
             for producer, (_, consumers) in _STAGE_TOPICS.items()
         ]
-        main.append(TopicSpec(self.stock, Key.KECAMATAN, EVENT_PARTITIONS, EVENT_RETENTION_MS,
-                              "delete", (S.CARD_PRODUCTION,), (S.NOTIFICATION,),
-                              tuple(sorted(STOCK_EVENTS))))
+        main.append(
+            TopicSpec(
+                self.stock,
+                Key.KECAMATAN,
+                EVENT_PARTITIONS,
+                EVENT_RETENTION_MS,
+                "delete",
+                (S.CARD_PRODUCTION,),
+                (S.NOTIFICATION,),
+                tuple(sorted(STOCK_EVENTS)),
+            )
+        )
         main += [
-            TopicSpec(self.print_ready(code), Key.APPLICATION_ID, PRINT_READY_PARTITIONS,
-                      EVENT_RETENTION_MS, "delete", (S.BIOMETRIC,), (S.CARD_PRODUCTION,),
-                      tuple(sorted(PRINT_READY_EVENTS)))
+            TopicSpec(
+                self.print_ready(code),
+                Key.APPLICATION_ID,
+                PRINT_READY_PARTITIONS,
+                EVENT_RETENTION_MS,
+                "delete",
+                (S.BIOMETRIC,),
+                (S.CARD_PRODUCTION,),
+                tuple(sorted(PRINT_READY_EVENTS)),
+            )
             for code in kecamatan_codes
         ]
         dlqs = [
-            TopicSpec(self.dlq(spec.name), spec.key, spec.partitions, DLQ_RETENTION_MS,
-                      "delete", spec.consumers, (), ())
+            TopicSpec(
+                self.dlq(spec.name),
+                spec.key,
+                spec.partitions,
+                DLQ_RETENTION_MS,
+                "delete",
+                spec.consumers,
+                (),
+                (),
+            )
             for spec in main
         ]
         for spec in main + dlqs:

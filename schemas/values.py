@@ -83,8 +83,9 @@ def parse_region_code(value: str, level: RegionLevel) -> str:
     kecamatan 01-99, desa/kelurahan 0001-9999.
     """
     if not isinstance(value, str):
-        raise _region_problem(level, f"{level.value} code must be a string",
-                              f"kode {level.value} harus berupa teks")
+        raise _region_problem(
+            level, f"{level.value} code must be a string", f"kode {level.value} harus berupa teks"
+        )
     text = value.strip()
     if "." in text:
         if not _DOTTED.fullmatch(text):
@@ -118,11 +119,13 @@ def check_region_parts(digits: str, level: RegionLevel) -> None:
                 "kode kabupaten/kota harus 01-69 (kabupaten) atau 71-99 (kota)",
             )
     if len(digits) >= 6 and digits[4:6] == "00":
-        raise _region_problem(level, "kecamatan code must not be 00",
-                              "kode kecamatan tidak boleh 00")
+        raise _region_problem(
+            level, "kecamatan code must not be 00", "kode kecamatan tidak boleh 00"
+        )
     if len(digits) >= 10 and digits[6:10] == "0000":
-        raise _region_problem(level, "desa/kelurahan code must not be 0000",
-                              "kode desa/kelurahan tidak boleh 0000")
+        raise _region_problem(
+            level, "desa/kelurahan code must not be 0000", "kode desa/kelurahan tidak boleh 0000"
+        )
 
 
 def dotted(code: str) -> str:
@@ -183,22 +186,26 @@ def parse_nik(value: str, *, today: date) -> NikInfo:
     if not isinstance(value, str):
         raise _nik_problem("nik_not_text", "must be a string", "harus berupa teks")
     if not (value.isascii() and value.isdigit()):
-        raise _nik_problem("nik_not_digits", "must contain digits only",
-                           "hanya boleh berisi angka")
+        raise _nik_problem("nik_not_digits", "must contain digits only", "hanya boleh berisi angka")
     if len(value) != 16:
-        raise _nik_problem("nik_wrong_length", f"must have 16 digits, not {len(value)}",
-                           f"harus 16 digit, bukan {len(value)}")
+        raise _nik_problem(
+            "nik_wrong_length",
+            f"must have 16 digits, not {len(value)}",
+            f"harus 16 digit, bukan {len(value)}",
+        )
     try:
         check_region_parts(value[:6], RegionLevel.KECAMATAN)
     except InvalidValue as e:
-        raise _nik_problem("nik_invalid_region", f"region part: {e.message_en}",
-                           f"bagian wilayah: {e.message_id}") from None
+        raise _nik_problem(
+            "nik_invalid_region", f"region part: {e.message_en}", f"bagian wilayah: {e.message_id}"
+        ) from None
     dd, mm, yy = int(value[6:8]), int(value[8:10]), int(value[10:12])
     sex = Sex.FEMALE if dd > 40 else Sex.MALE
     day = dd - 40 if sex is Sex.FEMALE else dd
     if not 1 <= mm <= 12:
-        raise _nik_problem("nik_invalid_birth_date", "birth month must be 01-12",
-                           "bulan lahir harus 01-12")
+        raise _nik_problem(
+            "nik_invalid_birth_date", "birth month must be 01-12", "bulan lahir harus 01-12"
+        )
     if not 1 <= day <= 31:
         raise _nik_problem(
             "nik_invalid_birth_date",
@@ -209,12 +216,16 @@ def parse_nik(value: str, *, today: date) -> NikInfo:
     try:
         born = date(year, mm, day)
     except ValueError:
-        raise _nik_problem("nik_invalid_birth_date", "birth date does not exist",
-                           "tanggal lahir tidak ada di kalender") from None
+        raise _nik_problem(
+            "nik_invalid_birth_date",
+            "birth date does not exist",
+            "tanggal lahir tidak ada di kalender",
+        ) from None
     serial = int(value[12:])
     if serial == 0:
-        raise _nik_problem("nik_invalid_serial", "serial number must not be 0000",
-                           "nomor urut tidak boleh 0000")
+        raise _nik_problem(
+            "nik_invalid_serial", "serial number must not be 0000", "nomor urut tidak boleh 0000"
+        )
     return NikInfo(nik=value, kecamatan_code=value[:6], birth_date=born, sex=sex, serial=serial)
 
 
@@ -246,16 +257,25 @@ Nik = Annotated[str, AfterValidator(lambda v: parse_nik(v, today=today_in_indone
 def parse_kk_number(value: str) -> str:
     """A Kartu Keluarga number: 16 digits, the first 6 the issuing kecamatan's code."""
     if not (isinstance(value, str) and value.isascii() and value.isdigit()):
-        raise InvalidValue("kk_not_digits", "Nomor KK hanya boleh berisi angka",
-                           "KK number must contain digits only")
+        raise InvalidValue(
+            "kk_not_digits",
+            "Nomor KK hanya boleh berisi angka",
+            "KK number must contain digits only",
+        )
     if len(value) != 16:
-        raise InvalidValue("kk_wrong_length", f"Nomor KK harus 16 digit, bukan {len(value)}",
-                           f"KK number must have 16 digits, not {len(value)}")
+        raise InvalidValue(
+            "kk_wrong_length",
+            f"Nomor KK harus 16 digit, bukan {len(value)}",
+            f"KK number must have 16 digits, not {len(value)}",
+        )
     try:
         check_region_parts(value[:6], RegionLevel.KECAMATAN)
     except InvalidValue as e:
-        raise InvalidValue("kk_invalid_region", f"Nomor KK bagian wilayah: {e.message_id}",
-                           f"KK number region part: {e.message_en}") from None
+        raise InvalidValue(
+            "kk_invalid_region",
+            f"Nomor KK bagian wilayah: {e.message_id}",
+            f"KK number region part: {e.message_en}",
+        ) from None
     return value
 
 
@@ -267,8 +287,11 @@ KkNumber = Annotated[str, AfterValidator(parse_kk_number)]
 
 def normalize_phone(value: object) -> str:
     """An Indonesian phone number in E.164 ("0812-3456-7890" -> "+6281234567890")."""
-    problem = InvalidValue("invalid_phone", "Nomor telepon Indonesia tidak valid",
-                           "not a valid Indonesian phone number")
+    problem = InvalidValue(
+        "invalid_phone",
+        "Nomor telepon Indonesia tidak valid",
+        "not a valid Indonesian phone number",
+    )
     if not isinstance(value, str):
         raise problem
     try:
@@ -312,8 +335,7 @@ def normalize_name(value: object) -> str:
                 "name may contain only letters, spaces, apostrophes, hyphens and dots",
             )
     if not any(unicodedata.category(ch)[0] == "L" for ch in name):
-        raise InvalidValue("invalid_name", "Nama harus berisi huruf",
-                           "name must contain a letter")
+        raise InvalidValue("invalid_name", "Nama harus berisi huruf", "name must contain a letter")
     return name
 
 
@@ -326,8 +348,11 @@ def normalize_text(value: object, *, max_length: int = 200) -> str:
         raise InvalidValue("invalid_text", "Isian harus berupa teks", "must be text")
     text = " ".join(unicodedata.normalize("NFC", value).split())
     if not 1 <= len(text) <= max_length:
-        raise InvalidValue("invalid_text_length", f"Isian harus 1-{max_length} karakter",
-                           f"must be 1-{max_length} characters")
+        raise InvalidValue(
+            "invalid_text_length",
+            f"Isian harus 1-{max_length} karakter",
+            f"must be 1-{max_length} characters",
+        )
     return text
 
 
@@ -337,22 +362,30 @@ ShortText = Annotated[str, BeforeValidator(normalize_text)]
 # ---------------------------------------------------------------- dates
 
 
-def check_past_date(value: date, *, today: date, what: str = "birth date",
-                    what_id: str = "tanggal lahir") -> date:
+def check_past_date(
+    value: date, *, today: date, what: str = "birth date", what_id: str = "tanggal lahir"
+) -> date:
     """Reject dates after ``today`` and before 1900 (a typo, not a person)."""
     if value > today:
-        raise InvalidValue("date_in_future", f"{what_id.capitalize()} tidak boleh di masa depan",
-                           f"{what} must not be in the future")
+        raise InvalidValue(
+            "date_in_future",
+            f"{what_id.capitalize()} tidak boleh di masa depan",
+            f"{what} must not be in the future",
+        )
     if value < EARLIEST_BIRTH_DATE:
-        raise InvalidValue("date_too_early", f"{what_id.capitalize()} sebelum tahun 1900",
-                           f"{what} is before 1900")
+        raise InvalidValue(
+            "date_too_early", f"{what_id.capitalize()} sebelum tahun 1900", f"{what} is before 1900"
+        )
     return value
 
 
 def age_on(birth_date: date, today: date) -> int:
     """Completed years. Someone born on 29 February has a birthday on 1 March in other years."""
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month,
-                                                                        birth_date.day))
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
 
 
 BirthDate = Annotated[
@@ -360,6 +393,7 @@ BirthDate = Annotated[
 ]
 PastDate = Annotated[
     date,
-    AfterValidator(lambda v: check_past_date(v, today=today_in_indonesia(), what="date",
-                                             what_id="tanggal")),
+    AfterValidator(
+        lambda v: check_past_date(v, today=today_in_indonesia(), what="date", what_id="tanggal")
+    ),
 ]

@@ -77,11 +77,11 @@ class WorkingCalendar:
     ) -> None:
         self.hours = hours or OfficeHours()
         self._national: Container[date] = (
-            national_holidays if national_holidays is not None
-            else holidays.country_holidays("ID")
+            national_holidays if national_holidays is not None else holidays.country_holidays("ID")
         )
         self._leave: Container[date] = (
-            frozenset(collective_leave) if collective_leave is not None
+            frozenset(collective_leave)
+            if collective_leave is not None
             else holidays.country_holidays("ID", categories=("government",))
         )
 
@@ -120,8 +120,7 @@ class WorkingCalendar:
                 self.is_working_day(end + timedelta(days=i)) for i in range((start - end).days)
             )
         return sum(
-            self.is_working_day(start + timedelta(days=i))
-            for i in range(1, (end - start).days + 1)
+            self.is_working_day(start + timedelta(days=i)) for i in range(1, (end - start).days + 1)
         )
 
     def clock_start(self, moment: datetime) -> datetime:

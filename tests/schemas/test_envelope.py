@@ -30,10 +30,16 @@ def test_round_trip_of_every_event_type(event_type: str) -> None:
 
 
 def test_new_takes_type_version_and_producer_from_the_payload() -> None:
-    envelope = Envelope.new(StockLow(blanks_available=3, threshold=10),
-                            application_id=APPLICATION_ID, kecamatan="35.08.05")
+    envelope = Envelope.new(
+        StockLow(blanks_available=3, threshold=10),
+        application_id=APPLICATION_ID,
+        kecamatan="35.08.05",
+    )
     assert (envelope.type, envelope.schema_version, envelope.producer.value) == (
-        "stock.low", 1, "card_production")
+        "stock.low",
+        1,
+        "card_production",
+    )
     assert envelope.kecamatan == "350805"
     assert envelope.application_id == APPLICATION_ID
     assert envelope.occurred_at.tzinfo is UTC
@@ -43,14 +49,21 @@ def test_caused_event_keeps_the_application_and_points_at_its_cause() -> None:
     first = sample_envelope("card.printed")
     second = first.caused(CardSpoiled(reason=SpoilReason.PRINT_DEFECT))
     assert (second.correlation_id, second.kecamatan, second.causation_id) == (
-        first.correlation_id, first.kecamatan, first.message_id)
+        first.correlation_id,
+        first.kecamatan,
+        first.message_id,
+    )
     assert second.message_id != first.message_id
 
 
 def test_naive_occurred_at_is_rejected() -> None:
     with pytest.raises(ValidationError, match="timezone"):
-        Envelope.new(StockLow(blanks_available=3, threshold=10), application_id=uuid4(),
-                     kecamatan="350805", occurred_at=datetime(2025, 1, 6, 9, 0))
+        Envelope.new(
+            StockLow(blanks_available=3, threshold=10),
+            application_id=uuid4(),
+            kecamatan="350805",
+            occurred_at=datetime(2025, 1, 6, 9, 0),
+        )
     data = raw_of("stock.low") | {"occurred_at": "2025-01-06T09:00:00"}
     with pytest.raises(InvalidEvent, match="occurred_at"):
         parse_event(dump(data))
@@ -104,8 +117,10 @@ def test_invalid_payload_names_the_field_and_never_shows_the_nik() -> None:
     assert "payload.documents.police_report.issuing_station" in message
     assert "350805410785000" not in message and "3508054107850001" not in message
     assert [path for path, _ in e.value.problems] == [
-        "payload.applicant.nik", "payload.applicant.birth_date",
-        "payload.documents.police_report.issuing_station"]
+        "payload.applicant.nik",
+        "payload.applicant.birth_date",
+        "payload.documents.police_report.issuing_station",
+    ]
 
 
 def test_extra_fields_from_newer_writers_are_ignored() -> None:
@@ -134,8 +149,9 @@ def test_envelope_fields_are_checked() -> None:
 def test_payload_must_match_the_type() -> None:
     envelope = sample_envelope("stock.low")
     with pytest.raises(ValidationError, match="must be a StockLow"):
-        Envelope.model_validate({**envelope.model_dump(), "payload": CardSpoiled(
-            reason=SpoilReason.OTHER)})
+        Envelope.model_validate(
+            {**envelope.model_dump(), "payload": CardSpoiled(reason=SpoilReason.OTHER)}
+        )
 
 
 def test_models_are_frozen() -> None:

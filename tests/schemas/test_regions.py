@@ -13,7 +13,10 @@ def test_lumajang_has_its_21_kecamatan() -> None:
     assert [k.code for k in kecamatan] == [f"3508{n:02d}" for n in range(1, 22)]
     tempeh = regions.get("35.08.05", RegionLevel.KECAMATAN)
     assert tempeh is not None and (tempeh.name, tempeh.verified, tempeh.dotted) == (
-        "Tempeh", True, "35.08.05")
+        "Tempeh",
+        True,
+        "35.08.05",
+    )
     kabupaten = regions.get("3508", RegionLevel.KABUPATEN)
     assert kabupaten is not None and kabupaten.name == "Lumajang"
     assert regions.get("35.08.22", RegionLevel.KECAMATAN) is None
@@ -22,9 +25,11 @@ def test_lumajang_has_its_21_kecamatan() -> None:
 
 def test_a_fuller_list_loads_from_a_file(tmp_path: Path) -> None:
     path = tmp_path / "regions.csv"
-    path.write_text("# national list\ncode,level,name,verified\n"
-                    "35.78,kabupaten,Kota Surabaya,yes\n357801,kecamatan,Karang Pilang,no\n",
-                    encoding="utf-8")
+    path.write_text(
+        "# national list\ncode,level,name,verified\n"
+        "35.78,kabupaten,Kota Surabaya,yes\n357801,kecamatan,Karang Pilang,no\n",
+        encoding="utf-8",
+    )
     regions = load_regions(path)
     found = regions.get("35.78.01", RegionLevel.KECAMATAN)
     assert found is not None and found.name == "Karang Pilang" and not found.verified

@@ -15,8 +15,11 @@ from schemas.samples import APPLICANT
 
 TODAY = date(2025, 3, 10)
 KK = {"kk_number": "3508050101100003"}
-POLICE = {"number": "SKTLK/12/I/2025", "issued_on": "2025-03-01",
-          "issuing_station": "Polsek Tempeh"}
+POLICE = {
+    "number": "SKTLK/12/I/2025",
+    "issued_on": "2025-03-01",
+    "issuing_station": "Polsek Tempeh",
+}
 DAMAGED = {"nik_on_card": "3508054107850001", "condition": "chip retak"}
 
 
@@ -32,10 +35,16 @@ def codes(raw: dict[str, Any], today: date = TODAY) -> list[tuple[str, str]]:
     return [(p.code, p.path) for p in check_application(raw, today=today)]
 
 
-def teenager(birth: str = "2008-03-10", nik: str = "3508051003080002",
-             marital: str = "belum_kawin") -> dict[str, Any]:
-    return {**APPLICANT.model_dump(mode="json"), "nik": nik, "birth_date": birth, "sex": "male",
-            "marital_status": marital}
+def teenager(
+    birth: str = "2008-03-10", nik: str = "3508051003080002", marital: str = "belum_kawin"
+) -> dict[str, Any]:
+    return {
+        **APPLICANT.model_dump(mode="json"),
+        "nik": nik,
+        "birth_date": birth,
+        "sex": "male",
+        "marital_status": marital,
+    }
 
 
 def test_the_matrix() -> None:
@@ -74,7 +83,8 @@ def test_lost_without_anything() -> None:
 
 def test_damaged_without_the_card() -> None:
     assert codes(file("damaged", kk_photocopy=KK)) == [
-        ("missing_damaged_card", "documents.damaged_card")]
+        ("missing_damaged_card", "documents.damaged_card")
+    ]
 
 
 def test_documents_not_required_for_the_type_are_not_demanded() -> None:
@@ -83,7 +93,8 @@ def test_documents_not_required_for_the_type_are_not_demanded() -> None:
 
 def test_new_card_needs_17_years_or_marriage() -> None:
     assert codes(file("new", teenager(), kk_photocopy=KK), today=date(2025, 3, 9)) == [
-        ("not_eligible", "applicant.birth_date")]
+        ("not_eligible", "applicant.birth_date")
+    ]
     assert codes(file("new", teenager(), kk_photocopy=KK), today=date(2025, 3, 10)) == []
     for status in ("kawin", "cerai_hidup", "cerai_mati"):
         raw = file("new", teenager(marital=status), kk_photocopy=KK)
@@ -126,8 +137,12 @@ def test_missing_parts_and_unknown_type() -> None:
 
 def test_entered_data_must_match_the_nik_and_documents() -> None:
     applicant = {**APPLICANT.model_dump(mode="json"), "birth_date": "1985-07-02", "sex": "male"}
-    raw = file("damaged", applicant, kk_photocopy={"kk_number": "3508050101100004"},
-               damaged_card={"nik_on_card": "3508054107850002"})
+    raw = file(
+        "damaged",
+        applicant,
+        kk_photocopy={"kk_number": "3508050101100004"},
+        damaged_card={"nik_on_card": "3508054107850002"},
+    )
     assert codes(raw) == [
         ("nik_birth_date_mismatch", "applicant.birth_date"),
         ("nik_sex_mismatch", "applicant.sex"),

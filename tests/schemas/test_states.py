@@ -48,27 +48,56 @@ def test_happy_path() -> None:
 
 
 def test_correction_loop_is_a_new_revision_of_accepted() -> None:
-    state = run(["application.accepted", "application.sent_back", "application.accepted",
-                 "application.validated"])
+    state = run(
+        [
+            "application.accepted",
+            "application.sent_back",
+            "application.accepted",
+            "application.validated",
+        ]
+    )
     assert state is S.VALIDATED
 
 
 def test_reprint_after_spoilage_and_stock_loop_with_certificate() -> None:
-    assert run(["card.waiting_for_stock", "certificate.issued", "card.queued_for_printing",
-                "card.encoded", "card.spoiled", "card.queued_for_printing", "card.encoded"],
-               S.QUEUED_FOR_PRINTING) is S.ENCODED
-    assert run(["card.waiting_for_stock", "card.queued_for_printing"],
-               S.QUEUED_FOR_PRINTING) is S.QUEUED_FOR_PRINTING
+    assert (
+        run(
+            [
+                "card.waiting_for_stock",
+                "certificate.issued",
+                "card.queued_for_printing",
+                "card.encoded",
+                "card.spoiled",
+                "card.queued_for_printing",
+                "card.encoded",
+            ],
+            S.QUEUED_FOR_PRINTING,
+        )
+        is S.ENCODED
+    )
+    assert (
+        run(["card.waiting_for_stock", "card.queued_for_printing"], S.QUEUED_FOR_PRINTING)
+        is S.QUEUED_FOR_PRINTING
+    )
 
 
 def test_skip_duplicate_and_uncollected_paths() -> None:
     assert run(["biometrics.skipped", "record.print_ready"], S.VALIDATED) is S.QUEUED_FOR_PRINTING
-    assert run(["biometrics.duplicate_suspected", "biometrics.duplicate_confirmed"],
-               S.BIOMETRICS_RECORDED) is S.REJECTED
-    assert run(["biometrics.duplicate_suspected", "record.print_ready"],
-               S.BIOMETRICS_RECORDED) is S.QUEUED_FOR_PRINTING
-    assert run(["card.stored_uncollected", "card.activated", "card.collected"],
-               S.READY_FOR_COLLECTION) is S.COLLECTED
+    assert (
+        run(
+            ["biometrics.duplicate_suspected", "biometrics.duplicate_confirmed"],
+            S.BIOMETRICS_RECORDED,
+        )
+        is S.REJECTED
+    )
+    assert (
+        run(["biometrics.duplicate_suspected", "record.print_ready"], S.BIOMETRICS_RECORDED)
+        is S.QUEUED_FOR_PRINTING
+    )
+    assert (
+        run(["card.stored_uncollected", "card.activated", "card.collected"], S.READY_FOR_COLLECTION)
+        is S.COLLECTED
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,8 +112,9 @@ def test_skip_duplicate_and_uncollected_paths() -> None:
         (S.COLLECTED, "card.spoiled"),
     ],
 )
-def test_illegal_transitions_are_refused_with_a_clear_error(state: ApplicationState,
-                                                            event: str) -> None:
+def test_illegal_transitions_are_refused_with_a_clear_error(
+    state: ApplicationState, event: str
+) -> None:
     with pytest.raises(IllegalTransition, match=f"{event!r} is not allowed in state"):
         next_state(state, event)
 

@@ -61,8 +61,12 @@ def test_catalog_covers_every_event_on_exactly_the_topic_it_is_published_to() ->
         for kec in KECAMATAN:
             name = topics.for_event(event_type, kec)
             assert event_type in specs[name].event_types
-            holders = [s.name for s in specs.values() if event_type in s.event_types
-                       and (not s.name.startswith("tuntas.print-ready.") or s.name == name)]
+            holders = [
+                s.name
+                for s in specs.values()
+                if event_type in s.event_types
+                and (not s.name.startswith("tuntas.print-ready.") or s.name == name)
+            ]
             assert holders == [name]
 
 
@@ -76,8 +80,9 @@ def test_catalog_shape() -> None:
         assert dlq.retention_ms == DLQ_RETENTION_MS and dlq.producers == spec.consumers
         assert spec.producers and spec.consumers and spec.partitions >= 1
         assert spec.config()["cleanup.policy"] == "delete"
-        assert spec.key is (Key.KECAMATAN if spec.name == "t.tuntas.card-production.stock"
-                            else Key.APPLICATION_ID)
+        assert spec.key is (
+            Key.KECAMATAN if spec.name == "t.tuntas.card-production.stock" else Key.APPLICATION_ID
+        )
     print_ready = [s for s in main if ".print-ready." in s.name]
     assert len(print_ready) == 21
     assert all(s.consumers == (Service.CARD_PRODUCTION,) for s in print_ready)

@@ -42,7 +42,11 @@ def nik_code(value: str) -> str:
 def test_nik_of_a_man_gives_birth_date_and_sex() -> None:
     info = parse_nik("3508051507850001", today=TODAY)
     assert (info.birth_date, info.sex, info.kecamatan_code, info.serial) == (
-        date(1985, 7, 15), Sex.MALE, "350805", 1)
+        date(1985, 7, 15),
+        Sex.MALE,
+        "350805",
+        1,
+    )
 
 
 def test_women_have_40_added_to_the_day() -> None:
@@ -109,7 +113,10 @@ def test_any_birth_in_the_last_century_round_trips(born: date, female: bool, ser
     nik = f"350805{day:02d}{born.month:02d}{born.year % 100:02d}{serial:04d}"
     info = parse_nik(nik, today=TODAY)
     assert (info.birth_date, info.sex, info.serial) == (
-        born, Sex.FEMALE if female else Sex.MALE, serial)
+        born,
+        Sex.FEMALE if female else Sex.MALE,
+        serial,
+    )
 
 
 @pytest.mark.parametrize(
@@ -168,7 +175,8 @@ def test_mask_nik_keeps_region_and_serial_only() -> None:
 def test_mask_niks_in_free_text() -> None:
     text = "NIK 3508054107850001 and phone 081234567890 and 35080541078500011"
     assert mask_niks_in(text) == (
-        "NIK 3508********0001 and phone 081234567890 and 35080541078500011")
+        "NIK 3508********0001 and phone 081234567890 and 35080541078500011"
+    )
 
 
 # ---------------------------------------------------------------- KK and regions
@@ -176,8 +184,11 @@ def test_mask_niks_in_free_text() -> None:
 
 def test_kk_number() -> None:
     assert parse_kk_number("3508050101100003") == "3508050101100003"
-    for bad, code in [("350805010110000", "kk_wrong_length"), ("35080501011000x3", "kk_not_digits"),
-                      ("9908050101100003", "kk_invalid_region")]:
+    for bad, code in [
+        ("350805010110000", "kk_wrong_length"),
+        ("35080501011000x3", "kk_not_digits"),
+        ("9908050101100003", "kk_invalid_region"),
+    ]:
         with pytest.raises(InvalidValue) as e:
             parse_kk_number(bad)
         assert e.value.code == code
@@ -194,8 +205,9 @@ def test_kk_number() -> None:
         ("35.08.05.2001", RegionLevel.DESA, "3508052001"),
     ],
 )
-def test_region_codes_accept_plain_and_dotted(value: str, level: RegionLevel,
-                                              canonical: str) -> None:
+def test_region_codes_accept_plain_and_dotted(
+    value: str, level: RegionLevel, canonical: str
+) -> None:
     assert parse_region_code(value, level) == canonical
 
 

@@ -11,10 +11,15 @@ WIB = timezone(timedelta(hours=7))
 # A fixed week in January 2025: Mon 6 ... Sun 12; Mon 13; Wed 15 a test holiday.
 HOLIDAY = date(2025, 1, 15)
 LEAVE = date(2025, 1, 16)
-HOURS = OfficeHours(weekly={
-    1: (time(8), time(16)), 2: (time(8), time(16)), 3: (time(8), time(16)),
-    4: (time(8), time(16)), 5: (time(8), time(11)),  # a short Friday
-})
+HOURS = OfficeHours(
+    weekly={
+        1: (time(8), time(16)),
+        2: (time(8), time(16)),
+        3: (time(8), time(16)),
+        4: (time(8), time(16)),
+        5: (time(8), time(11)),  # a short Friday
+    }
+)
 CAL = WorkingCalendar(HOURS, national_holidays={HOLIDAY}, collective_leave={LEAVE})
 
 
@@ -24,8 +29,18 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 def test_working_days() -> None:
     assert [CAL.is_working_day(date(2025, 1, d)) for d in range(6, 18)] == [
-        True, True, True, True, True, False, False,  # Mon-Fri, weekend
-        True, True, False, False, True,  # Mon, Tue, holiday, leave, Fri
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,  # Mon-Fri, weekend
+        True,
+        True,
+        False,
+        False,
+        True,  # Mon, Tue, holiday, leave, Fri
     ]
 
 
@@ -45,8 +60,10 @@ def test_working_days_between() -> None:
     assert CAL.working_days_between(date(2025, 1, 11), date(2025, 1, 12)) == 0
 
 
-@given(st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31)),
-       st.integers(min_value=-30, max_value=30))
+@given(
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2026, 12, 31)),
+    st.integers(min_value=-30, max_value=30),
+)
 def test_between_inverts_add(day: date, n: int) -> None:
     end = CAL.add_working_days(day, n)
     assert CAL.working_days_between(day, end) == n
@@ -88,7 +105,8 @@ def test_real_indonesian_holidays_and_cuti_bersama() -> None:
     real = WorkingCalendar()
     # 1 May 2025 (Labour Day) is a national holiday.
     assert real.deadline(datetime(2025, 4, 30, 10, 0, tzinfo=WIB)) == datetime(
-        2025, 5, 2, 10, 0, tzinfo=WIB)
+        2025, 5, 2, 10, 0, tzinfo=WIB
+    )
     # Eid al-Fitr 2025: 28 Mar leave, Nyepi 29 Mar, 31 Mar-1 Apr Eid, 2-7 Apr leave.
     assert real.add_working_days(date(2025, 3, 27), 1) == date(2025, 4, 8)
     # Collective leave can be replaced by configuration (here: none at all).
@@ -105,6 +123,7 @@ def test_office_hours_are_validated() -> None:
         OfficeHours(weekly={8: (time(8), time(16))})
     with pytest.raises(ValidationError, match="unknown time zone"):
         OfficeHours(timezone="Asia/Lumajang")
-    wita = WorkingCalendar(OfficeHours(timezone="Asia/Makassar"), national_holidays=set(),
-                           collective_leave=())
+    wita = WorkingCalendar(
+        OfficeHours(timezone="Asia/Makassar"), national_holidays=set(), collective_leave=()
+    )
     assert wita.deadline(datetime(2025, 1, 6, 2, 0, tzinfo=UTC)).utcoffset() == timedelta(hours=8)
