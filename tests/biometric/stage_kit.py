@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import SecretStr
 
@@ -144,17 +144,21 @@ async def all_prefixed_records(bootstrap: str, prefix: str) -> list[tuple[str, b
     await admin.start()
     try:
         names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        described = await admin.describe_topics(names) if names else []
     finally:
         await admin.close()
-    consumer = AIOKafkaConsumer(
-        *names, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
+    # Explicit assignment: a group-less subscription has no partitions until its first
+    # metadata refresh, which made this read see nothing now and then.
+    tps = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     out: list[tuple[str, bytes | None]] = []
     try:
-        await consumer.seek_to_end()
-        ends = {tp: await consumer.position(tp) for tp in consumer.assignment()}
-        await consumer.seek_to_beginning()
+        if not tps:
+            return out
+        consumer.assign(tps)
+        ends = await consumer.end_offsets(tps)
+        await consumer.seek_to_beginning(*tps)
         pending = {tp for tp, end in ends.items() if end > 0}
         while pending:
             batch = await consumer.getmany(timeout_ms=500)

@@ -32,8 +32,10 @@ async def test_out_of_blanks_then_replenished_in_priority_order(
         replacement = print_ready(priority=PrintPriority.REPLACEMENT, nik="3508051203900002")
         new_1 = print_ready(nik="3508054107850001")
         new_2 = print_ready(nik="3508050508070003")
-        await produce(kafka_bootstrap, st.topics.print_ready(TEMPEH), replacement, new_1, new_2)
+        # One at a time: the three keys land on different partitions, and FIFO is by arrival
+        # at the station, which Kafka does not order across partitions.
         for event in (replacement, new_1, new_2):
+            await produce(kafka_bootstrap, st.topics.print_ready(TEMPEH), event)
             await wait_for(lambda e=event: st.state_is(e.correlation_id, "waiting_for_stock"),
                            what="job waiting for stock")  # fmt: skip
 
