@@ -83,7 +83,9 @@ class Collector:
                 await self._task
 
     def events(self, application_id: uuid.UUID | None = None) -> list[tuple[str, Envelope]]:
-        out = [(t, parse_event(v)) for t, v in self.raw]
+        # Two topics (stage events, print-ready) have no order between them: the envelopes'
+        # occurred_at gives the order the stage made them in (a stable sort keeps ties).
+        out = sorted(((t, parse_event(v)) for t, v in self.raw), key=lambda te: te[1].occurred_at)
         return [
             (t, e) for t, e in out if application_id is None or e.application_id == application_id
         ]

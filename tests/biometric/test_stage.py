@@ -231,17 +231,6 @@ async def test_duplicate_goes_to_adjudication_and_clearing_makes_it_print_ready(
     assert "record.print_ready" not in [e.type for _, e in events]
     assert (await stage.http.post("/adjudication/nope", json=decide)).status_code == 404
 
-    # a later application of the confirmed duplicate's NIK does not reuse its record
-    again_id = await stage.send_validated(validated(nik(53), ApplicationType.LOST))
-
-    async def dead_lettered() -> bool:
-        dlq = stage.topics.dlq(stage.topics.validation_events)
-        records = await all_prefixed_records(stage.bootstrap, dlq)
-        return any(str(again_id).encode() in (value or b"") for _, value in records)
-
-    await wait_for(dead_lettered, what="the application in the validation DLQ")
-    assert stage.out.types(again_id) == []
-
 
 async def test_no_biometric_bytes_travel_on_kafka_and_logs_hold_no_full_nik(
     stage: Stage, topic_prefix: str, caplog: pytest.LogCaptureFixture
@@ -270,8 +259,11 @@ async def test_no_biometric_bytes_travel_on_kafka_and_logs_hold_no_full_nik(
     ).json()
 
     # every record on every topic of this run, DLQs included
-    records = await all_prefixed_records(stage.bootstrap, topic_prefix)
-    assert len(records) >= 10
+    async def everything() -> list[tuple[str, bytes | None]]:
+        found = await all_prefixed_records(stage.bootstrap, topic_prefix)
+        return found if len(found) >= 10 else []
+
+    records = await wait_for(everything, what="the run's records on its topics")
     samples = [
         base64.b64decode(card["photo"])[200:232],
         base64.b64decode(card["signature"])[60:92],
