@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,3 +196,17 @@ async def _serve(
     await stop.wait()
     server.should_exit = True
     await serving
+
+
+def main(service: str, log_level: str, start: Callable[[], Coroutine[Any, Any, None]]) -> int:
+    """A stage's ``python -m`` entry: JSON logs, run until stopped, exit 1 (reason logged)
+    when transient failures outlasted the retries, so the supervisor restarts it."""
+    from services.runtime import logs
+
+    logs.configure(service, log_level)
+    try:
+        asyncio.run(start())
+    except GiveUp as error:
+        log.error("giving up: %s", error)
+        return 1
+    return 0
