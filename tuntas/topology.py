@@ -96,7 +96,10 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             "TUNTAS_CARD_PRODUCTION_HARDWARE": "simulated"
             if options.simulated_hardware
             else "pcsc",
-            "TUNTAS_CARD_PRODUCTION_VCHIP_STATE_DIR": str(options.home / "chips" / code),
+            "TUNTAS_CARD_PRODUCTION_FEEDER": "manual"
+            if options.simulated_hardware
+            else f"vchip:{options.home / 'chips' / code}",
+            "TUNTAS_CARD_PRODUCTION_CERTIFICATE_DIR": str(options.home / "certificates" / code),
         }
         specs.append(
             ProcessSpec(
