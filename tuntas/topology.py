@@ -28,6 +28,10 @@ class Options:
     automatic_staff: bool = False  # the demo's autopilot decides through the same APIs instead
     simulated_hardware: bool = False  # zero-delay stand-ins, for the benchmark only
     port_offset: int = 0  # lets a test run a second deployment beside a running one
+    # A database of its own on the same server (created if missing): a demo or benchmark run
+    # starts from empty state without touching the deployment's own data.
+    database: str | None = None
+    smsc_port: int = SMSC_PORT
 
 
 def url(service: str, options: Options) -> str:
@@ -66,7 +70,7 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             ProcessSpec(name, _module(f"services.{name}"), env, f"{url(name, options)}/health")
         )
 
-    smsc_port = SMSC_PORT + options.port_offset
+    smsc_port = options.smsc_port + options.port_offset
     specs.append(
         ProcessSpec(
             "smsc",

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 from rich.live import Live
 from rich.table import Table
@@ -22,6 +23,8 @@ async def running(
 ) -> AsyncIterator[Supervisor]:
     """Everything up and healthy for the duration of the block, then stopped."""
     endpoints = await asyncio.to_thread(local.up, config)
+    if options.database:
+        endpoints = await own_database(endpoints, options.database)
     await asyncio.to_thread(topology.prepare_hardware, options)
     supervisor = Supervisor(topology.processes(endpoints, options), options.home / "logs")
     await supervisor.start()
@@ -30,6 +33,21 @@ async def running(
         yield supervisor
     finally:
         await supervisor.stop()
+
+
+async def own_database(endpoints: local.Endpoints, name: str) -> local.Endpoints:
+    """The same server, database ``name`` (created when missing)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(endpoints.database_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    dsn = urlsplit(endpoints.database_url)._replace(path=f"/{name}").geturl()
+    return local.Endpoints(endpoints.kafka_bootstrap, dsn)
 
 
 def status_table(supervisor: Supervisor) -> Table:
