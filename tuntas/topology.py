@@ -31,6 +31,9 @@ class Options:
     # A database of its own on the same server (created if missing): a demo or benchmark run
     # starts from empty state without touching the deployment's own data.
     database: str | None = None
+    # A run's own outputs (card PDFs, SMS log, virtual chips, certificates) under
+    # ``<home>/runs/<run_name>``; the machine-wide parts (pcscd, cupsd, keys) stay in ``home``.
+    run_name: str | None = None
     smsc_port: int = SMSC_PORT
 
 
@@ -42,12 +45,16 @@ def station_url(index: int, options: Options) -> str:
     return f"http://127.0.0.1:{STATION_BASE_PORT + index + options.port_offset}"
 
 
+def outputs(options: Options) -> Path:
+    return options.home / "runs" / options.run_name if options.run_name else options.home
+
+
 def sms_log(options: Options) -> Path:
-    return options.home / "sms.jsonl"
+    return outputs(options) / "sms.jsonl"
 
 
 def pdf_root(options: Options) -> Path:
-    return options.home / "cards"
+    return outputs(options) / "cards"
 
 
 def _module(name: str, *args: str) -> list[str]:
@@ -102,8 +109,8 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             else "pcsc",
             "TUNTAS_CARD_PRODUCTION_FEEDER": "manual"
             if options.simulated_hardware
-            else f"vchip:{options.home / 'chips' / code}",
-            "TUNTAS_CARD_PRODUCTION_CERTIFICATE_DIR": str(options.home / "certificates" / code),
+            else f"vchip:{outputs(options) / 'chips' / code}",
+            "TUNTAS_CARD_PRODUCTION_CERTIFICATE_DIR": str(outputs(options) / "certificates" / code),
         }
         specs.append(
             ProcessSpec(
@@ -122,7 +129,7 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
                         "--port",
                         str(pcsc.vpcd_port(index)),
                         "--state-dir",
-                        str(options.home / "chips" / code),
+                        str(outputs(options) / "chips" / code),
                     ),
                 )
             )

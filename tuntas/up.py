@@ -26,7 +26,9 @@ async def running(
     if options.database:
         endpoints = await own_database(endpoints, options.database)
     await asyncio.to_thread(topology.prepare_hardware, options)
-    supervisor = Supervisor(topology.processes(endpoints, options), options.home / "logs")
+    supervisor = Supervisor(
+        topology.processes(endpoints, options), topology.outputs(options) / "logs"
+    )
     await supervisor.start()
     try:
         await supervisor.wait_healthy()
