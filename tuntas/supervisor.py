@@ -14,7 +14,7 @@ import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ class ProcessState:
     last_exit: int | None = None
     health: dict[str, Any] = field(default_factory=dict)
     started_at: float = 0.0
+    planned_restart: bool = False  # the operator asked for it: not a crash, no backoff
 
     @property
     def running(self) -> bool:
@@ -98,6 +99,28 @@ class Supervisor:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
+    async def restart(
+        self, name: str, env: Mapping[str, str] | None = None, timeout: float = 60.0
+    ) -> None:
+        """Stop process ``name`` (SIGTERM), start it again with ``env`` merged into its
+        environment, and wait until it is healthy again."""
+        state = self.states[name]
+        if env:
+            state.spec = replace(state.spec, env={**state.spec.env, **env})
+        state.planned_restart = True
+        old = state.process
+        if old is not None and old.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                old.send_signal(signal.SIGTERM)
+            await old.wait()
+        deadline = time.monotonic() + timeout
+        while state.process is old or not state.running or (
+            state.spec.health_url and state.health.get("status") != "ok"
+        ):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} not healthy {timeout:.0f}s after a restart")
+            await asyncio.sleep(0.2)
+
     async def _keep_running(self, state: ProcessState) -> None:
         failures = 0
         while not self._stopping.is_set():
@@ -117,6 +140,9 @@ class Supervisor:
             state.health = {}
             if self._stopping.is_set():
                 return
+            if state.planned_restart:
+                state.planned_restart = False
+                continue
             # A process that ran a while before dying starts its backoff afresh.
             failures = 1 if time.monotonic() - state.started_at > 60 else failures + 1
             state.restarts += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ async def serve(
     on_ready: Callable[[Runtime], Awaitable[None]] | None = None,
     clock: Clock | None = None,
 ) -> None:
-    clock = clock or SystemClock()
+    clock = clock or SystemClock(timedelta(hours=settings.clock_ahead_hours))
     conns = settings.connections
     topics = Topics(conns.tuntas_topic_prefix)
     consumed = [topics.events(s) for s in CONSUMED]

@@ -4,7 +4,7 @@ for uncollected cards, and how a call outcome moves it. No I/O."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -26,8 +26,14 @@ class Clock(Protocol):
 
 
 class SystemClock:
+    """The system time, optionally ``ahead`` of it: a demo shows the days after a working day
+    (uncollected-card reminders and calls) without waiting for them."""
+
+    def __init__(self, ahead: timedelta = timedelta(0)) -> None:
+        self._ahead = ahead
+
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        return datetime.now(UTC) + self._ahead
 
 
 class ManualClock:
