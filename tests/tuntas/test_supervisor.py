@@ -47,7 +47,7 @@ async def test_planned_restart_applies_new_environment_without_counting_a_crash(
     supervisor = Supervisor([spec], tmp_path / "logs", backoff_base=5.0)
     await supervisor.start()
     try:
-        await wait_for(lambda: seen.exists(), timeout=30, what="the first start")
+        await wait_for(seen.exists, timeout=30, what="the first start")
         first = supervisor.states["worker"].process
         await supervisor.restart("worker", {"MODE": "later"}, timeout=30)
         await wait_for(
