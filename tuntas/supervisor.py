@@ -114,8 +114,10 @@ class Supervisor:
                 old.send_signal(signal.SIGTERM)
             await old.wait()
         deadline = time.monotonic() + timeout
-        while state.process is old or not state.running or (
-            state.spec.health_url and state.health.get("status") != "ok"
+        while (
+            state.process is old
+            or not state.running
+            or (state.spec.health_url and state.health.get("status") != "ok")
         ):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{name} not healthy {timeout:.0f}s after a restart")
