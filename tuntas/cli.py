@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from tuntas import bench, bench_stage, ops
+from tuntas import bench, bench_stage, demo, ops
 from tuntas.stack import local
 from tuntas.stack.errors import StackError
 
@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_all.set_defaults(handler=_up)
     ops.add_commands(sub)
     bench_stage.add_command(sub)
+    demo.add_command(sub)
     bench.add_command(sub)
     return parser
 

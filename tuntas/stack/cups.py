@@ -95,3 +95,12 @@ def remove_pdf_queue(name: str) -> None:
     lpadmin = _tool("lpadmin", "cups-client")
     subprocess.run([lpadmin, "-x", name], capture_output=True, check=False)
     (CUPS_CONFIG_DIR / f"cups-pdf-{name}.conf").unlink(missing_ok=True)
+
+
+def stop_printer(name: str, reason: str) -> None:
+    """Stop queue ``name`` as a jammed or empty printer stops (``cupsdisable -r``)."""
+    _run(_tool("cupsdisable", "cups-client"), "-r", reason, name)
+
+
+def start_printer(name: str) -> None:
+    _run(_tool("cupsenable", "cups-client"), name)

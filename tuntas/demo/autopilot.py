@@ -1,0 +1,478 @@
+"""The office staff of the demo day, acting through the same HTTP APIs staff use.
+
+One set of roles per kecamatan office: the front desk (files in, refusals, corrections,
+handover, storing), the section head (validation decisions), the recording operator (biometric
+capture), the station operator (blank stock and the printer) and the applicants coming back to
+activate and collect. Each role polls its own work list, as a person at a screen would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import httpx
+from PIL import Image, ImageDraw
+
+from schemas.application import ApplicationType
+from services.biometric.capture import Finger, SimulatedDevices
+from services.biometric.rules import simulation_seed
+from tuntas import topology
+from tuntas.demo.scenario import Office, Plan, Visitor
+from tuntas.demo.watch import Seen
+from tuntas.stack import cups
+
+log = logging.getLogger("tuntas.demo.autopilot")
+
+POLL_S = 0.4
+KK_SCAN = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+class DemoError(RuntimeError):
+    """The system answered a staff action in a way the demo day cannot go on from."""
+
+
+@dataclass
+class Journal:
+    """What happened at the offices that no topic records (refusals at the desk, outages)."""
+
+    started: float = field(default_factory=time.monotonic)
+    refused: Counter[str] = field(default_factory=Counter)  # kecamatan → files refused
+    refusal_reasons: Counter[str] = field(default_factory=Counter)
+    corrected: Counter[str] = field(default_factory=Counter)
+    deliveries: list[tuple[str, str, int, float]] = field(default_factory=list)
+    run_outs: list[tuple[str, float]] = field(default_factory=list)
+    printer_stops: list[tuple[str, float, float]] = field(default_factory=list)
+    failed_matches: Counter[str] = field(default_factory=Counter)
+    moments: list[tuple[float, str]] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        self.moments.append((time.monotonic() - self.started, text))
+        log.info("%s", text)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _typo(name: str) -> str:
+    """The name as mistyped at the desk: two neighbouring letters swapped."""
+    letters = list(name)
+    for i in range(len(letters) - 1):
+        a, b = letters[i], letters[i + 1]
+        if a.isalpha() and b.isalpha() and a.lower() != b.lower() and i > 0:
+            letters[i], letters[i + 1] = b, a
+            return "".join(letters)
+    return name + "h"
+
+
+def application_file(visitor: Visitor, *, complete: bool, typo: bool) -> dict[str, Any]:
+    """The file the desk enters for ``visitor`` (without ``kecamatan`` and the scan)."""
+    resident = visitor.resident
+    applicant = resident.applicant(phone=visitor.phone).model_dump(mode="json")
+    if typo:
+        applicant["name"] = _typo(applicant["name"])
+    documents: dict[str, Any] = {"kk_photocopy": {"kk_number": resident.kk_number}}
+    if visitor.application_type is ApplicationType.LOST:
+        documents["police_report"] = {
+            "number": f"SKK/{visitor.number:03d}/XI/2026/Sek-Tph",
+            "issued_on": "2026-11-20",
+            "issuing_station": "Polsek Tempeh",
+        }
+    elif visitor.application_type is ApplicationType.DAMAGED:
+        documents["damaged_card"] = {"nik_on_card": resident.nik, "condition": "chip retak"}
+    if not complete:  # the document a visitor most often forgets for this kind of card
+        missing = {
+            ApplicationType.NEW: "kk_photocopy",
+            ApplicationType.LOST: "police_report",
+            ApplicationType.DAMAGED: "damaged_card",
+        }[visitor.application_type]
+        documents.pop(missing)
+    return {
+        "officer_id": f"petugas.{visitor.kecamatan}.01",
+        "application_type": visitor.application_type.value,
+        "applicant": applicant,
+        "documents": documents,
+    }
+
+
+def live_finger(visitor: Visitor) -> str:
+    """The applicant's right index finger on the activation scanner (a fresh impression of the
+    same simulated person the recording captured), as base64 PNG."""
+    devices = SimulatedDevices(seed=simulation_seed(visitor.resident.nik))
+    for _ in range(2):
+        devices.capture_finger(Finger.RIGHT_INDEX)
+    capture = devices.capture_finger(Finger.RIGHT_INDEX)
+    assert capture is not None
+    return _b64(capture.data)
+
+
+def signature_png(name: str) -> str:
+    image = Image.new("L", (240, 80), 255)
+    ImageDraw.Draw(image).text((10, 30), name[:30], fill=0)
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return _b64(buf.getvalue())
+
+
+def _check(response: httpx.Response, what: str, *ok: int) -> Any:
+    if response.status_code not in (ok or (200, 201)):
+        raise DemoError(f"{what}: HTTP {response.status_code}: {response.text[:300]}")
+    return response.json() if response.content else None
+
+
+class Autopilot:
+    def __init__(
+        self,
+        plan: Plan,
+        options: topology.Options,
+        http: httpx.AsyncClient,
+        seen: Seen,
+        *,
+        day_s: float,
+    ) -> None:
+        self.plan = plan
+        self.options = options
+        self.http = http
+        self.seen = seen
+        self.day_s = day_s
+        self.journal = Journal()
+        self.app_of: dict[str, UUID] = {}  # visitor key → application id
+        self.visitor_of: dict[UUID, Visitor] = {}
+        self.finished: dict[str, str] = {}  # visitor key → "collected" | "stored"
+        self._opened = 0.0
+
+    # ------------------------------------------------------------ urls
+
+    def _url(self, service: str, path: str) -> str:
+        return topology.url(service, self.options) + path
+
+    def _station(self, office: Office, path: str) -> str:
+        index = self.options.kecamatan.index(office.kecamatan)
+        return topology.station_url(index, self.options) + path
+
+    def _day_clock(self) -> float:
+        """Fraction of the office day gone."""
+        return (time.monotonic() - self._opened) / self.day_s
+
+    # ------------------------------------------------------------ the day
+
+    async def run_day(self, timeout_s: float) -> None:
+        """Open the offices, work until every visitor has collected or left the card, close."""
+        for office in self.plan.offices:
+            await self._deliver(office, office.morning_stock, "pagi")
+        self._opened = time.monotonic()
+        self.journal.note("offices open")
+        roles: list[Callable[[Office], Awaitable[None]]] = [
+            self._front_desk,
+            self._corrections,
+            self._section_head,
+            self._recording,
+            self._stock_keeper,
+            self._printer,
+            self._collection,
+        ]
+        tasks = [asyncio.ensure_future(r(o)) for o in self.plan.offices for r in roles]
+        total = len(self.plan.visitors)
+        try:
+            deadline = time.monotonic() + timeout_s
+            while len(self.finished) < total:
+                for task in tasks:  # a role that failed ends the day with its error
+                    if task.done() and task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
+                if time.monotonic() > deadline:
+                    raise DemoError(
+                        f"the day did not finish in {timeout_s:.0f}s:"
+                        f" {len(self.finished)}/{total} visitors done"
+                    )
+                await asyncio.sleep(POLL_S)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.journal.note("offices closed: every card collected or stored")
+
+    # ------------------------------------------------------------ front desk
+
+    async def _submit(self, visitor: Visitor, *, complete: bool) -> bool:
+        body = {
+            **application_file(visitor, complete=complete, typo=visitor.name_typo),
+            "kecamatan": visitor.kecamatan,
+            "kk_scan": {"content_base64": _b64(KK_SCAN), "content_type": "application/pdf"},
+        }
+        response = await self.http.post(
+            self._url("intake", "/applications"),
+            json=body,
+            headers={"Idempotency-Key": f"demo-{self.plan.seed}-{visitor.key}-{int(complete)}"},
+        )
+        if response.status_code == 422 and not complete:
+            problems = response.json().get("detail", [])
+            for p in problems:
+                self.journal.refusal_reasons[p.get("code", "?")] += 1
+            self.journal.refused[visitor.kecamatan] += 1
+            return False
+        receipt = _check(response, f"submitting {visitor.key}", 201)
+        app = UUID(receipt["application_id"])
+        self.app_of[visitor.key] = app
+        self.visitor_of[app] = visitor
+        return True
+
+    async def _front_desk(self, office: Office) -> None:
+        queue = [(v.arrival, v, not v.incomplete_first) for v in office.visitors]
+        while queue:
+            queue.sort(key=lambda item: item[0])
+            at, visitor, complete = queue[0]
+            if self._day_clock() < at:
+                await asyncio.sleep(min(POLL_S, (at - self._day_clock()) * self.day_s))
+                continue
+            queue.pop(0)
+            if not await self._submit(visitor, complete=complete):
+                # home for the missing document; back later the same day
+                queue.append((at + 0.15, visitor, True))
+
+    async def _corrections(self, office: Office) -> None:
+        done: set[tuple[str, int]] = set()
+        while True:
+            items = _check(
+                await self.http.get(
+                    self._url("intake", "/corrections"), params={"kecamatan": office.kecamatan}
+                ),
+                "the correction queue",
+            )
+            for item in items:
+                key = (item["application_id"], item["revision"])
+                visitor = self.visitor_of.get(UUID(item["application_id"]))
+                if visitor is None or key in done:
+                    continue
+                body = application_file(visitor, complete=True, typo=False)
+                _check(
+                    await self.http.put(
+                        self._url("intake", f"/applications/{item['application_id']}"), json=body
+                    ),
+                    f"resubmitting {visitor.key}",
+                )
+                done.add(key)
+                self.journal.corrected[office.kecamatan] += 1
+            await asyncio.sleep(POLL_S)
+
+    # ------------------------------------------------------------ section head
+
+    async def _section_head(self, office: Office) -> None:
+        staff = f"kasi.{office.kecamatan}"
+        while True:
+            items = _check(
+                await self.http.get(
+                    self._url("validation", "/queue"), params={"kecamatan": office.kecamatan}
+                ),
+                "the validation queue",
+            )
+            for item in items:
+                app, revision = item["application_id"], item["revision"]
+                if item["findings"]:
+                    action, body = "send-back", {"staff_id": staff, "revision": revision}
+                else:
+                    action, body = "approve", {"staff_id": staff, "revision": revision}
+                response = await self.http.post(
+                    self._url("validation", f"/items/{app}/{action}"), json=body
+                )
+                _check(response, f"{action} {app}", 200, 201, 409)  # 409: decided meanwhile
+            await asyncio.sleep(POLL_S)
+
+    # ------------------------------------------------------------ recording
+
+    async def _recording(self, office: Office) -> None:
+        operator = f"operator.rekam.{office.kecamatan}"
+        while True:
+            items = _check(
+                await self.http.get(
+                    self._url("biometric", "/queue"), params={"kecamatan": office.kecamatan}
+                ),
+                "the recording queue",
+            )
+            for item in items:
+                visitor = self.visitor_of.get(UUID(item["application_id"]))
+                poor = {"finger.right_index": 1} if visitor and visitor.poor_capture else {}
+                response = await self.http.post(
+                    self._url("biometric", f"/queue/{item['application_id']}/capture"),
+                    params={"kecamatan": office.kecamatan},
+                    json={"operator_id": operator, "simulate": {"poor_attempts": poor}},
+                    timeout=120,
+                )
+                _check(response, f"recording {item['tracking_number']}", 200, 201, 409)
+            await asyncio.sleep(POLL_S)
+
+    # ------------------------------------------------------------ station: stock, printer
+
+    async def _deliver(self, office: Office, count: int, label: str) -> None:
+        batches = sum(1 for d in self.journal.deliveries if d[0] == office.kecamatan)
+        start = batches * 10_000 + 1
+        ref = f"DEMO-{office.kecamatan}-{batches + 1}-{label}"
+        body = {
+            "batch_ref": ref,
+            "first_serial": f"B{office.kecamatan}-{start:07d}",
+            "last_serial": f"B{office.kecamatan}-{start + count - 1:07d}",
+            "received_by": f"operator.{office.kecamatan}",
+        }
+        _check(await self.http.post(self._station(office, "/stock/batches"), json=body), ref)
+        self.journal.deliveries.append(
+            (office.kecamatan, ref, count, time.monotonic() - self.journal.started)
+        )
+
+    async def _stock_keeper(self, office: Office) -> None:
+        while True:
+            stock = _check(await self.http.get(self._station(office, "/stock")), "stock")
+            waiting = _check(
+                await self.http.get(
+                    self._station(office, "/jobs"), params={"state": "waiting_for_stock"}
+                ),
+                "jobs waiting for stock",
+            )
+            if stock["blanks_available"] == 0 and waiting:
+                self.journal.run_outs.append(
+                    (office.kecamatan, time.monotonic() - self.journal.started)
+                )
+                self.journal.note(
+                    f"{office.kecamatan}: blank cards ran out, {len(waiting)} card(s) waiting;"
+                    " the Dinas courier is on the way"
+                )
+                await asyncio.sleep(self.plan.replenish_delay_s)  # the courier's ride
+                needed = (
+                    office.cards
+                    + 10
+                    - sum(d[2] for d in self.journal.deliveries if d[0] == office.kecamatan)
+                )
+                await self._deliver(office, max(needed, len(waiting) + 5), "susulan")
+                self.journal.note(f"{office.kecamatan}: blank cards replenished")
+            await asyncio.sleep(POLL_S * 2)
+
+    async def _printer(self, office: Office) -> None:
+        if office.printer_stop_after is None:
+            return
+        # the watcher's tally is plain data, polled like the staff's screens
+        printed = office.printer_stop_after
+        while self.seen.count("card.printed", office.kecamatan) < printed:  # noqa: ASYNC110
+            await asyncio.sleep(POLL_S)
+        queue = cups.queue_name(office.kecamatan)
+        began = time.monotonic() - self.journal.started
+        await asyncio.to_thread(cups.stop_printer, queue, "Kertas/ribbon macet (demo)")
+        self.journal.note(f"{office.kecamatan}: printer stopped (ribbon jam)")
+        await asyncio.sleep(self.plan.printer_stop_s)  # the outage itself
+        await asyncio.to_thread(cups.start_printer, queue)
+        self.journal.printer_stops.append(
+            (office.kecamatan, began, time.monotonic() - self.journal.started)
+        )
+        self.journal.note(f"{office.kecamatan}: printer running again")
+
+    # ------------------------------------------------------------ collection
+
+    async def _collection(self, office: Office) -> None:
+        officer = f"petugas.{office.kecamatan}.02"
+        activating: set[UUID] = set()
+        while True:
+            items = _check(
+                await self.http.get(
+                    self._url("intake", "/handover"), params={"kecamatan": office.kecamatan}
+                ),
+                "the handover list",
+            )
+            for item in items:
+                app = UUID(item["application_id"])
+                visitor = self.visitor_of.get(app)
+                if visitor is None or visitor.key in self.finished:
+                    continue
+                if not visitor.collects_today:
+                    if item["state"] == "ready_for_collection" and self._day_clock() >= 1.0:
+                        await self._store(visitor, app, officer)
+                    continue
+                if item["activated"]:
+                    await self._hand_over(visitor, app, officer)
+                elif app not in activating and await self._activate(office, visitor, app, officer):
+                    activating.add(app)
+            await asyncio.sleep(POLL_S)
+
+    async def _activate(self, office: Office, visitor: Visitor, app: UUID, officer: str) -> bool:
+        response = await self.http.post(
+            self._station(office, f"/cards/{app}/activate"),
+            json={
+                "officer_id": officer,
+                "pin": f"{(visitor.number * 7919) % 1_000_000:06d}",
+                "fingerprint_image_b64": await asyncio.to_thread(live_finger, visitor),
+            },
+            timeout=60,
+        )
+        if response.status_code == 409:  # not on the shelf yet: the station is still at it
+            return False
+        result = _check(response, f"activating {visitor.key}")
+        if not result["matched"]:
+            self.journal.failed_matches[office.kecamatan] += 1
+        return bool(result["matched"])
+
+    async def _hand_over(self, visitor: Visitor, app: UUID, officer: str) -> None:
+        body = {
+            "officer_id": officer,
+            "presented_nik": visitor.resident.nik,
+            "signed_receipt": {
+                "image_base64": signature_png(visitor.resident.name),
+                "content_type": "image/png",
+            },
+        }
+        response = await self.http.post(
+            self._url("intake", f"/applications/{app}/handover"), json=body
+        )
+        _check(response, f"handing over {visitor.key}")
+        self.finished[visitor.key] = "collected"
+
+    async def _store(self, visitor: Visitor, app: UUID, officer: str) -> None:
+        response = await self.http.post(
+            self._url("intake", f"/applications/{app}/store"), json={"officer_id": officer}
+        )
+        _check(response, f"storing {visitor.key}")
+        self.finished[visitor.key] = "stored"
+
+    # ------------------------------------------------------------ the days after
+
+    async def days_after(self, supervisor: Any, ahead_days: int, timeout_s: float) -> list[Any]:
+        """Move the notification clock ``ahead_days`` on and wait for the uncollected cards'
+        reminders: an SMS for each with a phone, then each on the office's call list."""
+        stored = [
+            (self.visitor_of[app], app)
+            for app in self.visitor_of
+            if self.finished.get(self.visitor_of[app].key) == "stored"
+        ]
+        self.journal.note(f"{ahead_days} days later: {len(stored)} card(s) still uncollected")
+        await supervisor.restart(
+            "notification",
+            {
+                "TUNTAS_NOTIFICATION_CLOCK_AHEAD_HOURS": str(ahead_days * 24),
+                "TUNTAS_NOTIFICATION_SCHEDULER_POLL_S": "1",
+            },
+        )
+        expected = {str(app) for visitor, app in stored if visitor.phone}
+        calls: list[Any] = []
+        deadline = time.monotonic() + timeout_s
+        while True:
+            calls = []
+            for office in self.plan.offices:
+                calls += _check(
+                    await self.http.get(
+                        self._url("notification", "/calls"),
+                        params={"kecamatan": office.kecamatan},
+                    ),
+                    "the call list",
+                )
+            if expected <= {c["application_id"] for c in calls}:
+                return calls
+            if time.monotonic() > deadline:
+                raise DemoError(
+                    f"the call list has {len(calls)} entries; expected these uncollected"
+                    f" cards on it: {sorted(expected - {c['application_id'] for c in calls})}"
+                )
+            await asyncio.sleep(POLL_S * 2)
