@@ -50,6 +50,9 @@ down: install
 	$(VENV)/bin/tuntas stack down
 
 bench: install
+	$(VENV)/bin/tuntas bench $(BENCH_ARGS)
+
+bench-stage: install
 	$(VENV)/bin/tuntas bench-stage
 
 clean:

@@ -1,14 +1,191 @@
-"""``tuntas bench``: the end-to-end benchmark (issue #10). See ``docs/bench.md``."""
+"""``tuntas bench``: end-to-end throughput and latency beside this machine's Kafka ceiling.
+
+In one run, on the same broker and database server (see ``docs/bench.md``):
+1. the ceiling: a bare five-hop aiokafka relay (:mod:`tuntas.bench.ceiling`);
+2. the pipeline: N applications through all five stages (:mod:`tuntas.bench.pipeline`);
+3. latency at a steady submission rate;
+4. cost growth: more kecamatan, more applications;
+every pipeline run ends with the effectively-once check (:mod:`tuntas.bench.checks`).
+Writes ``bench.json`` and ``bench.svg`` to ``--out``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from schemas.regions import lumajang
+from schemas.values import RegionLevel
+
+TEMPEH = "350805"
+
+
+def kecamatan_codes(count: int) -> tuple[str, ...]:
+    """``count`` kecamatan of Kabupaten Lumajang, Tempeh first."""
+    codes = [r.code for r in lumajang().children("3508", RegionLevel.KABUPATEN)]
+    if not 1 <= count <= len(codes):
+        raise ValueError(f"kecamatan count must be 1..{len(codes)}")
+    ordered = [TEMPEH] + [c for c in codes if c != TEMPEH]
+    return tuple(ordered[:count])
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("bench", help="end-to-end throughput and latency against the Kafka ceiling")
+    p = sub.add_parser(
+        "bench",
+        help="end-to-end throughput and latency against this machine's Kafka ceiling",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "-n", "--applications", type=int, default=20_000, help="main run (default 20000)"
+    )
+    p.add_argument(
+        "--ceiling-messages",
+        type=int,
+        default=None,
+        help="messages through the bare relay (default: as many as applications)",
+    )
+    p.add_argument("--rate", type=float, default=200.0, help="steady run's apps/s (default 200)")
+    p.add_argument(
+        "--rate-applications",
+        type=int,
+        default=2_000,
+        help="applications in the steady-rate run (default 2000: 10 s at 200/s); 0 skips it",
+    )
+    p.add_argument(
+        "--kecamatan-counts",
+        type=_ints,
+        default=[1, 5, 21],
+        help="cost growth over kecamatan (default 1,5,21)",
+    )
+    p.add_argument(
+        "--scales",
+        type=_ints,
+        default=[1, 2, 4],
+        help="cost growth over volume: multiples of --sweep-applications (default 1,2,4)",
+    )
+    p.add_argument(
+        "--sweep-applications",
+        type=int,
+        default=500,
+        help="base N of the cost-growth runs (default 500); 0 skips them",
+    )
+    p.add_argument(
+        "--capture-concurrency",
+        type=int,
+        default=None,
+        help="TUNTAS_BIOMETRIC_AUTO_CAPTURE_CONCURRENCY for the runs (default: the stage's own)",
+    )
+    p.add_argument("--out", type=Path, default=Path("bench-results"), help="JSON and chart here")
+    p.add_argument(
+        "--profile", action="store_true", help="py-spy every service during the main run"
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small smoke of everything (40 apps, sweep of 20 at 1,2 kecamatan and 1x,2x)",
+    )
     p.set_defaults(handler=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
-    raise SystemExit("tuntas bench: not built yet")
+    if args.quick:
+        args.applications, args.rate, args.rate_applications = 40, 20.0, 20
+        args.sweep_applications, args.kecamatan_counts, args.scales = 20, [1, 2], [1, 2]
+    if args.capture_concurrency is not None:
+        os.environ["TUNTAS_BIOMETRIC_AUTO_CAPTURE_CONCURRENCY"] = str(args.capture_concurrency)
+    return asyncio.run(bench(args))
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+async def bench(args: argparse.Namespace) -> int:
+    from tuntas.bench import ceiling, pipeline, report
+    from tuntas.bench.checks import EffectivelyOnceError
+    from tuntas.stack import local
+
+    config = local.StackConfig.from_env()
+    endpoints = await asyncio.to_thread(local.up, config)
+    out: Path = args.out
+    started = time.time()
+    machine: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "kafka": endpoints.kafka_bootstrap,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "capture_concurrency": os.environ.get("TUNTAS_BIOMETRIC_AUTO_CAPTURE_CONCURRENCY"),
+        "command": " ".join(["tuntas", *sys.argv[1:]]),
+    }
+    main_run: pipeline.RunResult | None = None
+    steady: list[pipeline.RunResult] = []
+    sweep: list[pipeline.RunResult] = []
+    ceiling_result: ceiling.CeilingResult | None = None
+
+    def save() -> None:
+        doc = report.document(ceiling_result, main_run, steady, sweep, machine)
+        doc["machine"]["seconds"] = round(time.time() - started, 1)
+        report.write(out, doc)
+
+    try:
+        _say(f"== pipeline: {args.applications} applications, 1 kecamatan")
+        main_run = await pipeline.run(
+            pipeline.RunSpec(
+                args.applications,
+                kecamatan_codes(1),
+                profile_dir=out / "profile" if args.profile else None,
+            ),
+            config,
+            log=_say,
+        )
+        save()
+        size = max(64, round(main_run.mean_message_bytes))
+        count = args.ceiling_messages or max(args.applications, 1000)
+        _say(f"== ceiling: {count} messages of {size} B through a bare five-hop relay")
+        ceiling_result = await ceiling.run(endpoints.kafka_bootstrap, count, size)
+        save()
+        if args.rate_applications > 0:
+            _say(f"== steady rate: {args.rate_applications} applications at {args.rate:g}/s")
+            steady.append(
+                await pipeline.run(
+                    pipeline.RunSpec(args.rate_applications, kecamatan_codes(1), rate=args.rate),
+                    config,
+                    log=_say,
+                )
+            )
+            save()
+        if args.sweep_applications > 0:
+            points = [(args.sweep_applications, k) for k in args.kecamatan_counts]
+            points += [
+                (args.sweep_applications * s, 1)
+                for s in args.scales
+                if (args.sweep_applications * s, 1) not in points
+            ]
+            for n, k in points:
+                _say(f"== cost growth: {n} applications over {k} kecamatan")
+                sweep.append(
+                    await pipeline.run(pipeline.RunSpec(n, kecamatan_codes(k)), config, log=_say)
+                )
+                save()
+    except EffectivelyOnceError as error:
+        save()
+        print(f"\ntuntas bench: {error}", file=sys.stderr)
+        return 2
+    save()
+    doc = report.document(ceiling_result, main_run, steady, sweep, machine)
+    _say("")
+    _say(report.table(doc))
+    _say(f"\nwritten: {out / 'bench.json'}, {out / 'bench.svg'}")
+    return 0

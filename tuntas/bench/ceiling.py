@@ -35,6 +35,7 @@ POLL_TIMEOUT_MS = 200  # services.runtime.consumer.ConsumerConfig.poll_timeout_m
 @dataclass(frozen=True)
 class CeilingResult:
     messages: int
+    received: int  # on the last topic (== messages: nothing lost; more: duplicates)
     message_bytes: int
     hops: int
     partitions: int
@@ -143,7 +144,7 @@ async def run(
         try:
             sink.assign([TopicPartition(topics[-1], p) for p in range(partitions)])
             await sink.seek_to_beginning()
-            started, finished = await _drive(
+            started, finished, received = await _drive(
                 bootstrap, topics[0], sink, messages, message_bytes, timeout
             )
         finally:
@@ -159,7 +160,9 @@ async def run(
             except TimeoutError:
                 proc.kill()
         await _delete_topics(bootstrap, topics)
-    return CeilingResult(messages, message_bytes, hops, partitions, finished - started, cpu)
+    return CeilingResult(
+        messages, received, message_bytes, hops, partitions, finished - started, cpu
+    )
 
 
 async def _drive(
@@ -169,7 +172,7 @@ async def _drive(
     messages: int,
     message_bytes: int,
     timeout: float,
-) -> tuple[float, float]:
+) -> tuple[float, float, int]:
     producer = kafka.producer(bootstrap)
     await producer.start()
     body = os.urandom(message_bytes // 2).hex().encode()[:message_bytes]
@@ -198,7 +201,10 @@ async def _drive(
     finally:
         counting.cancel()
         await producer.stop()
-    return started, last
+    # a duplicate would arrive within the sink's next polls: look once more
+    extra = await sink.getmany(timeout_ms=500)
+    received += sum(len(records) for records in extra.values())
+    return started, last, received
 
 
 async def _delete_topics(bootstrap: str, topics: list[str]) -> None:

@@ -39,6 +39,7 @@ from aiokafka import TopicPartition
 
 from schemas.topics import Topics
 from services.runtime import db
+from services.validation.models import RegistryPerson
 from services.validation.registry import generate_registry, write_file
 from tuntas import topology, up
 from tuntas.bench import checks, procstats
@@ -65,7 +66,8 @@ class RunSpec:
     rate: float | None = None  # applications/s; None: as fast as intake answers
     concurrency: int = 16  # HTTP submissions in flight (when rate is None)
     stall_seconds: float = 180.0  # no progress that long: the run fails
-    profile_dir: Path | None = None  # py-spy flame graphs of every service there
+    profile_dir: Path | None = None  # py-spy samples of every service there
+    port_offset: int = PORT_OFFSET
 
 
 @dataclass
@@ -124,13 +126,15 @@ def percentile(values: Sequence[float], q: float) -> float:
 # ---------------------------------------------------------------- inputs
 
 
-def applicants(kecamatan: Sequence[str], n: int, seed: int = 7) -> list[tuple[str, Any]]:
+def applicants(
+    kecamatan: Sequence[str], n: int, seed: int = 7
+) -> tuple[list[tuple[str, RegistryPerson]], list[RegistryPerson]]:
     """``n`` distinct adult residents, spread round-robin over the kecamatan."""
     per = [
         n // len(kecamatan) + (1 if i < n % len(kecamatan) else 0) for i in range(len(kecamatan))
     ]
-    chosen: list[list[Any]] = []
-    registry: list[Any] = []
+    chosen: list[list[RegistryPerson]] = []
+    registry: list[RegistryPerson] = []
     cutoff = date.today().replace(year=date.today().year - 19)
     for index, (code, want) in enumerate(zip(kecamatan, per, strict=True)):
         families = max(4, math.ceil(want / 2.4) + 4)
@@ -147,10 +151,10 @@ def applicants(kecamatan: Sequence[str], n: int, seed: int = 7) -> list[tuple[st
         for code, people in zip(kecamatan, chosen, strict=True):
             if i < len(people):
                 out.append((code, people[i]))
-    return out, registry  # type: ignore[return-value]
+    return out, registry
 
 
-def body(code: str, person: Any, n: int) -> bytes:
+def body(code: str, person: RegistryPerson, n: int) -> bytes:
     return json.dumps(
         {
             "kecamatan": code,
@@ -181,11 +185,11 @@ async def run(
         topic_prefix=f"bench-{run_id}.",
         automatic_staff=True,
         simulated_hardware=True,
-        port_offset=PORT_OFFSET,
+        port_offset=spec.port_offset,
         database=f"bench_{run_id}",
     )
     topics = Topics(options.topic_prefix)
-    people, registry = applicants(spec.kecamatan, spec.applications)  # type: ignore[misc]
+    people, registry = applicants(spec.kecamatan, spec.applications)
     bodies = [body(code, person, n) for n, (code, person) in enumerate(people)]
     log(
         f"run {run_id}: {spec.applications} applications, {len(spec.kecamatan)} kecamatan,"
@@ -204,7 +208,7 @@ async def run(
             shutil.rmtree(home, ignore_errors=True)
 
 
-async def _import_registry(registry: list[Any], path: Path, env: dict[str, str]) -> None:
+async def _import_registry(registry: list[RegistryPerson], path: Path, env: dict[str, str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_file(registry, path)
     proc = await asyncio.create_subprocess_exec(
@@ -222,7 +226,9 @@ async def _import_registry(registry: list[Any], path: Path, env: dict[str, str])
         raise RuntimeError(f"registry import failed: {out.decode()[-2000:]}")
 
 
-async def _stock(options: topology.Options, spec: RunSpec, people: list[Any]) -> None:
+async def _stock(
+    options: topology.Options, spec: RunSpec, people: list[tuple[str, RegistryPerson]]
+) -> None:
     per_kec = Counter(code for code, _ in people)
     async with httpx.AsyncClient(timeout=60) as client:
         for index, code in enumerate(spec.kecamatan):
@@ -271,8 +277,10 @@ async def _measure(
         topics.card_production_events,
     )
     await watcher.start()
-    profilers = await _start_profilers(spec.profile_dir, pids, run_id) if spec.profile_dir else {}
+    profilers: dict[str, tuple[asyncio.subprocess.Process, Path]] = {}
     try:
+        if spec.profile_dir is not None:
+            profilers = await _start_profilers(spec.profile_dir, pids, run_id)
         started = time.time()
         submitted, ids = await _submit(options, spec, bodies)
         log(f"  submitted {len(ids)} in {submitted - started:.1f}s")
@@ -420,7 +428,7 @@ async def _wait_done(
     last_change = time.monotonic()
     last_log = 0.0
     while True:
-        counts = tuple(await _progress(dsn, stations)) + (len(watcher.ready_at),)
+        counts = (*await _progress(dsn, stations), len(watcher.ready_at))
         if counts != last_counts:
             last_counts, last_change = counts, time.monotonic()
         if time.monotonic() - last_log > 10:
@@ -530,10 +538,10 @@ async def _drop_database(config: local.StackConfig, options: topology.Options) -
 async def _start_profilers(
     directory: Path, pids: dict[str, int], run_id: str
 ) -> dict[str, tuple[asyncio.subprocess.Process, Path]]:
-    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-    if not Path(spy).exists():
+    spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    if spy is None:
         raise RuntimeError("--profile needs py-spy: .venv/bin/pip install py-spy")
-    directory.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(directory.mkdir, parents=True, exist_ok=True)
     out = {}
     for name, pid in pids.items():
         if name == "smsc":
@@ -576,18 +584,35 @@ async def _stop_profilers(
 
 
 def summarise_profile(collapsed: str, top: int = 12) -> list[tuple[str, float]]:
-    """Share of samples per *area* (the innermost frame of the project or of a library)."""
+    """Share of the samples (%) per *where*: the innermost frame of the project's own code
+    (``services/``, ``schemas/``, ``tuntas/``), then the library the sample was in."""
     totals: Counter[str] = Counter()
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        totals[_area(stack.split(";"))] += int(count)
+        totals[_where(stack.split(";"))] += int(count)
     grand = sum(totals.values()) or 1
-    return [(area, 100 * n / grand) for area, n in totals.most_common(top)]
+    return [(where, 100 * n / grand) for where, n in totals.most_common(top)]
 
 
-def _area(frames: list[str]) -> str:
-    """Name the innermost frame, with its module: ``function (path)``."""
+_OWN = ("services/", "schemas/", "tuntas/")
+
+
+def _where(frames: list[str]) -> str:
     leaf = frames[-1] if frames else "?"
-    return leaf.strip()
+    if leaf.startswith(("EpollSelector.select", "select (")):
+        return "event loop: waiting in select (idle)"
+    own = next((f for f in reversed(frames) if _file(f).startswith(_OWN)), None)
+    library = _file(leaf).split("/", 1)[0] if "/" in _file(leaf) else _file(leaf)
+    if own is None:
+        return f"[runtime/libraries] in {library}"
+    name, _, _ = own.partition(" (")
+    where = f"{name} ({_file(own)})"
+    return where if _file(leaf).startswith(_OWN) else f"{where} → {library}"
+
+
+def _file(frame: str) -> str:
+    """``func (path/to/file.py:12)`` → ``path/to/file.py``."""
+    _, _, rest = frame.partition(" (")
+    return rest.rsplit(":", 1)[0].rstrip(")")

@@ -23,7 +23,7 @@ def sample(pid: int) -> Sample | None:
     except OSError:
         return None
     fields = stat.rsplit(")", 1)[1].split()
-    # fields[0] is the state (field 3 of stat(5)): utime is field 14, stime 15, cutime 16, cstime 17.
+    # fields[0] is stat(5)'s field 3: utime is field 14, stime 15, cutime 16, cstime 17
     ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))
     hwm_kb = 0
     for line in status.splitlines():
