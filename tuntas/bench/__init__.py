@@ -55,12 +55,17 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         default=None,
         help="messages through the bare relay (default: as many as applications)",
     )
-    p.add_argument("--rate", type=float, default=200.0, help="steady run's apps/s (default 200)")
+    p.add_argument(
+        "--rate",
+        type=lambda text: [float(x) for x in text.split(",") if x.strip()],
+        default=[200.0],
+        help="steady submission rate(s) in apps/s, comma-separated: one run each (default 200)",
+    )
     p.add_argument(
         "--rate-applications",
         type=int,
         default=2_000,
-        help="applications in the steady-rate run (default 2000: 10 s at 200/s); 0 skips it",
+        help="applications in each steady-rate run (default 2000: 10 s at 200/s); 0 skips them",
     )
     p.add_argument(
         "--kecamatan-counts",
@@ -77,8 +82,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument(
         "--sweep-applications",
         type=int,
-        default=500,
-        help="base N of the cost-growth runs (default 500); 0 skips them",
+        default=200,
+        help="base N of the cost-growth runs (default 200, see docs/bench.md); 0 skips them",
     )
     p.add_argument(
         "--capture-concurrency",
@@ -86,7 +91,12 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         default=None,
         help="TUNTAS_BIOMETRIC_AUTO_CAPTURE_CONCURRENCY for the runs (default: the stage's own)",
     )
-    p.add_argument("--out", type=Path, default=Path("bench-results"), help="JSON and chart here")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="bench.json and bench.svg go here (default: $TUNTAS_HOME/bench-results)",
+    )
     p.add_argument(
         "--profile", action="store_true", help="py-spy every service during the main run"
     )
@@ -100,7 +110,7 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 def _main(args: argparse.Namespace) -> int:
     if args.quick:
-        args.applications, args.rate, args.rate_applications = 40, 20.0, 20
+        args.applications, args.rate, args.rate_applications = 40, [20.0], 20
         args.sweep_applications, args.kecamatan_counts, args.scales = 20, [1, 2], [1, 2]
     if args.capture_concurrency is not None:
         os.environ["TUNTAS_BIOMETRIC_AUTO_CAPTURE_CONCURRENCY"] = str(args.capture_concurrency)
@@ -118,7 +128,7 @@ async def bench(args: argparse.Namespace) -> int:
 
     config = local.StackConfig.from_env()
     endpoints = await asyncio.to_thread(local.up, config)
-    out: Path = args.out
+    out: Path = args.out or config.home / "bench-results"
     started = time.time()
     machine: dict[str, Any] = {
         "cpus": os.cpu_count(),
@@ -156,11 +166,11 @@ async def bench(args: argparse.Namespace) -> int:
         _say(f"== ceiling: {count} messages of {size} B through a bare five-hop relay")
         ceiling_result = await ceiling.run(endpoints.kafka_bootstrap, count, size)
         save()
-        if args.rate_applications > 0:
-            _say(f"== steady rate: {args.rate_applications} applications at {args.rate:g}/s")
+        for rate in args.rate if args.rate_applications > 0 else []:
+            _say(f"== steady rate: {args.rate_applications} applications at {rate:g}/s")
             steady.append(
                 await pipeline.run(
-                    pipeline.RunSpec(args.rate_applications, kecamatan_codes(1), rate=args.rate),
+                    pipeline.RunSpec(args.rate_applications, kecamatan_codes(1), rate=rate),
                     config,
                     log=_say,
                 )
@@ -175,9 +185,15 @@ async def bench(args: argparse.Namespace) -> int:
             ]
             for n, k in points:
                 _say(f"== cost growth: {n} applications over {k} kecamatan")
-                sweep.append(
-                    await pipeline.run(pipeline.RunSpec(n, kecamatan_codes(k)), config, log=_say)
-                )
+                try:
+                    sweep.append(
+                        await pipeline.run(
+                            pipeline.RunSpec(n, kecamatan_codes(k)), config, log=_say
+                        )
+                    )
+                except (RuntimeError, TimeoutError) as error:  # one point; the others still count
+                    _say(f"   FAILED: {error}")
+                    machine.setdefault("failed_points", []).append(f"{n}x{k}: {error}")
                 save()
     except EffectivelyOnceError as error:
         save()
