@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -23,8 +24,12 @@ import httpx
 from PIL import Image, ImageDraw
 
 from schemas.application import ApplicationType
+from schemas.workdays import OfficeHours
 from services.biometric.capture import Finger, SimulatedDevices
 from services.biometric.rules import simulation_seed
+from services.notification.rules import step_due
+from services.notification.settings import ReminderSchedule
+from services.notification.sms.templates import Template
 from tuntas import topology
 from tuntas.demo.scenario import Office, Plan, Visitor
 from tuntas.demo.watch import Seen
@@ -439,40 +444,65 @@ class Autopilot:
 
     # ------------------------------------------------------------ the days after
 
-    async def days_after(self, supervisor: Any, ahead_days: int, timeout_s: float) -> list[Any]:
-        """Move the notification clock ``ahead_days`` on and wait for the uncollected cards'
-        reminders: an SMS for each with a phone, then each on the office's call list."""
+    async def days_after(self, supervisor: Any, timeout_s: float) -> list[Any]:
+        """The days after, for the cards left at the office: move the notification service's
+        clock to the reminder SMS (1 working day after ready), then to the first call
+        (3 working days), and wait each time until the service has acted on every card."""
         stored = [
-            (self.visitor_of[app], app)
-            for app in self.visitor_of
-            if self.finished.get(self.visitor_of[app].key) == "stored"
+            (visitor, app)
+            for app, visitor in self.visitor_of.items()
+            if self.finished.get(visitor.key) == "stored" and visitor.phone
         ]
-        self.journal.note(f"{ahead_days} days later: {len(stored)} card(s) still uncollected")
-        await supervisor.restart(
-            "notification",
-            {
-                "TUNTAS_NOTIFICATION_CLOCK_AHEAD_HOURS": str(ahead_days * 24),
-                "TUNTAS_NOTIFICATION_SCHEDULER_POLL_S": "1",
-            },
-        )
-        expected = {str(app) for visitor, app in stored if visitor.phone}
+        if not stored:
+            self.journal.note("no card left at the office with a phone number: no reminders")
+            return []
+        ready_at = {
+            app: min(e.occurred_at for e in self.seen.by_application[app]
+                     if e.type == "card.ready_for_collection")
+            for _, app in stored
+        }  # fmt: skip
+        hours, schedule = OfficeHours(), ReminderSchedule()  # what the topology runs with
         calls: list[Any] = []
-        deadline = time.monotonic() + timeout_s
-        while True:
-            calls = []
-            for office in self.plan.offices:
-                calls += _check(
-                    await self.http.get(
-                        self._url("notification", "/calls"),
-                        params={"kecamatan": office.kecamatan},
-                    ),
-                    "the call list",
-                )
-            if expected <= {c["application_id"] for c in calls}:
-                return calls
-            if time.monotonic() > deadline:
-                raise DemoError(
-                    f"the call list has {len(calls)} entries; expected these uncollected"
-                    f" cards on it: {sorted(expected - {c['application_id'] for c in calls})}"
-                )
-            await asyncio.sleep(POLL_S * 2)
+        for step, label in ((0, "the SMS reminder"), (1, "the first phone call")):
+            due = max(step_due(schedule, hours, ready_at[app], step)[0] for _, app in stored)
+            ahead = due - datetime.now(UTC) + timedelta(minutes=15)
+            self.journal.note(
+                f"clock moved {ahead.total_seconds() / 86400:.1f} days on"
+                f" ({due.astimezone(hours.zone):%a %d %b %H:%M}): {label} is due"
+                f" for {len(stored)} uncollected card(s)"
+            )
+            await supervisor.restart(
+                "notification",
+                {
+                    "TUNTAS_NOTIFICATION_CLOCK_AHEAD_HOURS": f"{ahead.total_seconds() / 3600:.3f}",
+                    "TUNTAS_NOTIFICATION_SCHEDULER_POLL_S": "1",
+                },
+            )
+            expected = {str(app) for _, app in stored}
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if step == 0:
+                    got = {
+                        m["application_id"]
+                        for office in self.plan.offices
+                        for m in await self._get("notification", "/messages",
+                                                 kecamatan=office.kecamatan, limit="1000")
+                        if m["template"] == Template.UNCOLLECTED_REMINDER.value
+                    }  # fmt: skip
+                else:
+                    calls = [
+                        c
+                        for office in self.plan.offices
+                        for c in await self._get("notification", "/calls",
+                                                 kecamatan=office.kecamatan)
+                    ]  # fmt: skip
+                    got = {c["application_id"] for c in calls}
+                if expected <= got:
+                    break
+                if time.monotonic() > deadline:
+                    raise DemoError(f"{label} missing for {sorted(expected - got)}")
+                await asyncio.sleep(POLL_S * 2)
+        return calls
+
+    async def _get(self, service: str, path: str, **params: str) -> Any:
+        return _check(await self.http.get(self._url(service, path), params=params), path)

@@ -34,8 +34,6 @@ from tuntas.demo.watch import Seen, Watcher, run_topics
 from tuntas.stack import local
 from tuntas.supervisor import Supervisor
 
-DAYS_AFTER = 14  # far enough for the SMS reminder and the first calls of the schedule
-
 
 @dataclass(frozen=True)
 class DemoOptions:
@@ -173,7 +171,7 @@ async def run_demo(opts: DemoOptions, console: Console | None = None) -> DemoRes
                     )
                     try:
                         await pilot.run_day(opts.timeout_s)
-                        calls = await pilot.days_after(supervisor, DAYS_AFTER, timeout_s=120)
+                        calls = await pilot.days_after(supervisor, timeout_s=120)
                     finally:
                         follower.cancel()
         # Everything stopped: what is on the topics now is the whole run.

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.envelope import Envelope, InvalidEvent, parse_event
 from schemas.topics import Topics
@@ -61,6 +62,22 @@ class Seen:
         return Counter(e.type for e in self.events)
 
 
+async def partitions(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
+    """Every partition of ``topics`` (which must exist)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    parts: list[TopicPartition] = []
+    for topic in described:
+        if topic.get("error_code", 0) != 0 or not topic.get("partitions"):
+            raise RuntimeError(f"topic {topic.get('topic')} does not exist")
+        parts += [TopicPartition(topic["topic"], p["partition"]) for p in topic["partitions"]]
+    return parts
+
+
 class Watcher:
     """Tails the run's topics from the beginning into :class:`Seen` until stopped."""
 
@@ -79,17 +96,7 @@ class Watcher:
             isolation_level="read_committed",
         )
         await self._consumer.start()
-        parts: list[TopicPartition] = []
-        for topic in self._topics:
-            for _ in range(100):  # the stages create their topics at start; wait for metadata
-                found = self._consumer.partitions_for_topic(topic)
-                if found:
-                    break
-                await asyncio.sleep(0.1)
-                await self._consumer.topics()  # refreshes the cluster metadata
-            else:
-                raise RuntimeError(f"topic {topic} does not exist")
-            parts += [TopicPartition(topic, p) for p in sorted(found)]
+        parts = await partitions(self._bootstrap, self._topics)
         self._consumer.assign(parts)
         await self._consumer.seek_to_beginning(*parts)
         self._parts = parts
