@@ -597,19 +597,32 @@ def summarise_profile(collapsed: str, top: int = 12) -> list[tuple[str, float]]:
 
 
 _OWN = ("services/", "schemas/", "tuntas/")
+# asyncio.run's callers: every event-loop callback is under them
+_NOT_OWN = ("main (services/runtime/service.py", "<module> (")
+_PLUMBING = ("asyncio/", "selectors.py", "threading.py", "concurrent/", "<frozen", "runpy.py")
 
 
 def _where(frames: list[str]) -> str:
     leaf = frames[-1] if frames else "?"
     if leaf.startswith(("EpollSelector.select", "select (")):
         return "event loop: waiting in select (idle)"
-    own = next((f for f in reversed(frames) if _file(f).startswith(_OWN)), None)
-    library = _file(leaf).split("/", 1)[0] if "/" in _file(leaf) else _file(leaf)
+    own = next(
+        (f for f in reversed(frames) if _file(f).startswith(_OWN) and not f.startswith(_NOT_OWN)),
+        None,
+    )
+    library = _top(leaf)
     if own is None:
-        return f"[runtime/libraries] in {library}"
+        # a loop callback: name the library whose frame is nearest the leaf
+        named = next((f for f in reversed(frames) if not _file(f).startswith(_PLUMBING)), leaf)
+        return f"event-loop callbacks of {_top(named)} → {library}"
     name, _, _ = own.partition(" (")
     where = f"{name} ({_file(own)})"
     return where if _file(leaf).startswith(_OWN) else f"{where} → {library}"
+
+
+def _top(frame: str) -> str:
+    path = _file(frame)
+    return path.split("/", 1)[0] if "/" in path else path
 
 
 def _file(frame: str) -> str:
