@@ -1,5 +1,5 @@
-# Entry points: `make up` (the main job for now), `make test` (the suite), `make bench`,
-# `make lint`. Each bootstraps what it needs on a fresh machine first.
+# Entry points: `make demo` (the main job), `make test` (the suite), `make up` (run everything),
+# `make bench`, `make lint`. Each bootstraps what it needs on a fresh machine first.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 OS_PACKAGES := libpcsclite-dev libcups2-dev swig pcscd vsmartcard-vpcd cups \
 	printer-driver-cups-pdf poppler-utils
 
-.PHONY: install os-packages test soak lint up down bench clean
+.PHONY: install os-packages demo test soak lint up down bench bench-stage clean
 
 install: $(STAMP)
 
@@ -31,6 +31,9 @@ os-packages:
 	else \
 		echo "missing Debian packages: $$missing -- run: sudo apt-get install $$missing" >&2; exit 1; \
 	fi
+
+demo: install
+	$(VENV)/bin/tuntas demo $(DEMO_ARGS)
 
 test: install
 	$(PY) -m pytest

@@ -35,6 +35,7 @@ class Options:
     # ``<home>/runs/<run_name>``; the machine-wide parts (pcscd, cupsd, keys) stay in ``home``.
     run_name: str | None = None
     smsc_port: int = SMSC_PORT
+    reader_base: int = 0  # station n uses vpcd reader slot reader_base + n (tests: beside others)
 
 
 def url(service: str, options: Options) -> str:
@@ -100,7 +101,7 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             **common,
             "TUNTAS_CARD_PRODUCTION_HTTP_PORT": str(port),
             "TUNTAS_CARD_PRODUCTION_KECAMATAN": code,
-            "TUNTAS_CARD_PRODUCTION_READER": pcsc.reader_name(index),
+            "TUNTAS_CARD_PRODUCTION_READER": pcsc.reader_name(options.reader_base + index),
             "TUNTAS_CARD_PRODUCTION_PRINTER_QUEUE": cups.queue_name(code),
             "TUNTAS_CARD_PRODUCTION_BIOMETRIC_URL": url("biometric", options),
             "TUNTAS_CARD_PRODUCTION_AUTO_ACTIVATE": auto,
@@ -127,7 +128,7 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
                     _module(
                         "services.card_production.hardware.vchip",
                         "--port",
-                        str(pcsc.vpcd_port(index)),
+                        str(pcsc.vpcd_port(options.reader_base + index)),
                         "--state-dir",
                         str(outputs(options) / "chips" / code),
                     ),
@@ -141,7 +142,8 @@ def prepare_hardware(options: Options) -> None:
     cups-pdf queue per station (cards land as PDFs under ``<home>/cards/<queue>``)."""
     if options.simulated_hardware:
         return
-    pcsc.ensure_pcscd(options.home / "pcscd", readers=len(options.kecamatan))
+    readers = options.reader_base + len(options.kecamatan)
+    pcsc.ensure_pcscd(options.home / "pcscd", readers=readers)
     cups.ensure_cupsd()
     for code in options.kecamatan:
         cups.ensure_pdf_queue(cups.queue_name(code), pdf_root(options))

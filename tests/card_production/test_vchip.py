@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from services.card_production.hardware.vchip import (
     CardState,
     Faults,
     VirtualChip,
+    control_path,
 )
 
 
@@ -161,3 +164,13 @@ def test_state_survives_as_json_and_faults_fire() -> None:
     select_app(failing)
     select(failing, EF.NIK)
     assert update(failing, 0, b"35") == ktpel.SW_MEMORY_FAILURE
+
+
+def test_control_socket_path_fits_a_unix_socket_even_for_deep_state_dirs(tmp_path: Path) -> None:
+    short = tmp_path / "s"
+    assert control_path(short) == short / "control.sock"
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    path = control_path(deep)
+    assert len(os.fsencode(path)) <= 107
+    assert path == control_path(deep)  # the chip and its clients agree on it
+    assert path != control_path(tmp_path / ("d" * 60) / ("f" * 60))

@@ -45,6 +45,7 @@ class DemoOptions:
     out: Path | None = None  # default: <home>/runs/<run>/report
     progress: bool = True
     port_offset: int = 0
+    reader_base: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,7 @@ async def run_demo(opts: DemoOptions, console: Console | None = None) -> DemoRes
         database=name.replace("-", "_"),
         run_name=name,
         port_offset=opts.port_offset,
+        reader_base=opts.reader_base,
         smsc_port=topology.SMSC_PORT,
     )
     plan = scenario.plan_day(

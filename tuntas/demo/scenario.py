@@ -28,6 +28,7 @@ COLLECT_SHARE = 0.7  # collect the same day; the rest leave the card at the offi
 PHONE_SHARE = 0.85  # have a phone number for the SMS and the calls
 TEMPEH_SHARE = 0.5  # Tempeh is the busiest office of the demo
 STOCK_SHORTFALL = 0.6  # Tempeh's morning stock covers this share of its cards
+MIN_FULL_DAY = 6  # from this many applicants an office shows every case at least once
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,21 @@ def _office(code: str, count: int, rng: random.Random, seed: int, today: date) -
     rng.shuffle(young)
     rng.shuffle(older)
     types = rng.choices(list(TYPE_WEIGHTS), weights=list(TYPE_WEIGHTS.values()), k=count)
+    incomplete = [rng.random() < INCOMPLETE_SHARE for _ in range(count)]
+    typo = [rng.random() < TYPO_SHARE for _ in range(count)]
+    collects = [rng.random() < COLLECT_SHARE for _ in range(count)]
+    phone = [rng.random() < PHONE_SHARE for _ in range(count)]
+    if count >= MIN_FULL_DAY:  # even a small day shows every case once
+        if all(t is ApplicationType.NEW for t in types):
+            types[rng.randrange(count)] = ApplicationType.LOST
+        for flags, value in ((incomplete, True), (typo, True), (collects, True), (collects, False)):
+            if value not in flags:
+                flags[rng.randrange(count)] = value
+        left = [i for i in range(count) if not collects[i]]
+        if not any(phone[i] for i in left):
+            phone[left[0]] = True  # someone to send the reminder to and call
     visitors: list[Visitor] = []
-    for number, kind in enumerate(types, start=1):
+    for i, kind in enumerate(types):
         pool = young if kind is ApplicationType.NEW and young else older
         if not pool:
             raise ValueError(f"kecamatan {code}: too few adults for {count} applicants")
@@ -120,27 +134,27 @@ def _office(code: str, count: int, rng: random.Random, seed: int, today: date) -
         replacement = kind is not ApplicationType.NEW
         visitors.append(
             Visitor(
-                number=number,
+                number=i + 1,
                 kecamatan=code,
                 resident=resident,
                 application_type=kind,
                 arrival=rng.random() * 0.6,  # the queue forms in the morning
-                phone=_phone(rng) if rng.random() < PHONE_SHARE else None,
-                incomplete_first=rng.random() < INCOMPLETE_SHARE,
-                name_typo=rng.random() < TYPO_SHARE,
+                phone=_phone(rng) if phone[i] else None,
+                incomplete_first=incomplete[i],
+                name_typo=typo[i],
                 already_recorded=replacement,  # a lost or damaged card was recorded before
                 poor_capture=not replacement and rng.random() < POOR_CAPTURE_SHARE,
-                collects_today=rng.random() < COLLECT_SHARE,
+                collects_today=collects[i],
             )
         )
     visitors.sort(key=lambda v: v.arrival)
-    short = code == TEMPEH and count >= 4
+    short = code == TEMPEH and count >= MIN_FULL_DAY
     return Office(
         kecamatan=code,
         registry=registry,
         visitors=tuple(visitors),
         morning_stock=max(1, int(count * STOCK_SHORTFALL)) if short else count + 10,
-        printer_stop_after=max(1, count // 4) if code == TEMPEH and count >= 4 else None,
+        printer_stop_after=max(1, count // 4) if short else None,
     )
 
 

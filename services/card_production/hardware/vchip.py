@@ -22,12 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import hmac
 import json
 import logging
 import os
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -293,8 +295,17 @@ class VirtualChip:
 # --- the slot: card file, vpcd connection, control socket -----------------------------------
 
 
+_SUN_PATH_MAX = 107  # sockaddr_un.sun_path is 108 bytes with the terminating NUL
+
+
 def control_path(state_dir: Path) -> Path:
-    return state_dir / "control.sock"
+    """The control socket: in the state dir, or, when that path is too long for a Unix
+    socket (deep temp or run folders), under /tmp with a name derived from the state dir."""
+    path = state_dir / "control.sock"
+    if len(os.fsencode(path.absolute())) <= _SUN_PATH_MAX:
+        return path
+    digest = hashlib.sha256(os.fsencode(state_dir.absolute())).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"tuntas-vchip-{digest}.sock"
 
 
 class Slot:

@@ -1,0 +1,148 @@
+"""A small demo day end to end on the real components: the report's figures are the events
+actually on the topics and the rows actually in the stages' databases."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer
+from rich.console import Console
+
+from schemas.envelope import parse_event
+from schemas.topics import Topics
+from tests.card_production.hardware_fixtures import pcscd  # noqa: F401 (session fixture)
+from tuntas.demo.run import DemoOptions, run_demo
+from tuntas.demo.watch import partitions, run_topics
+
+TEMPEH = "350805"
+
+
+async def _events_on(bootstrap: str, topics: list[str]) -> Counter[str]:
+    """Every event on ``topics``, read from the start by a consumer of the test's own."""
+    parts = await partitions(bootstrap, topics)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        seen: dict[object, str] = {}
+        while [tp for tp, end in ends.items() if await consumer.position(tp) < end]:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for record in records:
+                    event = parse_event(record.value or b"")
+                    seen[event.message_id] = event.type
+    finally:
+        await consumer.stop()
+    return Counter(seen.values())
+
+
+@pytest.mark.timeout(900)
+async def test_small_demo_day_report_matches_topics_and_databases(
+    pcscd: Path,  # noqa: F811
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("DATABASE_URL", pg_dsn)
+    monkeypatch.setenv("TUNTAS_HOME", str(tmp_path / "home"))
+    out = io.StringIO()
+    result = await run_demo(
+        DemoOptions(
+            applicants=7,
+            kecamatan=(TEMPEH,),
+            seed=7,
+            day_s=8.0,
+            timeout_s=600.0,
+            out=tmp_path / "report",
+            progress=False,
+            port_offset=600,
+            reader_base=1,  # reader 0 may belong to the card-production tests' chip
+        ),
+        console=Console(file=out, width=100),
+    )
+    report = result.report
+    office = report.offices[0]
+
+    # Every case of the day happened, through the real services.
+    assert office.applicants == 7
+    assert office.refused_at_desk >= 1
+    assert office.counts["application.sent_back"] >= 1
+    assert office.counts["biometrics.skipped"] >= 1
+    assert office.counts["biometrics.recorded"] >= 1
+    assert office.counts["card.waiting_for_stock"] >= 1
+    assert len(report.run_outs) >= 1 and len(report.deliveries) >= 2
+    assert len(report.printer_stops) == 1
+    assert office.counts["card.collected"] >= 1
+    assert office.counts["card.stored_uncollected"] >= 1
+    assert report.calls >= 1
+    assert report.sms_by_purpose.get("uncollected_reminder", 0) >= 1
+    assert office.counts["card.collected"] + office.counts["card.stored_uncollected"] == 7
+
+    # The topics hold exactly what the report counted.
+    topics = run_topics(Topics(result.options.topic_prefix), (TEMPEH,))
+    assert await _events_on(kafka_bootstrap, topics) == Counter(report.event_counts)
+
+    # The databases agree with the report.
+    conn = await asyncpg.connect(result.endpoints_db)
+    try:
+
+        async def count(sql: str) -> int:
+            return int(await conn.fetchval(sql))
+
+        assert (
+            await count("SELECT count(*) FROM intake.applications")
+            == office.counts["application.accepted"]
+        )
+        assert await count("SELECT count(*) FROM intake.refusals") == office.refused_at_desk
+        assert (
+            await count("SELECT count(*) FROM intake.applications WHERE state = 'collected'")
+            == office.counts["card.collected"]
+        )
+        assert (
+            await count(
+                "SELECT count(*) FROM intake.applications WHERE state = 'stored_uncollected'"
+            )
+            == office.counts["card.stored_uncollected"]
+        )
+        assert (
+            await count("SELECT count(*) FROM biometric.applications WHERE skipped")
+            == office.counts["biometrics.skipped"]
+        )
+        assert (
+            await count("SELECT count(*) FROM biometric.applications WHERE NOT skipped")
+            == office.counts["biometrics.recorded"]
+        )
+        station = f"card_production_{TEMPEH}"
+        assert (
+            await count(f"SELECT count(*) FROM {station}.jobs")
+            == office.counts["record.print_ready"]
+        )
+        assert (
+            await count(f"SELECT count(*) FROM {station}.jobs WHERE print_job IS NOT NULL")
+            == office.counts["card.printed"]
+        )
+        assert (
+            await count("SELECT count(*) FROM notification.sms_outbox WHERE sent_at IS NOT NULL")
+            == report.sms_sent
+        )
+        assert (
+            await count("SELECT count(*) FROM notification.call_tasks WHERE status = 'open'")
+            == report.calls
+        )
+    finally:
+        await conn.close()
+
+    # The printed cards and the SMSC's log are where the report says.
+    assert report.pdfs == office.counts["card.printed"]
+    assert report.sms_log_lines == report.sms_sent
+    html = (tmp_path / "report" / "report.html").read_text()
+    assert html.count("<svg") == 3 and "Tempeh" in html
+    assert "report.md" in out.getvalue()
