@@ -74,7 +74,7 @@ async def serve(
             Subscription(
                 [topics.print_ready(kec)],
                 make_handler(kec, station.channel),
-                group_id=f"card_production.{kec}",
+                group_id=f"{topics.prefix}card_production.{kec}",  # one group per deployment
                 name="print_ready",
             )
         ],
