@@ -24,6 +24,7 @@ from schemas.regions import lumajang
 from schemas.values import RegionLevel
 
 TEMPEH = "350805"
+DEFAULT_EVENT_BYTES = 540  # the pipeline's mean event size (measured), when no run gave one
 
 
 def kecamatan_codes(count: int) -> tuple[str, ...]:
@@ -47,13 +48,18 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "-n", "--applications", type=int, default=20_000, help="main run (default 20000)"
+        "-n",
+        "--applications",
+        type=int,
+        default=20_000,
+        help="main run (default 20000); 0 skips it",
     )
     p.add_argument(
         "--ceiling-messages",
         type=int,
         default=None,
-        help="messages through the bare relay (default: as many as applications)",
+        help="messages through the bare relay (default: as many as applications, >= 1000);"
+        " 0 skips it",
     )
     p.add_argument(
         "--rate",
@@ -150,22 +156,28 @@ async def bench(args: argparse.Namespace) -> int:
         report.write(out, doc)
 
     try:
-        _say(f"== pipeline: {args.applications} applications, 1 kecamatan")
-        main_run = await pipeline.run(
-            pipeline.RunSpec(
-                args.applications,
-                kecamatan_codes(1),
-                profile_dir=out / "profile" if args.profile else None,
-            ),
-            config,
-            log=_say,
+        if args.applications > 0:
+            _say(f"== pipeline: {args.applications} applications, 1 kecamatan")
+            main_run = await pipeline.run(
+                pipeline.RunSpec(
+                    args.applications,
+                    kecamatan_codes(1),
+                    profile_dir=out / "profile" if args.profile else None,
+                ),
+                config,
+                log=_say,
+            )
+            save()
+        size = max(64, round(main_run.mean_message_bytes)) if main_run else DEFAULT_EVENT_BYTES
+        count = (
+            args.ceiling_messages
+            if args.ceiling_messages is not None
+            else max(args.applications, 1000)
         )
-        save()
-        size = max(64, round(main_run.mean_message_bytes))
-        count = args.ceiling_messages or max(args.applications, 1000)
-        _say(f"== ceiling: {count} messages of {size} B through a bare five-hop relay")
-        ceiling_result = await ceiling.run(endpoints.kafka_bootstrap, count, size)
-        save()
+        if count > 0:
+            _say(f"== ceiling: {count} messages of {size} B through a bare five-hop relay")
+            ceiling_result = await ceiling.run(endpoints.kafka_bootstrap, count, size)
+            save()
         for rate in args.rate if args.rate_applications > 0 else []:
             _say(f"== steady rate: {args.rate_applications} applications at {rate:g}/s")
             steady.append(
@@ -185,15 +197,17 @@ async def bench(args: argparse.Namespace) -> int:
             ]
             for n, k in points:
                 _say(f"== cost growth: {n} applications over {k} kecamatan")
-                try:
-                    sweep.append(
-                        await pipeline.run(
-                            pipeline.RunSpec(n, kecamatan_codes(k)), config, log=_say
+                for attempt in (1, 2):  # a point whose deployment did not come up: once more
+                    try:
+                        sweep.append(
+                            await pipeline.run(
+                                pipeline.RunSpec(n, kecamatan_codes(k)), config, log=_say
+                            )
                         )
-                    )
-                except (RuntimeError, TimeoutError) as error:  # one point; the others still count
-                    _say(f"   FAILED: {error}")
-                    machine.setdefault("failed_points", []).append(f"{n}x{k}: {error}")
+                        break
+                    except (RuntimeError, TimeoutError) as error:  # the other points still count
+                        _say(f"   FAILED (attempt {attempt}): {error}")
+                        machine.setdefault("failed_points", []).append(f"{n}x{k}: {error}")
                 save()
     except EffectivelyOnceError as error:
         save()
