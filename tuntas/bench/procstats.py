@@ -36,7 +36,7 @@ def find_pids(needle: str) -> list[int]:
     """Processes whose command line contains ``needle`` (e.g. the broker's config path)."""
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
