@@ -55,7 +55,7 @@ def run_summary(result: RunResult) -> dict[str, Any]:
         "mean_message_bytes": round(result.mean_message_bytes, 1),
         "events_per_application": round(result.messages_per_application, 2),
         "effectively_once": result.checks,
-        "profile_top": {k: [[a, round(p, 1)] for a, p in v] for k, v in result.profile.items()},
+        "profile": {k: [[a, round(p, 1)] for a, p in v] for k, v in result.profile.items()},
     }
 
 
