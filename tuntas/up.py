@@ -52,6 +52,35 @@ async def own_database(endpoints: local.Endpoints, name: str) -> local.Endpoints
     return local.Endpoints(endpoints.kafka_bootstrap, dsn)
 
 
+async def drop_topics(bootstrap: str, prefix: str) -> int:
+    """Delete every topic under ``prefix`` (a run's): a single local broker's heap fills up
+    with the partitions of runs nobody looks at any more. Returns how many."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    if not prefix:
+        raise ValueError("refusing to delete topics without a run prefix")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        for start in range(0, len(names), 50):
+            await admin.delete_topics(names[start : start + 50])
+    finally:
+        await admin.close()
+    return len(names)
+
+
+async def drop_database(server_dsn: str, name: str) -> None:
+    """Drop a run's own database (see ``Options.database``)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 def status_table(supervisor: Supervisor) -> Table:
     table = Table(title="Tuntas — services", expand=False)
     for column in ("process", "state", "restarts", "handled", "lag", "dead letters", "queues"):

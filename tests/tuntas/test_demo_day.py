@@ -15,6 +15,7 @@ from rich.console import Console
 from schemas.envelope import parse_event
 from schemas.topics import Topics
 from tests.card_production.hardware_fixtures import pcscd  # noqa: F401 (session fixture)
+from tuntas import up
 from tuntas.demo.run import DemoOptions, run_demo
 from tuntas.demo.watch import partitions, run_topics
 
@@ -65,6 +66,7 @@ async def test_small_demo_day_report_matches_topics_and_databases(
             progress=False,
             port_offset=600,
             reader_base=1,  # reader 0 may belong to the card-production tests' chip
+            keep=True,  # this test reads them; it removes them at the end
         ),
         console=Console(file=out, width=100),
     )
@@ -146,3 +148,4 @@ async def test_small_demo_day_report_matches_topics_and_databases(
     html = (tmp_path / "report" / "report.html").read_text()
     assert html.count("<svg") == 3 and "Tempeh" in html
     assert "report.md" in out.getvalue()
+    assert await up.drop_topics(kafka_bootstrap, result.options.topic_prefix) >= len(topics)

@@ -33,10 +33,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.topics import Topics
 from services.runtime import db, kafka
@@ -217,7 +215,7 @@ async def run(
             shutil.rmtree(home, ignore_errors=True)
             try:
                 await _drop_database(config, options)
-                await drop_topics(endpoints.kafka_bootstrap, options.topic_prefix)
+                await up.drop_topics(endpoints.kafka_bootstrap, options.topic_prefix)
             except Exception as error:  # never hide why the run itself failed
                 print(f"  (could not clean up run {run_id}: {error})", file=sys.stderr)
 
@@ -524,18 +522,6 @@ async def _message_volume(dsn: str, stations: Sequence[str]) -> tuple[float, int
     return (total_bytes / total if total else 0.0), total
 
 
-async def drop_topics(bootstrap: str, prefix: str) -> None:
-    """Delete every topic of the run (a single broker's heap fills up with partitions)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        names = [t for t in await admin.list_topics() if t.startswith(prefix)]
-        for start in range(0, len(names), 50):
-            await admin.delete_topics(names[start : start + 50])
-    finally:
-        await admin.close()
-
-
 def _shared_pids(config: local.StackConfig) -> dict[str, int]:
     """This stack's broker and database server: shared with anything else that uses it."""
     out: dict[str, int] = {}
@@ -552,13 +538,11 @@ def _shared_pids(config: local.StackConfig) -> dict[str, int]:
 
 async def _drop_database(config: local.StackConfig, options: topology.Options) -> None:
     endpoints = await asyncio.to_thread(local.up, config)
-    conn = await asyncpg.connect(endpoints.database_url)
+    assert options.database is not None
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{options.database}" WITH (FORCE)')
+        await up.drop_database(endpoints.database_url, options.database)
     except Exception as error:  # a leftover database is harmless; say so
         print(f"  (could not drop database {options.database}: {error})", file=sys.stderr)
-    finally:
-        await conn.close()
 
 
 # ---------------------------------------------------------------- profiling (py-spy)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from rich.console import Console
@@ -44,6 +45,7 @@ class DemoOptions:
     timeout_s: float = 900.0
     out: Path | None = None  # default: <home>/runs/<run>/report
     progress: bool = True
+    keep: bool = False  # keep the run's topics and database after the report
     port_offset: int = 0
     reader_base: int = 0
 
@@ -155,8 +157,9 @@ async def run_demo(opts: DemoOptions, console: Console | None = None) -> DemoRes
             await prepare(plan, supervisor, outputs / "input", say)
             env = supervisor.states["intake"].spec.env
             db_url = env["DATABASE_URL"]
+            bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
             topics = run_topics(Topics(options.topic_prefix), opts.kecamatan)
-            watcher = Watcher(env["KAFKA_BOOTSTRAP_SERVERS"], topics)
+            watcher = Watcher(bootstrap, topics)
             await watcher.start()
             async with httpx.AsyncClient(timeout=30) as http:
                 pilot = Autopilot(plan, options, http, watcher.seen, day_s=opts.day_s)
@@ -193,6 +196,14 @@ async def run_demo(opts: DemoOptions, console: Console | None = None) -> DemoRes
     )
     report.write(result, opts.out or outputs / "report")
     report.show(result, say)
+    if not opts.keep:
+        # The report and files stay; the run's topics and database go, or a local broker
+        # fills its heap with partitions after a few dozen demos.
+        assert options.database is not None
+        server = urlsplit(db_url)._replace(path="/postgres").geturl()
+        dropped = await up.drop_topics(bootstrap, options.topic_prefix)
+        await up.drop_database(server, options.database)
+        say.print(f"removed the run's {dropped} topics and database (keep them: --keep)")
     return DemoResult(result, options, db_url, plan)
 
 
@@ -212,6 +223,9 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "--day-seconds", type=float, default=DemoOptions.day_s, help="length of the office day"
     )
     p.add_argument("--out", type=Path, help="report folder (default: under TUNTAS_HOME)")
+    p.add_argument(
+        "--keep", action="store_true", help="keep the run's topics and database afterwards"
+    )
     p.set_defaults(handler=_main)
 
 
@@ -228,6 +242,7 @@ def _main(args: argparse.Namespace) -> int:
         day_s=args.day_seconds,
         out=args.out,
         progress=sys.stdout.isatty(),
+        keep=args.keep,
     )
     try:
         asyncio.run(run_demo(opts))
