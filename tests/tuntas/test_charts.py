@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from tuntas.charts import bar_chart
+from tuntas.charts import bar_chart, stack
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -24,3 +24,13 @@ def test_a_reference_line_marks_the_limit() -> None:
     root = ET.fromstring(bar_chart("SLA", [("Tempeh", (50.0,))], limit=100.0))
     (line,) = root.iter(f"{SVG}line")
     assert float(line.attrib["x1"]) == 190 + 360
+
+
+def test_log_scale_and_stacking_keep_every_chart() -> None:
+    log = bar_chart("Throughput", [("relay", (5000.0,)), ("pipeline", (1.2,))], log=True)
+    widths = [float(r.attrib["width"]) for r in ET.fromstring(log).iter(f"{SVG}rect")]
+    assert widths[0] == 360.0 and 0 < widths[1] < 360.0 / 10  # linear would make it invisible
+    both = ET.fromstring(stack("Bench", [log, bar_chart("Latency", [("p99", (1.5,))])]))
+    inner = list(both.iter(f"{SVG}svg"))[1:]
+    assert len(inner) == 2
+    assert float(inner[1].attrib["y"]) > float(inner[0].attrib["y"])

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
-from html import escape
 from pathlib import Path
 from typing import Any
 
+from tuntas import charts
 from tuntas.bench.ceiling import CeilingResult
 from tuntas.bench.pipeline import RunResult
 
@@ -142,59 +142,14 @@ def svg(doc: dict[str, Any]) -> str:
                 " ms",
             )
         )
-    return render(panels, log_first=True)
-
-
-def render(panels: Sequence[tuple[str, list[Bar], str]], *, log_first: bool = False) -> str:
-    width, label_w, bar_w, row_h = 860, 300, 440, 22
-    parts: list[str] = []
-    y = 30
-    parts.append('<text x="10" y="20" font-size="16" font-weight="bold">Tuntas — make bench</text>')
-    for index, (title, bars, unit) in enumerate(panels):
-        y += 14
-        parts.append(
-            f'<text x="10" y="{y}" font-size="13" font-weight="bold">{escape(title)}</text>'
-        )
-        y += 8
-        log = log_first and index == 0
-        scale = _scale([v for _, v in bars], log)
-        for label, value in bars:
-            w = max(1.0, bar_w * scale(value))
-            parts.append(
-                f'<text x="10" y="{y + 15}" font-size="12">{escape(label)}</text>'
-                f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}"'
-                f' fill="#3b7dd8"/>'
-                f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" font-size="12">'
-                f"{_fmt(value)}{escape(unit)}</text>"
-            )
-            y += row_h
-        y += 10
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y + 10}"'
-        f' font-family="sans-serif">\n<rect width="100%" height="100%" fill="white"/>\n'
-        + "\n".join(parts)
-        + "\n</svg>\n"
-    )
-
-
-def _scale(values: Sequence[float], log: bool) -> Any:
-    import math
-
-    top = max([v for v in values if v > 0], default=1.0)
-    if not log:
-        return lambda v: max(0.0, v) / top
-    low = min([v for v in values if v > 0], default=1.0)
-    lo, hi = math.log10(low) - 0.3, math.log10(top)
-    span = hi - lo or 1.0
-    return lambda v: 0.0 if v <= 0 else (math.log10(v) - lo) / span
-
-
-def _fmt(value: float) -> str:
-    if value >= 100:
-        return f"{value:,.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
+    return charts.stack(
+        "Tuntas — make bench",
+        [
+            charts.bar_chart(title, [(label, (value,)) for label, value in bars], unit=unit,
+                             log=index == 0)
+            for index, (title, bars, unit) in enumerate(panels)
+        ],
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- text
