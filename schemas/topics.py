@@ -72,6 +72,13 @@ PRINT_READY_EVENTS = frozenset({"record.print_ready"})
 STOCK_EVENTS = frozenset({"stock.level", "stock.low"})
 
 
+def topic_config(name: str) -> dict[str, str]:
+    """The catalog's topic-level configs for a topic of this deployment, by its name: a
+    dead-letter topic keeps its messages longer than a main topic (see :meth:`Topics.specs`)."""
+    retention = DLQ_RETENTION_MS if name.endswith(".dlq") else EVENT_RETENTION_MS
+    return {"retention.ms": str(retention), "cleanup.policy": "delete"}
+
+
 def _events_of(producer: Service) -> tuple[str, ...]:
     return tuple(
         name

@@ -9,7 +9,10 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
+
+from schemas.topics import topic_config
 
 log = logging.getLogger("tuntas.kafka")
 
@@ -32,17 +35,25 @@ def replication_factor() -> int:
 
 
 async def ensure_topics(bootstrap: str, topics: Iterable[tuple[str, int]]) -> None:
-    """Create each (name, partitions) topic unless it exists; safe to call from every instance."""
+    """Create each (name, partitions) topic unless it exists, with the catalog's configs
+    (retention, cleanup policy), and bring an existing topic's configs back to the catalog's
+    when they differ. Safe to call from every instance."""
     wanted = dict(topics)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         missing = [
-            NewTopic(name, num_partitions=parts, replication_factor=replication_factor())
+            NewTopic(
+                name,
+                num_partitions=parts,
+                replication_factor=replication_factor(),
+                topic_configs=topic_config(name),
+            )
             for name, parts in wanted.items()
             if name not in existing
         ]
+        await _align_configs(admin, [name for name in wanted if name in existing])
         if not missing:
             return
         try:
@@ -57,6 +68,41 @@ async def ensure_topics(bootstrap: str, topics: Iterable[tuple[str, int]]) -> No
         await _wait_for_leaders(admin, [t.name for t in missing])
     finally:
         await admin.close()
+
+
+async def topic_configs(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, dict[str, str]]:
+    """The current value of each catalog-managed config of these topics."""
+    if not names:
+        return {}
+    keys = list(topic_config(names[0]))
+    responses = await admin.describe_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, name, dict.fromkeys(keys)) for name in names]
+    )
+    current: dict[str, dict[str, str]] = {}
+    for response in responses:
+        for _code, _message, _type, name, entries, *_ in response.resources:
+            current[name] = {entry[0]: entry[1] for entry in entries}
+    return current
+
+
+async def _align_configs(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """An existing topic created by hand, by an older version or with broker defaults gets the
+    catalog's retention and cleanup policy. AlterConfigs (not incremental) resets the topic's
+    other dynamic configs: the catalog owns every config of these topics."""
+    current = await topic_configs(admin, names)
+    drifted = [name for name in names if current.get(name) != topic_config(name)]
+    if not drifted:
+        return
+    for name in drifted:
+        log.warning(
+            "topic %s configs %s differ from the catalog's %s: altering",
+            name,
+            current.get(name),
+            topic_config(name),
+        )
+    await admin.alter_configs(
+        [ConfigResource(ConfigResourceType.TOPIC, n, topic_config(n)) for n in drifted]
+    )
 
 
 async def _wait_for_leaders(

@@ -5,6 +5,9 @@ schema (a transaction-level PostgreSQL advisory lock, taken per batch, so it can
 batch nor be lost under a running one): rows go out in id order, therefore in order per key.
 A row is marked sent only after Kafka acknowledged it (``acks=all``, idempotent producer): a
 crash in between re-sends it, and the next stage's inbox drops the duplicate.
+
+Sent rows are kept as long as the topics keep their events (re-drive and audit need them),
+then the relay purges them, so the table does not grow with every application ever handled.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from services.runtime.errors import retrying
 from services.runtime.messages import Emit
 
 log = logging.getLogger("tuntas.outbox")
+
+KEEP_SENT_S = 30 * 24 * 3600.0  # as long as the event topics retain them (EVENT_RETENTION_MS)
+PURGE_EVERY_S = 3600.0
 
 _INSERT = """
 INSERT INTO outbox (message_id, topic, key, payload, headers)
@@ -61,6 +67,8 @@ class Relay:
         max_retries: int = 6,
         backoff_base: float = 0.2,
         backoff_max: float = 5.0,
+        keep_sent_s: float = KEEP_SENT_S,
+        purge_every_s: float = PURGE_EVERY_S,
     ) -> None:
         self._pool = pool
         self._producer = producer
@@ -69,7 +77,11 @@ class Relay:
         self._idle_poll = idle_poll
         self._retries = (max_retries, backoff_base, backoff_max)
         self._wakeup = asyncio.Event()
+        self._keep_sent_s = keep_sent_s
+        self._purge_every_s = purge_every_s
+        self._next_purge = 0.0  # loop time; the first pass purges at once
         self.published = 0
+        self.purged = 0
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -79,9 +91,19 @@ class Relay:
 
         A transient failure is retried with backoff; past the budget, :class:`GiveUp`.
         """
+        loop = asyncio.get_running_loop()
         while True:
             self._wakeup.clear()  # a wake() from here on ends the idle wait below at once
             retries, base, most = self._retries
+            if loop.time() >= self._next_purge:
+                self._next_purge = loop.time() + self._purge_every_s
+                self.purged += await retrying(
+                    f"purge:{self._schema}",
+                    self.purge,
+                    max_retries=retries,
+                    backoff_base=base,
+                    backoff_max=most,
+                )
             sent = await retrying(
                 f"relay:{self._schema}",
                 self.publish_batch,
@@ -128,6 +150,11 @@ class Relay:
             )
         self.published += len(rows)
         return len(rows)
+
+    async def purge(self) -> int:
+        """Drop rows sent longer ago than the topics keep events; return how many."""
+        async with self._pool.acquire() as conn:
+            return await purge_sent(conn, self._keep_sent_s)
 
 
 async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> bool:

@@ -112,9 +112,16 @@ async def run(
 
         def done(t: asyncio.Task[None]) -> None:
             health.loops[name] = False
-            if not t.cancelled() and t.exception() is not None:
-                log.error("%s stopped: %r", name, t.exception())
+            if t.cancelled():
+                return
+            error = t.exception()
+            if error is not None:
+                health.stopped[name] = f"failed: {error!r}"
+                log.error("%s stopped: %r", name, error)
                 stop.set()  # one loop failing stops the process; the supervisor restarts it
+            elif not stop.is_set():  # loops return by themselves only on shutdown
+                health.stopped[name] = "returned while the service runs"
+                log.error("%s returned while the service runs: /health answers 503", name)
 
         task.add_done_callback(done)
 

@@ -1,0 +1,139 @@
+"""What the runtime keeps in order besides delivery: topic configs, the outbox's size, and a
+health answer that says which loop ended and why."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import httpx
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from schemas.topics import DLQ_RETENTION_MS, EVENT_RETENTION_MS, topic_config
+from services.runtime import db, kafka
+from services.runtime.outbox import Relay
+from services.runtime.service import Runtime, run
+from tests.runtime.stage_kit import parse
+from tests.waiting import wait_for
+
+
+async def _configs(bootstrap: str, names: list[str]) -> dict[str, dict[str, str]]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        return await kafka.topic_configs(admin, names)
+    finally:
+        await admin.close()
+
+
+async def test_ensure_topics_creates_with_the_catalogs_configs_and_realigns_existing_ones(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    drifted, fresh = f"{topic_prefix}drifted", f"{topic_prefix}fresh"
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:  # an existing topic made by hand: one hour of retention, compacted
+        await admin.create_topics(
+            [
+                NewTopic(
+                    drifted,
+                    num_partitions=1,
+                    replication_factor=1,
+                    topic_configs={"retention.ms": "3600000", "cleanup.policy": "compact"},
+                )
+            ]
+        )
+    finally:
+        await admin.close()
+
+    await kafka.ensure_topics(kafka_bootstrap, [(drifted, 1), (fresh, 1), (f"{fresh}.dlq", 1)])
+
+    configs = await _configs(kafka_bootstrap, [drifted, fresh, f"{fresh}.dlq"])
+    assert configs[drifted] == topic_config(drifted)
+    assert configs[fresh] == {"retention.ms": str(EVENT_RETENTION_MS), "cleanup.policy": "delete"}
+    assert configs[f"{fresh}.dlq"]["retention.ms"] == str(DLQ_RETENTION_MS)
+
+
+async def test_the_relay_purges_rows_sent_longer_ago_than_the_topics_keep_them(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str
+) -> None:
+    conn = await db.connect(pg_dsn, db_schema)
+    pool = await db.create_pool(pg_dsn, db_schema)
+    producer = kafka.producer(kafka_bootstrap)
+    await producer.start()
+    try:
+        await db.migrate(conn, db_schema)
+        await conn.execute(
+            "INSERT INTO outbox (message_id, topic, key, payload, sent_at) VALUES"
+            " (gen_random_uuid(), 't', 'old', '', now() - interval '31 days'),"
+            " (gen_random_uuid(), 't', 'recent', '', now() - interval '1 day')"
+        )
+        stop = asyncio.Event()
+        relay = Relay(pool, producer, db_schema, keep_sent_s=30 * 86400)
+        running = asyncio.ensure_future(relay.run(stop))
+
+        await wait_for(lambda: relay.purged == 1, what="the relay's first purge")
+        stop.set()
+        await running
+        keys = [r["key"] for r in await conn.fetch("SELECT key FROM outbox")]
+        assert keys == ["recent"]
+    finally:
+        await producer.stop()
+        await pool.close()
+        await conn.close()
+
+
+async def test_a_background_loop_that_returns_makes_health_503_and_says_which(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str
+) -> None:
+    from fastapi import FastAPI
+
+    from services.runtime import health
+
+    finished = asyncio.Event()
+
+    async def reminder_loop(runtime: Runtime) -> None:
+        finished.set()  # a loop meant to run until shutdown, returning early by a bug
+
+    def app(runtime: Runtime) -> FastAPI:
+        api = FastAPI()
+        api.include_router(health.endpoint(runtime.health))
+        return api
+
+    ports: list[int] = []
+
+    async def ready(runtime: Runtime) -> None:
+        ports.append(runtime.extra["http_port"])
+
+    stop = asyncio.Event()
+    background: list[Callable[[Runtime], Awaitable[None]]] = [reminder_loop]
+    service = asyncio.ensure_future(
+        run(
+            service="upkeep",
+            schema=db_schema,
+            dsn=pg_dsn,
+            bootstrap=kafka_bootstrap,
+            migrations=None,
+            topics=[],
+            subscriptions=[],
+            parse=parse,
+            background=background,
+            http=app,
+            stop=stop,
+            on_ready=ready,
+        )
+    )
+    try:
+        await wait_for(lambda: bool(ports) and finished.is_set(), what="service up")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}") as client:
+
+            async def unhealthy() -> bool:
+                return (await client.get("/health")).status_code == 503
+
+            await wait_for(unhealthy, what="/health 503")
+            body = (await client.get("/health")).json()
+        assert body["status"] == "down"
+        assert body["stopped"] == {"reminder_loop": "returned while the service runs"}
+    finally:
+        stop.set()
+        await service
