@@ -14,7 +14,6 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -250,9 +249,3 @@ def _main(args: argparse.Namespace) -> int:
         print(f"tuntas demo: {error}", file=sys.stderr)
         return 1
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from tuntas.cli import main as cli_main
-
-    return cli_main(["demo", *(argv or [])])
