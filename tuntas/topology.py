@@ -82,7 +82,7 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
     specs.append(
         ProcessSpec(
             "smsc",
-            _module("tuntas.stack.smsc", "--port", str(smsc_port), "--log", str(sms_log(options))),
+            _module("simulators.smsc", "--port", str(smsc_port), "--log", str(sms_log(options))),
         )
     )
     stage("intake", {})

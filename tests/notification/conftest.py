@@ -1,4 +1,4 @@
-"""A real local SMSC (`python -m tuntas.stack.smsc`) as a separate process on a free port."""
+"""A real local SMSC (`python -m simulators.smsc`) as a separate process on a free port."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def _spawn(tmp: Path, args: tuple[str, ...]) -> Smsc:
     port = free_port()
     log = tmp / f"sms-{port}.jsonl"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tuntas.stack.smsc", "--port", str(port), "--log", str(log), *args],
+        [sys.executable, "-m", "simulators.smsc", "--port", str(port), "--log", str(log), *args],
         stdout=subprocess.DEVNULL,
         stderr=(tmp / f"smsc-{port}.err").open("wb"),
     )

@@ -13,7 +13,7 @@ from services.notification.sms.encoding import (
     is_gsm7,
     pack_septets,
 )
-from tuntas.stack.smsc import decode_text, split_udh
+from simulators.smsc import decode_text, split_udh
 
 
 def test_basic_table_has_128_distinct_septets() -> None:

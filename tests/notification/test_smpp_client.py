@@ -1,4 +1,4 @@
-"""The SMPP client against the real local SMSC (`python -m tuntas.stack.smsc`), a process."""
+"""The SMPP client against the real local SMSC (`python -m simulators.smsc`), a process."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ decoded) as one JSON line to the SMS log. Faults for tests: answer the first N s
 ESME_RTHROTTLED; end the session once, on the first submit after N accepted ones, without
 answering or recording it.
 
-    python -m tuntas.stack.smsc --port 2775 --log .tuntas/sms.jsonl [--throttle-first N]
+    python -m simulators.smsc --port 2775 --log .tuntas/sms.jsonl [--throttle-first N]
         [--drop-after N]
 """
 
@@ -236,7 +236,7 @@ class LocalSmsc:
 
 
 async def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m tuntas.stack.smsc", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m simulators.smsc", description=__doc__)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=2775)
     p.add_argument("--log", type=Path, required=True, help="the SMS log (JSON lines)")
