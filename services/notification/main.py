@@ -5,23 +5,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from schemas.base import Service
 from schemas.envelope import parse_event
 from schemas.topics import EVENT_PARTITIONS, Topics
+from services.notification import store
 from services.notification.api import create_app
+from services.notification.clock import Clock, SystemClock
 from services.notification.handlers import make_handler
-from services.notification.rules import Clock, SystemClock
 from services.notification.scheduler import Scheduler
-from services.notification.sender import Sender
+from services.notification.sending import Sender
 from services.notification.settings import NotificationSettings
 from services.notification.sms import SmppClient
 from services.runtime import service
 from services.runtime.service import Runtime, Subscription
 
-MIGRATIONS = Path(__file__).parent / "migrations"
 CONSUMED = (Service.INTAKE, Service.VALIDATION, Service.BIOMETRIC, Service.CARD_PRODUCTION)
 
 
@@ -64,7 +63,7 @@ async def serve(
         background.append(status_timeline)
 
     async def ready(runtime: Runtime) -> None:
-        runtime.extra.update(sender=sender, scheduler=scheduler, timeline=timeline, smpp=client)
+        runtime.extra.update(scheduler=scheduler, timeline=timeline)
         if on_ready is not None:
             await on_ready(runtime)
 
@@ -74,12 +73,12 @@ async def serve(
             schema=settings.db_schema or "notification",
             dsn=conns.database_url,
             bootstrap=conns.kafka_bootstrap_servers,
-            migrations=MIGRATIONS,
+            migrations=store.MIGRATIONS,
             topics=[(t, EVENT_PARTITIONS) for t in [*consumed, topics.notification_events]],
             subscriptions=[
                 Subscription(
                     consumed,
-                    make_handler(settings, clock),
+                    make_handler(settings),
                     f"{conns.tuntas_topic_prefix}notification",
                 )
             ],
@@ -90,7 +89,7 @@ async def serve(
                 rt,
                 settings,
                 clock,
-                sla=timeline.counts if timeline is not None else None,
+                sla_counts=timeline.counts if timeline is not None else None,
                 wake_scheduler=scheduler.wakeup.set,
             ),
             http_host=settings.http_host,

@@ -4,9 +4,9 @@ for uncollected cards, and how a call outcome moves it. No I/O."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any
 
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -15,39 +15,8 @@ from schemas.events import (
     CertificateIssued,
 )
 from schemas.workdays import OfficeHours, WorkingCalendar
-from services.notification.settings import ReminderChannel, ReminderSchedule
-from services.notification.sms.templates import Template
-
-
-class Clock(Protocol):
-    """Where "now" comes from; tests use a controllable one."""
-
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
-    """The system time, optionally ``ahead`` of it: a demo shows the days after a working day
-    (uncollected-card reminders and calls) without waiting for them."""
-
-    def __init__(self, ahead: timedelta = timedelta(0)) -> None:
-        self._ahead = ahead
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self._ahead
-
-
-class ManualClock:
-    """A clock that moves only when told to (tests, replays)."""
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        return self._now
-
-    def set(self, moment: datetime) -> None:
-        self._now = moment
-
+from services.notification.settings import NotificationSettings, ReminderChannel, ReminderSchedule
+from services.notification.sms.templates import Template, fields, render
 
 _CALENDARS: dict[str, WorkingCalendar] = {}
 
@@ -102,6 +71,26 @@ def event_fields(event: Envelope, hours: OfficeHours) -> dict[str, str]:
     if isinstance(p, CertificateIssued):
         return {"valid_until": format_day(p.valid_until)}
     return {}
+
+
+def sms_text(
+    settings: NotificationSettings,
+    template: Template,
+    kecamatan: str,
+    contact: dict[str, Any],
+    extra: dict[str, str],
+) -> str:
+    """The text of one SMS: office and applicant data filled in at send time."""
+    office = settings.office(kecamatan)
+    data = {
+        "name": contact["name"] or "Bapak/Ibu",
+        "tracking_number": contact["tracking_number"] or "-",
+        "office": office.name,
+        "office_hours": office.display_hours(),
+        "survey_url": office.survey_url,
+        **extra,
+    }
+    return render(template, settings.language, {k: data[k] for k in fields(template) if k in data})
 
 
 # ---------------------------------------------------------------- reminder schedule

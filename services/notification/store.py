@@ -1,15 +1,18 @@
-"""asyncpg queries on the notification tables (unqualified names: search_path is the schema)."""
+"""All SQL of the notification stage (unqualified names: search_path is the schema)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from services.notification.rules import Next
 from services.runtime.db import Conn
+
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 async def upsert_contact(
@@ -210,14 +213,26 @@ async def open_call(conn: Conn, application_id: str, kecamatan: str, due: dateti
     return row is not None
 
 
-async def calls(conn: Conn, kecamatan: str | None) -> list[dict[str, Any]]:
+async def call_tasks(conn: Conn, kecamatan: str, *, with_phone: bool) -> list[dict[str, Any]]:
+    """Open call tasks of a kecamatan: those with a phone number (the call list) or without
+    one (the desk list: the office must reach the applicant another way)."""
     rows = await conn.fetch(
         "SELECT t.id, t.application_id, t.kecamatan, t.due_at, t.created_at,"
         " c.name, c.phone, c.tracking_number, r.storage_place, r.ready_at"
         " FROM call_tasks t LEFT JOIN contacts c USING (application_id)"
         " LEFT JOIN reminders r USING (application_id)"
-        " WHERE t.status = 'open' AND ($1::text IS NULL OR t.kecamatan = $1)"
+        " WHERE t.status = 'open' AND t.kecamatan = $1 AND (c.phone IS NOT NULL) = $2"
         " ORDER BY t.due_at, t.id",
+        kecamatan,
+        with_phone,
+    )
+    return [dict(r) for r in rows]
+
+
+async def active_reminders(conn: Conn, kecamatan: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT application_id, kecamatan, ready_at, step, next_due, next_channel, override"
+        " FROM reminders WHERE state = 'active' AND kecamatan = $1 ORDER BY next_due",
         kecamatan,
     )
     return [dict(r) for r in rows]
@@ -317,3 +332,82 @@ async def messages(
         d["receipts"] = json.loads(receipts) if isinstance(receipts, str) else (receipts or [])
         out.append(d)
     return out
+
+
+_CLAIM = """
+UPDATE sms_outbox SET lease_until = now() + make_interval(secs => $2)
+WHERE id IN (
+    SELECT id FROM sms_outbox
+    WHERE status = 'pending' AND next_attempt_at <= now()
+      AND (lease_until IS NULL OR lease_until < now())
+    ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+RETURNING id, source_key, template, application_id, kecamatan, causation_id, fields, attempts
+"""
+
+
+async def claim_sms(conn: Conn, batch: int, lease_s: float) -> list[dict[str, Any]]:
+    """Lease pending SMS due now, oldest first; a lease that expires (a crash) frees the row."""
+    rows = await conn.fetch(_CLAIM, batch, lease_s)
+    return sorted((dict(r) for r in rows), key=lambda r: int(r["id"]))
+
+
+async def mark_sent(
+    conn: Conn, sms_id: int, phone: str, text: str, message_ids: Sequence[str]
+) -> None:
+    await conn.execute(
+        "UPDATE sms_outbox SET status = 'sent', sent_at = now(), phone = $2, text = $3,"
+        " smsc_message_ids = $4, attempts = attempts + 1, lease_until = NULL WHERE id = $1",
+        sms_id,
+        phone,
+        text,
+        list(message_ids),
+    )
+    await conn.executemany(
+        "INSERT INTO sms_receipts (smsc_message_id, sms_id) VALUES ($1, $2)"
+        " ON CONFLICT (smsc_message_id) DO UPDATE SET sms_id = EXCLUDED.sms_id",
+        [(mid, sms_id) for mid in message_ids],
+    )
+
+
+async def mark_failed(conn: Conn, sms_id: int, error: str) -> None:
+    await conn.execute(
+        "UPDATE sms_outbox SET status = 'failed', attempts = attempts + 1,"
+        " last_error = $2, lease_until = NULL WHERE id = $1",
+        sms_id,
+        error,
+    )
+
+
+async def mark_finished(conn: Conn, sms_id: int, status: str, why: str) -> None:
+    await conn.execute(
+        "UPDATE sms_outbox SET status = $2, last_error = $3, lease_until = NULL WHERE id = $1",
+        sms_id,
+        status,
+        why,
+    )
+
+
+async def retry_later(conn: Conn, sms_id: int, attempts: int, error: str, delay_s: float) -> None:
+    await conn.execute(
+        "UPDATE sms_outbox SET attempts = $2, last_error = $3, lease_until = NULL,"
+        " next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
+        sms_id,
+        attempts,
+        error,
+        delay_s,
+    )
+
+
+async def record_receipt(
+    conn: Conn, message_id: str, stat: str | None, err: str | None, done_date: str | None
+) -> None:
+    await conn.execute(
+        "INSERT INTO sms_receipts (smsc_message_id, stat, err, done_date, received_at)"
+        " VALUES ($1, $2, $3, $4, now()) ON CONFLICT (smsc_message_id) DO UPDATE SET"
+        " stat = EXCLUDED.stat, err = EXCLUDED.err, done_date = EXCLUDED.done_date,"
+        " received_at = EXCLUDED.received_at",
+        message_id,
+        stat,
+        err,
+        done_date,
+    )

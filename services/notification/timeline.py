@@ -25,6 +25,7 @@ from schemas.base import Service
 from schemas.envelope import InvalidEvent, parse_event
 from schemas.topics import EVENT_PARTITIONS, Topics
 from services.notification import rules, sla
+from services.notification.clock import Clock
 from services.notification.settings import NotificationSettings
 
 log = logging.getLogger("tuntas.notification.timeline")
@@ -44,7 +45,7 @@ class Timeline:
         settings: NotificationSettings,
         topics: Topics,
         bootstrap: str,
-        clock: rules.Clock,
+        clock: Clock,
     ) -> None:
         self.settings = settings
         self.clock = clock

@@ -26,7 +26,6 @@ from schemas.events import (
 from schemas.samples import APPLICANT, SAMPLE_PAYLOADS, TEMPEH
 from schemas.topics import EVENT_PARTITIONS, Topics
 from services.notification.main import serve
-from services.notification.rules import ManualClock
 from services.notification.settings import NotificationSettings
 from services.runtime import kafka
 from services.runtime.service import Runtime
@@ -35,6 +34,19 @@ from tests.notification.conftest import Smsc
 from tests.waiting import wait_for
 
 MONDAY_9_WIB = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)  # Monday 6 January 2025, 09:00 WIB
+
+
+class ManualClock:
+    """The service clock, moved only when a test says so."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment
 
 
 def wib(day: int, hour: int, minute: int = 0) -> datetime:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from services.notification.rules import SystemClock
+from services.notification.clock import SystemClock
 
 
 def test_system_clock_ahead_runs_that_far_ahead_of_the_system_time() -> None:

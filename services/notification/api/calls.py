@@ -1,0 +1,61 @@
+"""The call list of uncollected cards and the outcome of each call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, HTTPException
+
+from schemas.values import KecamatanCode
+from services.notification import store, workflow
+from services.notification.api.models import Call, OutcomeIn, OutcomeOut
+from services.notification.clock import Clock
+from services.notification.settings import NotificationSettings
+from services.runtime.service import Runtime
+
+
+def router(
+    runtime: Runtime,
+    settings: NotificationSettings,
+    clock: Clock,
+    wake_scheduler: Callable[[], None],
+) -> APIRouter:
+    api = APIRouter()
+
+    @api.get("/calls")
+    async def calls(kecamatan: KecamatanCode) -> list[Call]:
+        """Whom to call about an uncollected card: number, storage place, contact history.
+        Applicants without a phone number are on ``GET /desk-list`` instead."""
+        async with runtime.pool.acquire() as conn:
+            rows = await store.call_tasks(conn, kecamatan, with_phone=True)
+            hist = await store.history(conn, [r["application_id"] for r in rows])
+        return [Call(**r, history=hist[r["application_id"]]) for r in rows]
+
+    @api.post("/calls/{call_id}/outcome")
+    async def outcome(call_id: int, body: OutcomeIn) -> OutcomeOut:
+        """Record a call; the schedule adapts (409 if the call was already closed)."""
+        try:
+            async with runtime.pool.acquire() as conn, conn.transaction():
+                nxt = await workflow.record_outcome(
+                    conn,
+                    settings,
+                    call_id,
+                    body.outcome,
+                    come_on=body.come_on,
+                    officer_id=body.officer_id,
+                    note=body.note,
+                    now=clock.now(),
+                )
+        except workflow.NotFound as e:
+            raise HTTPException(404, str(e)) from e
+        except workflow.AlreadyClosed as e:
+            raise HTTPException(409, str(e)) from e
+        wake_scheduler()
+        return OutcomeOut(
+            call_id=call_id,
+            outcome=body.outcome,
+            next_contact=nxt.due if nxt else None,
+            next_channel=nxt.channel if nxt else None,
+        )
+
+    return api

@@ -1,0 +1,24 @@
+"""The uncollected-card reminder schedule and when each open reminder falls due (read-only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from schemas.values import KecamatanCode
+from services.notification import store
+from services.notification.api.models import OpenReminder, ScheduleOut
+from services.notification.settings import NotificationSettings
+from services.runtime.service import Runtime
+
+
+def router(runtime: Runtime, settings: NotificationSettings) -> APIRouter:
+    api = APIRouter()
+
+    @api.get("/schedule")
+    async def schedule(kecamatan: KecamatanCode) -> ScheduleOut:
+        """The reminder schedule, and the next contact of every card not yet collected."""
+        async with runtime.pool.acquire() as conn:
+            rows = await store.active_reminders(conn, kecamatan)
+        return ScheduleOut(schedule=settings.reminders, reminders=[OpenReminder(**r) for r in rows])
+
+    return api

@@ -1,0 +1,40 @@
+"""The SMS log and the applicant's opt-out."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from schemas.values import KecamatanCode
+from services.notification import store, workflow
+from services.notification.api.models import AppId, SmsStatus
+from services.runtime.service import Runtime
+
+
+def router(runtime: Runtime) -> APIRouter:
+    api = APIRouter()
+
+    @api.post("/contacts/{application_id}/opt-out")
+    async def opt_out(application_id: AppId) -> dict[str, Any]:
+        """The applicant does not want SMS or calls; idempotent."""
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            found = await workflow.opt_out(conn, application_id.lower())
+        if not found:
+            raise HTTPException(404, f"no contact for application {application_id}")
+        return {"application_id": application_id.lower(), "opted_out": True}
+
+    @api.get("/messages")
+    async def messages(
+        status: SmsStatus | None = None,
+        kecamatan: KecamatanCode | None = None,
+        application_id: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[dict[str, Any]]:
+        """SMS and their delivery state; ``status=failed`` lists what needs attention."""
+        async with runtime.pool.acquire() as conn:
+            return await store.messages(
+                conn, status=status, kecamatan=kecamatan, application_id=application_id, limit=limit
+            )
+
+    return api
