@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from schemas.envelope import Envelope
+from schemas.samples import TEMPEH
 from tests.notification.conftest import Smsc
 from tests.notification.service_kit import (
     Harness,
@@ -172,3 +174,66 @@ async def test_opt_out_is_respected(h: Harness, smsc: Smsc) -> None:
     assert await h.tick(wib(31, 12)) == 0  # no reminders for an opted-out applicant
     assert len(texts(smsc, number)) == 1
     assert row["template"] == "card_ready"
+
+
+async def test_without_a_phone_the_card_goes_on_the_desk_list_not_the_call_list(
+    h: Harness, smsc: Smsc
+) -> None:
+    """Issue #23: the call list showed applicants with no number to call."""
+    silent, reachable, number = new_app(), new_app(), phone()
+    await h.publish(
+        accepted(silent, None),
+        accepted(reachable, number),
+        ready(silent, wib(6, 10), storage="Lemari B, rak 1"),
+        ready(reachable, wib(6, 10)),
+    )
+
+    async def both_ready_rows() -> list[dict[str, Any]]:
+        rows = [m for m in await h.messages(kecamatan=TEMPEH) if m["template"] == "card_ready"]
+        return rows if {m["application_id"] for m in rows} == {str(silent), str(reachable)} else []
+
+    await wait_for(both_ready_rows, what="both cards ready")
+    assert await h.tick(wib(7, 10)) == 2
+    assert await h.tick(wib(9, 10)) == 2  # Thursday: three working days -> a call is due
+
+    calls = await h.calls()
+    assert [c["application_id"] for c in calls] == [str(reachable)]
+    r = await h.http.get("/desk-list", params={"kecamatan": TEMPEH})
+    assert r.status_code == 200, r.text
+    (entry,) = r.json()
+    assert (entry["application_id"], entry["storage_place"]) == (str(silent), "Lemari B, rak 1")
+    assert entry["due_at"] == calls[0]["due_at"]  # the same ageing as the call list
+    assert "phone" not in entry
+
+    await h.publish(collected(silent, wib(9, 11)))
+
+    async def desk_list_empty() -> bool:
+        r = await h.http.get("/desk-list", params={"kecamatan": TEMPEH})
+        return r.json() == []
+
+    await wait_for(desk_list_empty, what="the collected card off the desk list")
+
+
+async def test_schedule_shows_when_each_open_reminder_falls_due(h: Harness) -> None:
+    app = new_app()
+    await h.publish(accepted(app, phone()), ready(app, wib(6, 10)))
+
+    async def scheduled() -> list[dict[str, Any]]:
+        r = await h.http.get("/schedule", params={"kecamatan": TEMPEH})
+        r.raise_for_status()
+        body: dict[str, Any] = r.json()
+        return body["reminders"] and [body]
+
+    (body,) = await wait_for(scheduled, what="the reminder on the schedule")
+    (reminder,) = body["reminders"]
+    assert reminder["application_id"] == str(app)
+    assert datetime.fromisoformat(reminder["next_due"]) == wib(7, 10)  # one working day on
+    assert reminder["next_channel"] == "sms"
+    assert [s["channel"] for s in body["schedule"]["steps"]] == ["sms", "phone_call", "phone_call"]
+    assert await h.tick(wib(7, 10)) == 1
+    r = await h.http.get("/schedule", params={"kecamatan": TEMPEH})
+    (after,) = r.json()["reminders"]
+    assert (datetime.fromisoformat(after["next_due"]), after["next_channel"]) == (
+        wib(9, 10),  # Thursday: three working days after ready, a call
+        "phone_call",
+    )
