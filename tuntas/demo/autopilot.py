@@ -27,9 +27,6 @@ from schemas.application import ApplicationType
 from schemas.workdays import OfficeHours
 from services.biometric.capture import Finger, SimulatedDevices
 from services.biometric.rules import simulation_seed
-from services.notification.rules import step_due
-from services.notification.settings import ReminderSchedule
-from services.notification.sms.templates import Template
 from tuntas import topology
 from tuntas.demo.scenario import Office, Plan, Visitor
 from tuntas.demo.watch import Seen
@@ -447,28 +444,26 @@ class Autopilot:
     async def days_after(self, supervisor: Any, timeout_s: float) -> list[Any]:
         """The days after, for the cards left at the office: move the notification service's
         clock to the reminder SMS (1 working day after ready), then to the first call
-        (3 working days), and wait each time until the service has acted on every card."""
-        stored = [
-            (visitor, app)
+        (3 working days), and wait each time until the service has acted on every card: the
+        reminder SMS and the call list for an applicant with a phone number, the desk list
+        (a letter, the RT/RW) for one without."""
+        stored = {
+            str(app): visitor
             for app, visitor in self.visitor_of.items()
-            if self.finished.get(visitor.key) == "stored" and visitor.phone
-        ]
+            if self.finished.get(visitor.key) == "stored"
+        }
         if not stored:
-            self.journal.note("no card left at the office with a phone number: no reminders")
+            self.journal.note("no card left at the office: no reminders")
             return []
-        ready_at = {
-            app: min(e.occurred_at for e in self.seen.by_application[app]
-                     if e.type == "card.ready_for_collection")
-            for _, app in stored
-        }  # fmt: skip
-        hours, schedule = OfficeHours(), ReminderSchedule()  # what the topology runs with
+        with_phone = {app for app, visitor in stored.items() if visitor.phone}
+        deadline = time.monotonic() + timeout_s
         calls: list[Any] = []
         for step, label in ((0, "the SMS reminder"), (1, "the first phone call")):
-            due = max(step_due(schedule, hours, ready_at[app], step)[0] for _, app in stored)
+            due = await self._next_due(set(stored), deadline)
             ahead = due - datetime.now(UTC) + timedelta(minutes=15)
             self.journal.note(
                 f"clock moved {ahead.total_seconds() / 86400:.1f} days on"
-                f" ({due.astimezone(hours.zone):%a %d %b %H:%M}): {label} is due"
+                f" ({due.astimezone(OfficeHours().zone):%a %d %b %H:%M}): {label} is due"
                 f" for {len(stored)} uncollected card(s)"
             )
             await supervisor.restart(
@@ -478,31 +473,56 @@ class Autopilot:
                     "TUNTAS_NOTIFICATION_SCHEDULER_POLL_S": "1",
                 },
             )
-            expected = {str(app) for _, app in stored}
             deadline = time.monotonic() + timeout_s
             while True:
                 if step == 0:
+                    expected = with_phone
                     got = {
                         m["application_id"]
-                        for office in self.plan.offices
-                        for m in await self._get("notification", "/messages",
-                                                 kecamatan=office.kecamatan, limit="1000")
-                        if m["template"] == Template.UNCOLLECTED_REMINDER.value
-                    }  # fmt: skip
+                        for m in await self._per_office("/messages", limit="1000")
+                        if m["template"] == "uncollected_reminder"
+                    }
                 else:
-                    calls = [
-                        c
-                        for office in self.plan.offices
-                        for c in await self._get("notification", "/calls",
-                                                 kecamatan=office.kecamatan)
-                    ]  # fmt: skip
-                    got = {c["application_id"] for c in calls}
+                    calls = await self._per_office("/calls")
+                    desk = await self._per_office("/desk-list")
+                    expected = set(stored)
+                    got = {c["application_id"] for c in calls} & with_phone
+                    got |= {d["application_id"] for d in desk} - with_phone
                 if expected <= got:
                     break
                 if time.monotonic() > deadline:
                     raise DemoError(f"{label} missing for {sorted(expected - got)}")
                 await asyncio.sleep(POLL_S * 2)
+        self.journal.note(
+            f"{len(calls)} card(s) on the call list,"
+            f" {len(stored) - len(with_phone)} on the desk list (no phone number)"
+        )
         return calls
+
+    async def _per_office(self, path: str, **params: str) -> list[Any]:
+        """One notification list, over every office of the day."""
+        return [
+            row
+            for office in self.plan.offices
+            for row in await self._get("notification", path, kecamatan=office.kecamatan, **params)
+        ]
+
+    async def _next_due(self, apps: set[str], deadline: float) -> datetime:
+        """When the last of these cards' next reminders falls due, from ``GET /schedule``."""
+        while True:
+            due: dict[str, datetime] = {}
+            for office in self.plan.offices:
+                body = await self._get("notification", "/schedule", kecamatan=office.kecamatan)
+                due |= {
+                    r["application_id"]: datetime.fromisoformat(r["next_due"])
+                    for r in body["reminders"]
+                    if r["application_id"] in apps
+                }
+            if set(due) == apps:
+                return max(due.values())
+            if time.monotonic() > deadline:
+                raise DemoError(f"no reminder scheduled for {sorted(apps - set(due))}")
+            await asyncio.sleep(POLL_S * 2)
 
     async def _get(self, service: str, path: str, **params: str) -> Any:
         return _check(await self.http.get(self._url(service, path), params=params), path)
