@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from schemas.application import ApplicationType
-from schemas.requirements import REQUIREMENT_LABELS, REQUIREMENTS, Problem
+from schemas.application import ApplicationFile, ApplicationType
+from schemas.requirements import REQUIREMENT_LABELS, REQUIREMENTS, Problem, check_file
 from schemas.states import ApplicationState
 
 S = ApplicationState
@@ -127,14 +125,6 @@ def decode_base64(text: str, *, max_bytes: int) -> bytes | UploadRefusal:
 # ---------------------------------------------------------------- request checks
 
 
-def request_hash(body: Any) -> str:
-    """A stable hash of a request body (keys sorted): the same key must mean the same request."""
-    canonical = json.dumps(
-        body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def _walk(value: Any, path: str) -> Iterator[tuple[str, str]]:
     if isinstance(value, str):
         yield path, value
@@ -164,13 +154,22 @@ def unstorable_text(body: Any) -> list[Problem]:
     return problems
 
 
-def missing_kk_scan() -> Problem:
-    return Problem(
-        code="missing_kk_scan",
-        path="kk_scan",
-        message_id="Pindaian fotokopi Kartu Keluarga belum diunggah",
-        message_en="the scan of the KK photocopy has not been uploaded",
-    )
+def file_problems(
+    file: ApplicationFile, raw: Any, *, has_scan: bool, require_kk_scan: bool, today: date
+) -> list[Problem]:
+    """Everything wrong with a file handed in, in one go (the desk lists it all at once)."""
+    problems = unstorable_text(raw)
+    problems += check_file(file, today=today)
+    if require_kk_scan and file.documents.kk_photocopy is not None and not has_scan:
+        problems.append(
+            Problem(
+                code="missing_kk_scan",
+                path="kk_scan",
+                message_id="Pindaian fotokopi Kartu Keluarga belum diunggah",
+                message_en="the scan of the KK photocopy has not been uploaded",
+            )
+        )
+    return problems
 
 
 def checklist(kind: ApplicationType) -> list[dict[str, str]]:

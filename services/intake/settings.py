@@ -27,6 +27,3 @@ class IntakeSettings(RuntimeKnobs):
     # Working days the service standard promises (1: "1 hari kerja").
     service_working_days: int = 1
     topic_partitions: int = EVENT_PARTITIONS
-    # Crash tests only: SIGKILL the process after the n-th committed submission, before the
-    # response is sent (0: never).
-    crash_after_commit: int = 0

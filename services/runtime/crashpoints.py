@@ -10,6 +10,11 @@ The points, in the order a message meets them:
 - ``after_outbox_insert``: the batch's outbox rows written, the transaction still open;
 - ``after_db_commit``: the batch's transaction committed, its offsets not yet;
 - ``after_publish``: the relay's batch acknowledged by Kafka, its rows not yet marked sent.
+
+And on the HTTP side (:mod:`services.runtime.commands`):
+
+- ``after_http_commit``: a command's transaction committed (state, outbox rows, stored
+  answer), its answer not yet sent to the client.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = ("mid_batch", "after_outbox_insert", "after_db_commit", "after_publish")
+MESSAGE_POINTS = ("mid_batch", "after_outbox_insert", "after_db_commit", "after_publish")
+HTTP_POINTS = ("after_http_commit",)
+POINTS = MESSAGE_POINTS + HTTP_POINTS
 ENV = "TUNTAS_CRASH_AT"
 
 

@@ -155,7 +155,7 @@ async def test_killed_mid_submission_leaves_whole_applications_only(
             assert len({e.application_id for e in published}) == N
 
         # 3. Killed between the commit and the response: the retry gets the same receipt.
-        crash = {"TUNTAS_INTAKE_CRASH_AFTER_COMMIT": "1"}
+        crash = {"TUNTAS_CRASH_AT": "after_http_commit:1"}
         extra = _file(N)
         async with (
             desk_process(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, log, **crash) as (

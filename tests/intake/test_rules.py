@@ -56,4 +56,3 @@ def test_every_state_has_an_indonesian_label_and_checklists_follow_the_matrix() 
         "police_loss_report",
         "kk_photocopy",
     ]
-    assert rules.request_hash({"a": 1, "b": 2}) == rules.request_hash({"b": 2, "a": 1})

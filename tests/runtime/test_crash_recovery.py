@@ -76,7 +76,7 @@ def _topology(
     )
 
 
-@pytest.mark.parametrize("point", crashpoints.POINTS)
+@pytest.mark.parametrize("point", crashpoints.MESSAGE_POINTS)
 async def test_killed_at_point_twice_then_restarted_loses_and_duplicates_nothing(
     point: str,
     kafka_bootstrap: str,
@@ -96,7 +96,7 @@ async def test_killed_at_point_twice_then_restarted_loses_and_duplicates_nothing
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-@pytest.mark.parametrize("point", [*crashpoints.POINTS, "mixed"])
+@pytest.mark.parametrize("point", [*crashpoints.MESSAGE_POINTS, "mixed"])
 async def test_soak_many_random_kills(
     point: str,
     kafka_bootstrap: str,
@@ -108,7 +108,9 @@ async def test_soak_many_random_kills(
     topo = _topology(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, tmp_path)
     rng = random.Random(f"{SEED}:soak:{point}")
     kills = int(os.environ.get("TUNTAS_SOAK_KILLS", "15"))
-    points = [rng.choice(crashpoints.POINTS) if point == "mixed" else point for _ in range(kills)]
+    points = [
+        rng.choice(crashpoints.MESSAGE_POINTS) if point == "mixed" else point for _ in range(kills)
+    ]
     outcome = await _kill_and_restart(topo, points, rng)
     print(
         f"\nSOAK {point}: survived {outcome.kills}/{kills} kills, {outcome.inputs} inputs each "

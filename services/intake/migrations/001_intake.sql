@@ -51,17 +51,6 @@ CREATE TABLE uploads (
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 
--- Idempotency: the response of an HTTP action, stored in the action's own transaction.
-CREATE TABLE idempotency_keys (
-    scope        text        NOT NULL,
-    key          text        NOT NULL,
-    request_hash text        NOT NULL,
-    status_code  integer     NOT NULL,
-    response     jsonb       NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (scope, key)
-);
-
 -- Files refused at the desk: counts and problem codes only (no personal data).
 CREATE TABLE refusals (
     id               bigserial PRIMARY KEY,

@@ -1,0 +1,119 @@
+"""The desk's routes for receiving files: uploads, submission, one application, cancelling."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, File, Form, Header, Request, UploadFile
+from fastapi.responses import JSONResponse
+
+from services.intake import context, scans, workflow
+from services.intake.api.errors import answer
+from services.intake.api.models import (
+    IDEMPOTENCY_KEY,
+    CancelRequest,
+    HandoverResult,
+    Receipt,
+    SubmitApplication,
+    UploadRef,
+)
+
+
+def routes(desk: context.Desk) -> APIRouter:
+    router = APIRouter(tags=["desk"])
+
+    @router.post(
+        "/uploads",
+        status_code=201,
+        response_model=UploadRef,
+        responses={
+            413: {"description": "file too large"},
+            415: {"description": "not PDF/JPEG/PNG"},
+        },
+    )
+    async def upload(
+        kecamatan: Annotated[str, Form(description="The office (kecamatan code)")],
+        file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, at most 5 MB")],
+        kind: Annotated[Literal["kk_scan", "signed_receipt"], Form()] = "kk_scan",
+    ) -> JSONResponse:
+        """Upload a scan (KK photocopy, signed receipt); use the returned ``upload_id``."""
+        data = await file.read(desk.settings.max_upload_bytes + 1)
+        upload_id, scan = await scans.upload(desk, kecamatan, kind, data, file.content_type)
+        ref = UploadRef(
+            upload_id=upload_id,
+            kind=kind,
+            content_type=scan.content_type,
+            size=len(scan.data),
+            sha256=scan.sha256,
+        )
+        return JSONResponse(ref.model_dump(mode="json"), status_code=201)
+
+    @router.post(
+        "/applications",
+        status_code=201,
+        response_model=Receipt,
+        responses={
+            200: {"description": "the same request again (Idempotency-Key): the same receipt"},
+            409: {"description": "the NIK has an active application (named in the answer)"},
+            413: {"description": "scan too large"},
+            415: {"description": "scan not PDF/JPEG/PNG"},
+            422: {"description": "incomplete or invalid file: the exact missing items"},
+        },
+    )
+    async def submit(
+        body: SubmitApplication,
+        request: Request,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                alias="Idempotency-Key",
+                pattern=IDEMPOTENCY_KEY,
+                description="Repeat it on retries: one application, the same receipt",
+            ),
+        ] = None,
+    ) -> JSONResponse:
+        """Receive a file at the desk. Complete ⇒ a receipt and ``application.accepted``;
+        incomplete ⇒ 422 listing what is missing, and nothing enters the pipeline."""
+        raw = await request.json()
+        return answer(await workflow.submit(desk, body, raw, idempotency_key))
+
+    @router.get(
+        "/applications/{application_id}",
+        responses={404: {"description": "no such application"}},
+    )
+    async def application(application_id: UUID) -> dict[str, Any]:
+        """The desk's view of one application (staff only: it holds personal data)."""
+        app = await context.application(desk, application_id)
+        return {
+            "application_id": str(app.id),
+            "kecamatan": app.kecamatan,
+            "tracking_number": app.tracking_number,
+            "state": app.state,
+            "active": app.active,
+            "revision": app.revision,
+            "file": app.file,
+            "kk_scan_id": str(app.kk_scan_id) if app.kk_scan_id else None,
+            "received_at": app.accepted_at.isoformat(),
+            "revised_at": app.revised_at.isoformat(),
+            "deadline": app.deadline.isoformat(),
+            "sent_back_reasons": app.sent_back_reasons,
+            "storage_place": app.storage_place,
+            "closed_reason": app.closed_reason,
+            "receipt_reference": app.receipt_reference,
+        }
+
+    @router.post(
+        "/applications/{application_id}/cancel",
+        response_model=HandoverResult,
+        responses={
+            404: {"description": "no such application"},
+            409: {"description": "a card exists already, or the application ended"},
+        },
+    )
+    async def cancel(application_id: UUID, body: CancelRequest) -> JSONResponse:
+        """Withdraw an application (until a chip is encoded): ``application.cancelled``; the
+        NIK is free again."""
+        return answer(await workflow.cancel(desk, application_id, body))
+
+    return router

@@ -1,0 +1,74 @@
+"""The desk's routes for cards at the office (steps 7-8): the queue, storing an uncollected
+card, and handing a card over against the signed receipt."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from schemas.states import ApplicationState
+from services.intake import context, rules, workflow
+from services.intake.api.errors import answer
+from services.intake.api.models import (
+    IDEMPOTENCY_KEY,
+    HandoverItem,
+    HandoverRequest,
+    HandoverResult,
+    StoreRequest,
+)
+
+
+def routes(desk: context.Desk) -> APIRouter:
+    router = APIRouter(tags=["desk"])
+
+    @router.get("/handover", response_model=list[HandoverItem])
+    async def handover_queue(
+        kecamatan: Annotated[str, Query(description="The office (kecamatan code)")],
+    ) -> list[HandoverItem]:
+        """Cards at the office waiting for their applicant (ready, stored, activated)."""
+        office = desk.office(kecamatan, where="query")
+        apps = await context.queue(desk, office.code, sorted(rules.AT_THE_DESK))
+        return [
+            HandoverItem(
+                application_id=a.id,
+                tracking_number=a.tracking_number,
+                applicant_name=a.file["applicant"]["name"],
+                state=a.state,
+                state_label=rules.STATE_LABELS_ID[ApplicationState(a.state)],
+                activated=a.state == ApplicationState.ACTIVATED,
+                storage_place=a.storage_place,
+                ready_at=a.ready_at,
+                activated_at=a.activated_at,
+            )
+            for a in apps
+        ]
+
+    @router.post("/applications/{application_id}/store", response_model=HandoverResult)
+    async def store_uncollected(application_id: UUID, body: StoreRequest) -> JSONResponse:
+        """Mark a card not collected in time as stored (the applicant is then called)."""
+        return answer(await workflow.store_uncollected(desk, application_id, body))
+
+    @router.post(
+        "/applications/{application_id}/handover",
+        response_model=HandoverResult,
+        responses={
+            404: {"description": "no such application"},
+            409: {"description": "card not activated, or already collected"},
+            422: {"description": "no signed receipt, or the NIK presented differs"},
+        },
+    )
+    async def handover(
+        application_id: UUID,
+        body: HandoverRequest,
+        idempotency_key: Annotated[
+            str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)
+        ] = None,
+    ) -> JSONResponse:
+        """Hand the activated card to its applicant: only against the signed receipt and an
+        identity whose NIK is the application's. Emits ``card.collected``."""
+        return answer(await workflow.handover(desk, application_id, body, idempotency_key))
+
+    return router
