@@ -17,6 +17,7 @@ from tuntas.supervisor import ProcessSpec
 PORTS = {"intake": 8101, "validation": 8102, "biometric": 8103, "notification": 8105}
 STATION_BASE_PORT = 8110
 SMSC_PORT = 2775
+CAPTURE_DEVICES_PORT = 4501  # the recording stations' capture device service (simulated)
 TEMPEH = "350805"
 
 
@@ -40,6 +41,11 @@ class Options:
 
 def url(service: str, options: Options) -> str:
     return f"http://127.0.0.1:{PORTS[service] + options.port_offset}"
+
+
+def device_url(options: Options) -> str:
+    """The capture device service of every recording station; ``{kecamatan}`` names one."""
+    return f"http://127.0.0.1:{CAPTURE_DEVICES_PORT + options.port_offset}/{{kecamatan}}"
 
 
 def station_url(index: int, options: Options) -> str:
@@ -85,9 +91,20 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             _module("simulators.smsc", "--port", str(smsc_port), "--log", str(sms_log(options))),
         )
     )
+    devices_port = str(CAPTURE_DEVICES_PORT + options.port_offset)
+    specs.append(
+        ProcessSpec(
+            "capture-devices",
+            _module("simulators.capture", "--port", devices_port),
+            health_url=f"http://127.0.0.1:{devices_port}/health",
+        )
+    )
     stage("intake", {})
     stage("validation", {"TUNTAS_VALIDATION_AUTO_APPROVE": auto})
-    stage("biometric", {"TUNTAS_BIOMETRIC_AUTO_CAPTURE": auto})
+    stage(
+        "biometric",
+        {"TUNTAS_BIOMETRIC_AUTO_CAPTURE": auto, "TUNTAS_BIOMETRIC_DEVICE_URL": device_url(options)},
+    )
     stage(
         "notification",
         {

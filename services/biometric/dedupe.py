@@ -20,8 +20,8 @@ from typing import Protocol
 
 import asyncpg
 
-from services.biometric.capture import Finger
 from services.biometric.crypto import MasterKeyring
+from services.biometric.items import Finger
 from services.biometric.store import StoredTemplate, templates_for_matching
 from services.biometric.templates import match_score
 

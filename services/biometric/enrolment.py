@@ -1,23 +1,16 @@
 """One recording session: every item captured through the quality gate, or an exception.
 
-The devices are the only I/O here; the rules come from `quality`. Blocking (device SDKs are),
-so the HTTP layer runs `enrol` in a thread.
+The devices are the only I/O here; the rules come from `quality`. Image checks and template
+extraction are CPU work, so they run off the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 
-from services.biometric.capture import (
-    FACE,
-    SIGNATURE,
-    Capture,
-    CaptureDevices,
-    Eye,
-    Finger,
-)
+from services.biometric.items import ALL_ITEMS, FACE, SIGNATURE, Capture, Finger
 from services.biometric.quality import (
     Action,
     CaptureException,
@@ -47,8 +40,11 @@ class Enrolment:
     attempts: Mapping[str, int]  # item → captures taken (0 for declared exceptions)
 
 
-def enrol(
-    devices: CaptureDevices,
+Take = Callable[[str], Awaitable[Capture | None]]  # one capture of an item; None: nothing seen
+
+
+async def enrol(
+    take: Take,
     policy: QualityPolicy,
     declared: Mapping[Finger, ExceptionReason] | None = None,
 ) -> Enrolment:
@@ -59,14 +55,9 @@ def enrol(
     exceptions: list[CaptureException] = []
     attempts: dict[str, int] = {}
 
-    steps: list[tuple[str, Callable[[], Capture | None], bool]] = [
-        *((f.item, partial(devices.capture_finger, f), True) for f in Finger),
-        *((e.item, partial(devices.capture_iris, e), True) for e in Eye),
-        (FACE, devices.capture_face, False),
-        (SIGNATURE, devices.capture_signature, False),
-    ]
     declared_items = {f.item: reason for f, reason in declared.items()}
-    for item, take, exceptable in steps:
+    for item in ALL_ITEMS:
+        exceptable = item not in (FACE, SIGNATURE)
         if item in declared_items:
             exceptions.append(CaptureException(item, declared_items[item], attempts=0))
             attempts[item] = 0
@@ -74,8 +65,8 @@ def enrol(
         attempt = 0
         while True:
             attempt += 1
-            capture = take()
-            findings = check_capture(item, capture, policy)
+            capture = await take(item)
+            findings = await asyncio.to_thread(check_capture, item, capture, policy)
             action = next_action(findings, attempt, policy)
             if action is Action.ACCEPT:
                 assert capture is not None  # no findings ⇒ something was captured
@@ -89,5 +80,7 @@ def enrol(
         attempts[item] = attempt
 
     by_item = {c.item: c for c in captures}
-    templates = {f: fingerprint_template(by_item[f.item].data) for f in Finger if f.item in by_item}
+    templates = await asyncio.to_thread(
+        lambda: {f: fingerprint_template(by_item[f.item].data) for f in Finger if f.item in by_item}
+    )
     return Enrolment(tuple(captures), templates, tuple(exceptions), attempts)

@@ -10,10 +10,11 @@ from schemas.envelope import parse_event
 from schemas.topics import EVENT_PARTITIONS, PRINT_READY_PARTITIONS, Topics
 from services.biometric import store
 from services.biometric.api import create_app
+from services.biometric.devices import CaptureDevices, HttpCaptureDevices
 from services.biometric.handlers import make_handler
 from services.biometric.keys import check_keyring, load_keyring
-from services.biometric.recording import DeviceFactory, Stage, auto_operator, simulated_devices
 from services.biometric.settings import SERVICE, BiometricSettings
+from services.biometric.workflow import Stage, auto_operator
 from services.runtime import db
 from services.runtime.service import Hook, Runtime, Subscription, run
 
@@ -25,9 +26,10 @@ async def serve(
     *,
     stop: asyncio.Event | None = None,
     on_ready: Hook | None = None,
-    devices: DeviceFactory = simulated_devices,
+    devices: CaptureDevices | None = None,
 ) -> None:
-    """Run the stage until ``stop`` (or SIGTERM). ``devices``: the station's device adapter."""
+    """Run the stage until ``stop`` (or SIGTERM). ``devices``: the stations' capture devices
+    (default: the device protocol's HTTP client at ``settings.device_url``)."""
     schema = settings.schema_name
     dsn = settings.connections.database_url
     bootstrap = settings.connections.kafka_bootstrap_servers
@@ -41,12 +43,13 @@ async def serve(
     finally:
         await conn.close()
 
+    client = HttpCaptureDevices(settings.device_url)
     stage = Stage(
         topics=topics,
         keyring=keyring,
         policy=settings.quality_policy(),
         chip_fingers=settings.chip_finger_list(),
-        devices=devices,
+        devices=devices or client,
         dedupe_threshold=settings.dedupe_threshold,
         auto_operator_id=settings.auto_operator_id,
     )
@@ -59,31 +62,37 @@ async def serve(
     if settings.auto_capture:
         background.append(auto_operator(stage, settings.auto_capture_concurrency))
 
-    await run(
-        service=SERVICE,
-        schema=schema,
-        dsn=dsn,
-        bootstrap=bootstrap,
-        migrations=store.MIGRATIONS,
-        topics=[
-            (topics.validation_events, EVENT_PARTITIONS),
-            (topics.intake_events, EVENT_PARTITIONS),
-            (topics.biometric_events, EVENT_PARTITIONS),
-            *((topics.print_ready(k), PRINT_READY_PARTITIONS) for k in settings.kecamatan_list()),
-        ],
-        subscriptions=[
-            Subscription(
-                topics=[topics.validation_events, topics.intake_events],
-                handler=make_handler(stage),
-                group_id=f"{topics.prefix}{SERVICE}",
-            )
-        ],
-        parse=parse_event,
-        batch_size=settings.batch_size,
-        background=background,
-        http=http,
-        http_host=settings.http_host,
-        http_port=settings.http_port,
-        stop=stop,
-        on_ready=on_ready,
-    )
+    try:
+        await run(
+            service=SERVICE,
+            schema=schema,
+            dsn=dsn,
+            bootstrap=bootstrap,
+            migrations=store.MIGRATIONS,
+            topics=[
+                (topics.validation_events, EVENT_PARTITIONS),
+                (topics.intake_events, EVENT_PARTITIONS),
+                (topics.biometric_events, EVENT_PARTITIONS),
+                *(
+                    (topics.print_ready(k), PRINT_READY_PARTITIONS)
+                    for k in settings.kecamatan_list()
+                ),
+            ],
+            subscriptions=[
+                Subscription(
+                    topics=[topics.validation_events, topics.intake_events],
+                    handler=make_handler(stage),
+                    group_id=f"{topics.prefix}{SERVICE}",
+                )
+            ],
+            parse=parse_event,
+            batch_size=settings.batch_size,
+            background=background,
+            http=http,
+            http_host=settings.http_host,
+            http_port=settings.http_port,
+            stop=stop,
+            on_ready=on_ready,
+        )
+    finally:
+        await client.aclose()

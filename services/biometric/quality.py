@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from PIL import Image
 
-from services.biometric.capture import (
+from services.biometric.items import (
     FACE,
     FACE_SIZE,
     FINGER_PPI,

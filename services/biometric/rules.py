@@ -1,4 +1,4 @@
-"""Pure rules of the biometric stage: priorities, chip fingers, claim checks, simulation seeds.
+"""Pure rules of the biometric stage: application states, priorities, chip fingers, claim checks.
 
 No I/O; unit-tested without Kafka or a database.
 """
@@ -10,14 +10,30 @@ import re
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 
 from schemas.application import ApplicationType
 from schemas.events import ClaimCheck, PrintPriority
-from services.biometric.capture import FACE, SIGNATURE, Finger
+from services.biometric.items import FACE, SIGNATURE, Finger
 
 CLAIM_STORE = "biometric.records"
 TEMPLATE_FORMAT = "TOF1"  # services.biometric.templates (stand-in for ISO/IEC 19794-2)
 _KEY = re.compile(r"^bio://(\d{6})/([0-9a-f-]{36})(?:/.*)?$")
+
+
+class State(StrEnum):
+    """Where an application is in this stage."""
+
+    QUEUED = "queued"
+    DUPLICATE_SUSPECTED = "duplicate_suspected"
+    PRINT_READY = "print_ready"
+    DUPLICATE_CONFIRMED = "duplicate_confirmed"
+    CANCELLED = "cancelled"
+
+
+class Decision(StrEnum):
+    CLEAR = "clear"  # not the same person: print
+    CONFIRM = "confirm"  # the same person under another identity: the application ends
 
 
 def priority(application_type: ApplicationType) -> PrintPriority:
@@ -95,9 +111,3 @@ def claim_checks(
         fingerprint_templates=check(_sha(*(template_digests[f].encode() for f in fingers))),
         chip_fingers=fingers,
     )
-
-
-def simulation_seed(nik: str) -> str:
-    """The simulated person behind a NIK: the same NIK is always the same person, and the seed
-    (which may show up in a device object's repr) does not reveal the NIK."""
-    return hashlib.sha256(f"tuntas.biometric.sim|{nik}".encode()).hexdigest()[:16]

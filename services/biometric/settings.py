@@ -9,7 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from schemas.regions import lumajang
 from schemas.values import RegionLevel, parse_region_code
-from services.biometric.capture import Finger
+from services.biometric.items import Finger
 from services.biometric.quality import QualityPolicy
 from services.runtime.settings import Connections, RuntimeKnobs
 
@@ -37,7 +37,11 @@ class BiometricSettings(RuntimeKnobs):
     generate_master_key: bool = True
     home: Path = Field(default=Path(".tuntas"), validation_alias="TUNTAS_HOME")
 
-    # Automatic operator (demo/benchmark): capture with simulated devices right on consume.
+    # The recording stations' capture device service (docs/capture-devices.md), by address;
+    # {kecamatan} stands for the station. A real office sets its own device service's URL.
+    device_url: str = "http://127.0.0.1:4501/{kecamatan}"
+
+    # Automatic operator (demo/benchmark): capture every queued applicant right on consume.
     auto_capture: bool = False
     auto_operator_id: str = "auto.operator"
     auto_capture_concurrency: int = Field(default=1, ge=1, le=16)

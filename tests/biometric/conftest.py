@@ -1,25 +1,82 @@
-"""Shared helpers for the biometric tests: simulated people and a migrated schema."""
+"""Shared helpers for the biometric tests: the simulated capture device service (run as its own
+process, as a station's device service is), simulated people, and a migrated schema."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Mapping
 from functools import cache
 
 import asyncpg
+import httpx
 import pytest
 
-from services.biometric.capture import SimulatedDevices
+from schemas.fingerprint import fingerprint_template
 from services.biometric.crypto import MasterKeyring, new_master_key, parse_keyring
-from services.biometric.enrolment import Enrolment, enrol
-from services.biometric.quality import QualityPolicy
+from services.biometric.enrolment import Enrolment, Take
+from services.biometric.items import ALL_ITEMS, Capture, Finger
 from services.biometric.store import MIGRATIONS
 from services.runtime.db import connect, migrate
+from simulators.capture.render import render
+from simulators.capture.subjects import Subject
+from tests.waiting import wait_for
+from tuntas.stack.prereq import free_port
+
+
+@pytest.fixture(scope="session")
+async def device_url() -> AsyncIterator[str]:
+    """The device service's URL template (``…/{kecamatan}``), a real process on a free port."""
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "simulators.capture", "--port", str(port)
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    async def up() -> bool:
+        assert proc.returncode is None, "the capture device service exited"
+        try:
+            async with httpx.AsyncClient() as http:
+                return (await http.get(f"{base}/health")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        await wait_for(up, timeout=30, what="the capture device service")
+        yield base + "/{kecamatan}"
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 10)
+
+
+def devices_take(
+    seed: str, poor_attempts: Mapping[str, int] | None = None, absent: tuple[str, ...] = ()
+) -> Take:
+    """A simulated person's captures in-process, for unit tests of the capture session."""
+    subject = Subject(seed, dict(poor_attempts or {}), absent)
+
+    async def take(item: str) -> Capture | None:
+        rendered = subject.capture(item, subject.next_attempt(item))
+        if rendered is None:
+            return None
+        return Capture(item, rendered.data, rendered.media_type, rendered.quality)
+
+    return take
+
+
+def rendered(seed: str, item: str, attempt: int = 1, *, poor: bool = False) -> Capture:
+    """One capture of ``item`` of the simulated person ``seed``, as the device delivers it."""
+    found = render(seed, item, attempt, poor)
+    return Capture(item, found.data, found.media_type, found.quality)
 
 
 @cache
 def enrolled(seed: str) -> Enrolment:
     """A full, clean enrolment of the simulated person `seed` (cached: ~0.5 s each)."""
-    return enrol(SimulatedDevices(seed), QualityPolicy())
+    captures = tuple(rendered(seed, item) for item in ALL_ITEMS)
+    by_item = {c.item: c for c in captures}
+    templates = {f: fingerprint_template(by_item[f.item].data) for f in Finger}
+    return Enrolment(captures, templates, (), dict.fromkeys(ALL_ITEMS, 1))
 
 
 @pytest.fixture

@@ -112,6 +112,14 @@ class Stage:
     bootstrap: str
     out: Collector
     keys: str
+    device_url: str
+
+    async def sit(self, seed: str, kecamatan: str = KEC, **subject: Any) -> None:
+        """Who sits down at the station's devices next (the simulator's control endpoint)."""
+        url = self.device_url.format(kecamatan=kecamatan) + "/subject"
+        async with httpx.AsyncClient() as http:
+            response = await http.put(url, json={"seed": seed, **subject})
+        assert response.status_code == 204, response.text
 
     async def send_validated(
         self, payload: ApplicationValidated, kecamatan: str = KEC
@@ -181,6 +189,7 @@ async def running_stage(
     db_schema: str,
     topic_prefix: str,
     home: Path,
+    device_url: str,
     **knobs: Any,
 ) -> AsyncIterator[Stage]:
     from services.biometric.crypto import new_master_key
@@ -197,6 +206,7 @@ async def running_stage(
         kecamatan_codes=f"{KEC},{OTHER_KEC}",
         master_keys=SecretStr(keys),
         home=home,
+        device_url=device_url,
         **knobs,
     )
     stop = asyncio.Event()
@@ -216,7 +226,7 @@ async def running_stage(
     await out.start()
     http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.extra['http_port']}")
     try:
-        yield Stage(runtime, http, topics, kafka_bootstrap, out, keys)
+        yield Stage(runtime, http, topics, kafka_bootstrap, out, keys, device_url)
     finally:
         await http.aclose()
         await out.stop()

@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from services.biometric.capture import Finger, SimulatedDevices
 from services.biometric.crypto import MasterKeyring
 from services.biometric.dedupe import DuplicateSuspected, LocalDedupe, NoDuplicate
 from services.biometric.enrolment import enrol
+from services.biometric.items import Finger
 from services.biometric.quality import ExceptionReason, QualityPolicy
 from services.biometric.store import save_record
 from services.runtime.db import create_pool
-from tests.biometric.conftest import enrolled
+from tests.biometric.conftest import devices_take, enrolled
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
@@ -59,9 +59,9 @@ async def test_same_person_enrolling_again_elsewhere_is_suspected(
         captured_at=NOW,
     )
     # Siti again, in a third kecamatan under another NIK: new impressions of the same fingers
-    devices = SimulatedDevices("siti")
-    enrol(devices, QualityPolicy())
-    probe = enrol(devices, QualityPolicy()).templates
+    take = devices_take("siti")
+    await enrol(take, QualityPolicy())
+    probe = (await enrol(take, QualityPolicy())).templates
 
     for page_records in (500, 1):  # one page, and paging record by record
         result = await LocalDedupe(pool, keyring, page_records=page_records).check(probe)
@@ -105,5 +105,5 @@ async def test_probe_without_comparable_fingers_compares_nothing(
         f: ExceptionReason.BANDAGED
         for f in (Finger.RIGHT_THUMB, Finger.RIGHT_INDEX, Finger.LEFT_THUMB, Finger.LEFT_INDEX)
     }
-    probe = enrol(SimulatedDevices("hands"), QualityPolicy(), declared=declared).templates
+    probe = (await enrol(devices_take("hands"), QualityPolicy(), declared=declared)).templates
     assert await LocalDedupe(pool, keyring).check(probe) == NoDuplicate(0)

@@ -1,42 +1,47 @@
-"""Earlier records: loaded encrypted, found by the skip path's lookup, bad files refused whole."""
+"""Earlier records: imported from the national export's file, stored encrypted, found by the
+skip path's lookup; a file with a bad line is refused whole, each bad line named."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from schemas.fingerprint import fingerprint_template, match_score
 from services.biometric import earlier, store
-from services.biometric.crypto import new_master_key
+from services.biometric.crypto import new_master_key, parse_keyring
+from services.biometric.items import Finger
 from services.biometric.settings import BiometricSettings
 from services.runtime.db import connect
+from simulators.capture.earlier import export_line, write_export
+from simulators.capture.render import render
+from simulators.capture.subjects import simulation_seed
 
 NIKS = ("3508051203900002", "3508055507850001")
 
 
-def _settings(pg_dsn: str, db_schema: str) -> BiometricSettings:
+def _settings(pg_dsn: str, db_schema: str, keys: str) -> BiometricSettings:
     return BiometricSettings.model_validate(
-        {
-            "connections": {"database_url": pg_dsn},
-            "db_schema": db_schema,
-            "master_keys": f"1:{new_master_key()}",
-        }
+        {"connections": {"database_url": pg_dsn}, "db_schema": db_schema, "master_keys": keys}
     )
 
 
 async def test_earlier_records_are_stored_once_and_found_by_nik(
     pg_dsn: str, db_schema: str, tmp_path: Path
 ) -> None:
-    settings = _settings(pg_dsn, db_schema)
-    path = tmp_path / "niks.txt"
-    path.write_text(f"# earlier recording\n{NIKS[0]}\n\n{NIKS[1]}  # second\n")
-    niks = earlier.read_niks(path)
-    assert niks == list(NIKS)
+    keys = f"1:{new_master_key()}"
+    settings = _settings(pg_dsn, db_schema, keys)
+    path = tmp_path / "earlier.jsonl"
+    assert write_export(NIKS, path) == 2
+    records = earlier.read_records(path)
+    assert [r.nik for r in records] == list(NIKS)
+    assert NIKS[0] not in repr(records)
 
-    assert await earlier.load(settings, "350805", niks, date(2013, 5, 2)) == (2, 0)
-    assert await earlier.load(settings, "350805", niks, date(2013, 5, 2)) == (0, 2)
+    assert await earlier.load(settings, "350805", records, date(2013, 5, 2)) == (2, 0)
+    assert await earlier.load(settings, "350805", records, date(2013, 5, 2)) == (0, 2)
 
     conn: asyncpg.Connection = await connect(pg_dsn, db_schema)
     try:
@@ -46,17 +51,49 @@ async def test_earlier_records_are_stored_once_and_found_by_nik(
             "SELECT captured_at::date FROM records WHERE nik = $1", NIKS[0]
         )
         assert captured == date(2013, 5, 2)
-        # only ciphertext at rest: no PNG header in any stored blob
-        png_blobs = await conn.fetchval(
-            "SELECT count(*) FROM items WHERE position('\\x89504e47'::bytea in ciphertext) = 1"
+        # what a card needs is there: photo, signature, and the file's templates
+        photo = await store.load_item(conn, parse_keyring(keys), found.record_id, "face")
+        assert photo.media_type == "image/jpeg" and photo.data.startswith(b"\xff\xd8\xff")
+        templates = await store.load_templates(
+            conn, parse_keyring(keys), found.record_id, list(Finger)
         )
-        assert png_blobs == 0
+        assert templates == records[1].enrolment.templates and len(templates) == 10
+        # only ciphertext at rest: no PNG or JPEG header, no template header in any blob
+        plain = await conn.fetchval(
+            "SELECT count(*) FROM items WHERE position('\\x89504e47'::bytea in ciphertext) = 1"
+            " OR position('\\xffd8ff'::bytea in ciphertext) = 1"
+        )
+        plain += await conn.fetchval(
+            "SELECT count(*) FROM templates WHERE position('TOF1'::bytea in ciphertext) = 1"
+        )
+        assert plain == 0
     finally:
         await conn.close()
 
 
 def test_a_bad_line_refuses_the_whole_file_and_names_the_line(tmp_path: Path) -> None:
-    path = tmp_path / "niks.txt"
-    path.write_text(f"{NIKS[0]}\n35080512039\n")
-    with pytest.raises(earlier.NikFileError, match=r"niks.txt:2: NIK must have 16 digits"):
-        earlier.read_niks(path)
+    good = json.loads(export_line(NIKS[0]))
+    short_nik = {**good, "nik": "35080512039"}
+    bad_template = {**good, "nik": NIKS[1], "templates": {"right_thumb": "VE9GMQ=="}}
+    path = tmp_path / "earlier.jsonl"
+    lines = [json.dumps(good), json.dumps(short_nik), "", json.dumps(bad_template), "{"]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(earlier.RecordsFileError) as refused:
+        earlier.read_records(path)
+    message = str(refused.value)
+    assert "earlier.jsonl:2: NIK must have 16 digits" in message
+    assert "earlier.jsonl:4: templates.right_thumb: template too short" in message
+    assert "earlier.jsonl:5:" in message
+    assert "earlier.jsonl:1" not in message
+
+
+def test_the_exported_templates_match_a_later_live_finger_of_the_same_person(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "earlier.jsonl"
+    write_export(NIKS, path)
+    first, second = earlier.read_records(path)
+    # the demo's live finger at activation: a fresh impression of the NIK's simulated person
+    live = fingerprint_template(render(simulation_seed(NIKS[0]), Finger.RIGHT_INDEX.item, 3).data)
+    assert match_score(first.enrolment.templates[Finger.RIGHT_INDEX], live) >= 80
+    assert match_score(second.enrolment.templates[Finger.RIGHT_INDEX], live) < 80

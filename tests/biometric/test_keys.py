@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 from pydantic import SecretStr
 
-from services.biometric.capture import FACE
 from services.biometric.crypto import KeyConfigError, MasterKeyring, new_master_key, parse_keyring
+from services.biometric.items import FACE
 from services.biometric.keys import check_keyring, generated_key_path, load_keyring
 from services.biometric.settings import BiometricSettings
 from services.biometric.store import load_item, save_record

@@ -1,4 +1,4 @@
-"""Quality gates, re-capture and exceptions, over the simulated device set."""
+"""Quality gates, re-capture and exceptions, over simulated people's captures."""
 
 from __future__ import annotations
 
@@ -7,16 +7,8 @@ import io
 import pytest
 from PIL import Image
 
-from services.biometric.capture import (
-    ALL_ITEMS,
-    FACE,
-    SIGNATURE,
-    Capture,
-    Eye,
-    Finger,
-    SimulatedDevices,
-)
 from services.biometric.enrolment import CaptureFailed, enrol
+from services.biometric.items import ALL_ITEMS, FACE, SIGNATURE, Capture, Eye, Finger
 from services.biometric.quality import (
     Action,
     CaptureException,
@@ -26,6 +18,7 @@ from services.biometric.quality import (
     check_capture,
     next_action,
 )
+from tests.biometric.conftest import devices_take, rendered
 
 POLICY = QualityPolicy()
 THUMB = Finger.RIGHT_THUMB.item
@@ -42,43 +35,32 @@ def codes(findings: list[Finding]) -> list[str]:
 
 
 def test_simulated_good_captures_pass_every_gate() -> None:
-    devices = SimulatedDevices("gate")
-    captures: list[Capture | None] = [
-        *(devices.capture_finger(f) for f in Finger),
-        *(devices.capture_iris(e) for e in Eye),
-        devices.capture_face(),
-        devices.capture_signature(),
-    ]
-    for item, capture in zip(ALL_ITEMS, captures, strict=True):
-        assert check_capture(item, capture, POLICY) == [], item
+    for item in ALL_ITEMS:
+        assert check_capture(item, rendered("gate", item), POLICY) == [], item
 
 
 def test_simulated_artefacts_have_the_documented_shape() -> None:
-    devices = SimulatedDevices("shape")
-    finger = devices.capture_finger(Finger.LEFT_INDEX)
-    iris = devices.capture_iris(Eye.LEFT)
-    assert finger is not None and iris is not None
+    finger = rendered("shape", Finger.LEFT_INDEX.item)
+    iris = rendered("shape", Eye.LEFT.item)
     with Image.open(io.BytesIO(finger.data)) as image:
         assert (image.format, image.mode, image.size) == ("PNG", "L", (416, 416))
         assert round(image.info["dpi"][0]) == 500
-    with Image.open(io.BytesIO(devices.capture_face().data)) as image:
+    with Image.open(io.BytesIO(rendered("shape", FACE).data)) as image:
         assert (image.format, image.size) == ("JPEG", (480, 640))
     with Image.open(io.BytesIO(iris.data)) as image:
         assert (image.mode, image.size) == ("L", (640, 480))
 
 
 def test_simulation_is_deterministic_per_seed_and_attempt() -> None:
-    a, b = SimulatedDevices("same"), SimulatedDevices("same")
-    first_a, first_b = a.capture_finger(Finger.LEFT_THUMB), b.capture_finger(Finger.LEFT_THUMB)
-    second_a = a.capture_finger(Finger.LEFT_THUMB)
-    assert first_a is not None and first_b is not None and second_a is not None
+    item = Finger.LEFT_THUMB.item
+    first_a, first_b = rendered("same", item), rendered("same", item)
+    second_a = rendered("same", item, 2)
     assert first_a == first_b
     assert second_a.data != first_a.data  # a re-capture is a new impression
 
 
 def test_low_quality_fingerprint_is_reported_with_the_threshold() -> None:
-    capture = SimulatedDevices("poor", poor_attempts={THUMB: 1}).capture_finger(Finger.RIGHT_THUMB)
-    assert capture is not None
+    capture = rendered("poor", THUMB, poor=True)
     assert capture.quality < 40
     assert check_capture(THUMB, capture, POLICY) == [
         Finding(THUMB, "low_quality", f"quality {capture.quality} < 40")
@@ -86,8 +68,7 @@ def test_low_quality_fingerprint_is_reported_with_the_threshold() -> None:
 
 
 def test_fingerprint_threshold_is_configurable() -> None:
-    capture = SimulatedDevices("strict").capture_finger(Finger.RIGHT_THUMB)
-    assert capture is not None
+    capture = rendered("strict", THUMB)
     strict = QualityPolicy(min_finger_quality=capture.quality + 1)
     assert codes(check_capture(THUMB, capture, strict)) == ["low_quality"]
     lenient = QualityPolicy(min_finger_quality=capture.quality)
@@ -104,7 +85,7 @@ def test_fingerprint_format_mode_resolution_and_size_are_checked() -> None:
 
 
 def test_face_size_format_and_aspect() -> None:
-    small = SimulatedDevices("face", poor_attempts={FACE: 1}).capture_face()
+    small = rendered("face", FACE, poor=True)
     assert codes(check_capture(FACE, small, POLICY)) == ["size", "low_quality"]
     wide = Capture(FACE, _image("RGB", (480, 700), "JPEG"), "image/jpeg", 80)
     assert codes(check_capture(FACE, wide, POLICY)) == ["aspect"]
@@ -115,7 +96,7 @@ def test_face_size_format_and_aspect() -> None:
 def test_iris_size_and_signature_presence() -> None:
     iris = Capture(Eye.RIGHT.item, _image("L", (320, 240), "PNG"), "image/png", 80)
     assert codes(check_capture(Eye.RIGHT.item, iris, POLICY)) == ["size"]
-    blank = SimulatedDevices("sig", poor_attempts={SIGNATURE: 1}).capture_signature()
+    blank = rendered("sig", SIGNATURE, poor=True)
     assert codes(check_capture(SIGNATURE, blank, POLICY)) == ["blank"]
 
 
@@ -135,9 +116,9 @@ def test_next_action_recaptures_until_the_attempt_limit() -> None:
     assert next_action(finding, 3, policy) is Action.GIVE_UP
 
 
-def test_enrolment_recaptures_a_poor_finger_and_keeps_the_good_one() -> None:
-    devices = SimulatedDevices("recap", poor_attempts={THUMB: 2})
-    result = enrol(devices, QualityPolicy(max_attempts=3))
+async def test_enrolment_recaptures_a_poor_finger_and_keeps_the_good_one() -> None:
+    take = devices_take("recap", poor_attempts={THUMB: 2})
+    result = await enrol(take, QualityPolicy(max_attempts=3))
     assert result.exceptions == ()
     assert result.attempts[THUMB] == 3
     thumb = next(c for c in result.captures if c.item == THUMB)
@@ -146,46 +127,43 @@ def test_enrolment_recaptures_a_poor_finger_and_keeps_the_good_one() -> None:
     assert set(result.templates) == set(Finger)
 
 
-def test_unreadable_finger_becomes_an_exception_after_max_attempts() -> None:
+async def test_unreadable_finger_becomes_an_exception_after_max_attempts() -> None:
     item = Finger.LEFT_INDEX.item
-    devices = SimulatedDevices("worn", poor_attempts={item: 99})
-    result = enrol(devices, QualityPolicy(max_attempts=2))
+    take = devices_take("worn", poor_attempts={item: 99})
+    result = await enrol(take, QualityPolicy(max_attempts=2))
     assert result.exceptions == (CaptureException(item, ExceptionReason.UNREADABLE, 2),)
     assert item not in {c.item for c in result.captures}  # never a bad or fake image
     assert Finger.LEFT_INDEX not in result.templates
 
 
-def test_absent_finger_not_declared_is_unreadable_not_faked() -> None:
-    devices = SimulatedDevices("absent", absent={Finger.RIGHT_LITTLE})
-    result = enrol(devices, POLICY)
+async def test_absent_finger_not_declared_is_unreadable_not_faked() -> None:
+    result = await enrol(devices_take("absent", absent=("right_little",)), POLICY)
     item = Finger.RIGHT_LITTLE.item
     assert result.exceptions == (CaptureException(item, ExceptionReason.UNREADABLE, 3),)
     assert item not in {c.item for c in result.captures}
 
 
-class CountingDevices(SimulatedDevices):
-    calls: list[str]
-
-    def capture_finger(self, finger: Finger) -> Capture | None:
-        self.calls.append(finger.item)
-        return super().capture_finger(finger)
-
-
 @pytest.mark.parametrize("reason", [ExceptionReason.AMPUTATED, ExceptionReason.BANDAGED])
-def test_declared_missing_finger_is_recorded_without_scanning(reason: ExceptionReason) -> None:
-    devices = CountingDevices("declared", absent={Finger.LEFT_RING})
-    devices.calls = []
-    result = enrol(devices, POLICY, declared={Finger.LEFT_RING: reason})
+async def test_declared_missing_finger_is_recorded_without_scanning(
+    reason: ExceptionReason,
+) -> None:
+    calls: list[str] = []
+    person = devices_take("declared", absent=("left_ring",))
+
+    async def take(item: str) -> Capture | None:
+        calls.append(item)
+        return await person(item)
+
+    result = await enrol(take, POLICY, declared={Finger.LEFT_RING: reason})
     item = Finger.LEFT_RING.item
     assert result.exceptions == (CaptureException(item, reason, 0),)
-    assert item not in devices.calls
+    assert item not in calls
     assert result.attempts[item] == 0
     assert len(result.captures) == len(ALL_ITEMS) - 1
 
 
-def test_face_failing_every_attempt_stops_the_session() -> None:
-    devices = SimulatedDevices("noface", poor_attempts={FACE: 99})
+async def test_face_failing_every_attempt_stops_the_session() -> None:
     with pytest.raises(CaptureFailed) as failed:
-        enrol(devices, POLICY)
+        await enrol(devices_take("noface", poor_attempts={FACE: 99}), POLICY)
     assert failed.value.item == FACE
     assert codes(failed.value.findings) == ["size", "low_quality"]

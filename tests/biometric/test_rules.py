@@ -8,14 +8,13 @@ import pytest
 
 from schemas.application import ApplicationType
 from schemas.events import PrintPriority
-from services.biometric.capture import FACE, SIGNATURE, Finger
+from services.biometric.items import FACE, SIGNATURE, Finger
 from services.biometric.rules import (
     CLAIM_STORE,
     chip_fingers,
     claim_checks,
     priority,
     record_id_of,
-    simulation_seed,
 )
 
 PREFERRED = (Finger.RIGHT_INDEX, Finger.LEFT_INDEX)
@@ -53,9 +52,3 @@ def test_claim_checks_reference_the_record_and_hash_ciphertext_digests() -> None
     assert checks.photo.key.rsplit("/", 1)[-1] == str(record_id)
     with pytest.raises(ValueError):
         record_id_of("bio://350805/not-a-uuid")
-
-
-def test_simulation_seed_is_stable_per_nik_and_hides_it() -> None:
-    seed = simulation_seed("3508054107850001")
-    assert seed == simulation_seed("3508054107850001") != simulation_seed("3508054107850002")
-    assert "3508054107850001" not in seed and not seed.isdigit()

@@ -33,7 +33,12 @@ PNG, JPEG, TOF1 = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"TOF1"
 
 @pytest.fixture
 async def stage(
-    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    db_schema: str,
+    topic_prefix: str,
+    tmp_path: Path,
+    device_url: str,
 ) -> AsyncIterator[Stage]:
     async with running_stage(
         kafka_bootstrap=kafka_bootstrap,
@@ -41,6 +46,7 @@ async def stage(
         db_schema=db_schema,
         topic_prefix=topic_prefix,
         home=tmp_path,
+        device_url=device_url,
     ) as running:
         yield running
 
@@ -155,30 +161,34 @@ async def test_poor_captures_are_taken_again_and_missing_fingers_are_exceptions(
     await stage.queued(app_id)
 
     # a blank signature pad on every attempt: nothing is stored, the applicant stays queued
-    failed = await stage.capture(app_id, simulate={"poor_attempts": {"signature": 10}})
+    await stage.sit("poor-signature", poor_attempts={"signature": 10})
+    failed = await stage.capture(app_id)
     assert failed.status_code == 422
     assert failed.json()["detail"]["item"] == "signature"
     await stage.queued(app_id)
 
-    response = await stage.capture(
-        app_id,
-        missing_fingers={"left_little": "amputated"},
-        simulate={"poor_attempts": {"finger.right_thumb": 2, "face": 1, "iris.left": 10}},
+    await stage.sit(
+        "poor-captures",
+        poor_attempts={"finger.right_thumb": 2, "face": 1, "iris.left": 10},
+        absent=["right_middle"],
     )
+    response = await stage.capture(app_id, missing_fingers={"left_little": "amputated"})
     assert response.status_code == 200, response.text
     result = response.json()
     assert result["attempts"]["finger.right_thumb"] == 3
     assert result["attempts"]["face"] == 2
     assert result["attempts"]["finger.left_little"] == 0
-    assert result["fingerprints_captured"] == 9
+    assert result["attempts"]["finger.right_middle"] == 3  # nothing detected, three times
+    assert result["fingerprints_captured"] == 8
     assert {(e["item"], e["reason"]) for e in result["exceptions"]} == {
         ("finger.left_little", "amputated"),
+        ("finger.right_middle", "unreadable"),
         ("iris.left", "unreadable"),
     }
     events = await stage.out.wait_types(app_id, "record.print_ready")
     recorded = next(e.payload for _, e in events if e.type == "biometrics.recorded")
     assert isinstance(recorded, BiometricsRecorded)
-    assert recorded.fingerprints_captured == 9 and recorded.iris_captured  # the right eye
+    assert recorded.fingerprints_captured == 8 and recorded.iris_captured  # the right eye
 
     bad = await stage.capture(app_id, missing_fingers={"sixth_finger": "amputated"})
     assert bad.status_code == 422 and "missing_fingers" in bad.json()["detail"][0]["loc"]
@@ -192,10 +202,12 @@ async def test_duplicate_goes_to_adjudication_and_clearing_makes_it_print_ready(
     third = await stage.send_validated(validated(nik(53), name="Siti Aminah Tiga"))
     for app_id in (first, second, third):
         await stage.queued(app_id)
-    same_person = {"simulate": {"seed": "one-person-three-niks"}}
-    assert (await stage.capture(first, **same_person)).json()["state"] == "print_ready"
+    same_person = "one-person-three-niks"
+    await stage.sit(same_person)
+    assert (await stage.capture(first)).json()["state"] == "print_ready"
 
-    hit = (await stage.capture(second, **same_person)).json()
+    await stage.sit(same_person)
+    hit = (await stage.capture(second)).json()
     assert hit["state"] == "duplicate_suspected" and hit["case_id"]
     events = await stage.out.wait_types(second, "biometrics.duplicate_suspected")
     assert "record.print_ready" not in [e.type for _, e in events]
@@ -222,7 +234,8 @@ async def test_duplicate_goes_to_adjudication_and_clearing_makes_it_print_ready(
     assert again.status_code == 409
     assert (await stage.http.get("/adjudication", params={"kecamatan": KEC})).json() == []
 
-    confirm_case = (await stage.capture(third, **same_person)).json()["case_id"]
+    await stage.sit(same_person)
+    confirm_case = (await stage.capture(third)).json()["case_id"]
     confirmed = await stage.http.post(
         f"/adjudication/{confirm_case}", json={"decision": "confirm", "officer_id": "kasi.tempeh"}
     )
@@ -249,9 +262,8 @@ async def test_no_biometric_bytes_travel_on_kafka_and_logs_hold_no_full_nik(
     captured = await stage.send_validated(validated(recorded_nik))
     skipped = await stage.send_validated(validated(skipped_nik, ApplicationType.DAMAGED))
     await stage.queued(captured)
-    result = (
-        await stage.capture(captured, simulate={"poor_attempts": {"finger.left_index": 1}})
-    ).json()
+    await stage.sit("nik-61", poor_attempts={"finger.left_index": 1})
+    result = (await stage.capture(captured)).json()
     await stage.out.wait_types(captured, "record.print_ready")
     await stage.out.wait_types(skipped, "record.print_ready")
     card = (
@@ -285,7 +297,12 @@ async def test_no_biometric_bytes_travel_on_kafka_and_logs_hold_no_full_nik(
 
 
 async def test_automatic_operator_captures_on_consume(
-    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    db_schema: str,
+    topic_prefix: str,
+    tmp_path: Path,
+    device_url: str,
 ) -> None:
     async with running_stage(
         kafka_bootstrap=kafka_bootstrap,
@@ -293,6 +310,7 @@ async def test_automatic_operator_captures_on_consume(
         db_schema=db_schema,
         topic_prefix=topic_prefix,
         home=tmp_path,
+        device_url=device_url,
         auto_capture=True,
     ) as auto:
         app_id = await auto.send_validated(validated(nik(71)))

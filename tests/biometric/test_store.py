@@ -9,23 +9,23 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from services.biometric.capture import FACE, Finger, SimulatedDevices
 from services.biometric.crypto import DecryptionFailed, MasterKeyring, new_master_key, parse_keyring
 from services.biometric.enrolment import enrol
+from services.biometric.items import FACE, Finger
 from services.biometric.quality import ExceptionReason, QualityPolicy
+from services.biometric.rules import record_id_of
 from services.biometric.store import (
     AlreadyRecorded,
     NotFound,
     load_exceptions,
     load_item,
-    parse_reference,
     record_exists_for_nik,
     rotate_data_key,
     rotate_master_key,
     save_record,
     templates_for_matching,
 )
-from tests.biometric.conftest import enrolled
+from tests.biometric.conftest import devices_take, enrolled
 
 NIK, NIK_2 = "3508054107850001", "3508051203900002"
 KEC, OTHER_KEC = "350805", "350806"
@@ -37,7 +37,8 @@ async def test_save_and_load_round_trip(conn: asyncpg.Connection, keyring: Maste
     saved = await save_record(
         conn, keyring, nik=NIK, kecamatan=KEC, enrolment=enrolment, captured_at=NOW
     )
-    assert parse_reference(saved.reference) == (KEC, saved.record_id)
+    assert saved.reference == f"bio://{KEC}/{saved.record_id}"
+    assert record_id_of(saved.reference) == saved.record_id
     assert saved.reference == f"bio://{KEC}/{saved.record_id}"
     for capture in enrolment.captures:
         assert await load_item(conn, keyring, saved.record_id, capture.item) == capture
@@ -49,8 +50,8 @@ async def test_save_and_load_round_trip(conn: asyncpg.Connection, keyring: Maste
 async def test_exceptions_are_stored_and_the_missing_item_is_not(
     conn: asyncpg.Connection, keyring: MasterKeyring
 ) -> None:
-    enrolment = enrol(
-        SimulatedDevices("tono"),
+    enrolment = await enrol(
+        devices_take("tono"),
         QualityPolicy(),
         declared={Finger.LEFT_LITTLE: ExceptionReason.AMPUTATED},
     )

@@ -6,9 +6,10 @@ import itertools
 
 import pytest
 
-from services.biometric.capture import Finger, SimulatedDevices
 from services.biometric.dedupe import score_candidate
+from services.biometric.items import Finger
 from services.biometric.templates import TemplateError, fingerprint_template, match_score
+from tests.biometric.conftest import rendered
 
 THRESHOLD = 80  # LocalDedupe's default
 FINGERS = (Finger.RIGHT_THUMB, Finger.RIGHT_INDEX, Finger.LEFT_THUMB)
@@ -16,11 +17,7 @@ PEOPLE = ("ani", "budi", "citra", "dewi", "eko")
 
 
 def impression(seed: str, finger: Finger, attempt: int) -> bytes:
-    devices = SimulatedDevices(seed)
-    for _ in range(attempt):
-        capture = devices.capture_finger(finger)
-    assert capture is not None
-    return capture.data
+    return rendered(seed, finger.item, attempt).data
 
 
 @pytest.fixture(scope="module")

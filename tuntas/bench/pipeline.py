@@ -601,7 +601,7 @@ async def _stop_profilers(
 # Where a sample is, by the first rule one of its frames matches (order matters).
 PROFILE_AREAS: Sequence[tuple[str, tuple[str, ...]]] = (
     ("dedupe 1:N (decrypt and match every stored record)", ("dedupe.py", "templates_for_matching")),
-    ("simulated capture devices (render PNG/JPEG)", ("biometric/capture.py",)),
+    ("simulated capture devices (render PNG/JPEG)", ("simulators/capture/",)),
     ("fingerprint template extraction", ("fingerprint_template",)),
     ("capture quality checks", ("biometric/quality.py",)),
     ("card rendering (reportlab, PIL)", ("hardware/render.py",)),

@@ -25,8 +25,8 @@ from PIL import Image, ImageDraw
 
 from schemas.application import ApplicationType
 from schemas.workdays import OfficeHours
-from services.biometric.capture import Finger, SimulatedDevices
-from services.biometric.rules import simulation_seed
+from simulators.capture.render import render
+from simulators.capture.subjects import simulation_seed
 from tuntas import topology
 from tuntas.demo.scenario import Office, Plan, Visitor
 from tuntas.demo.watch import Seen
@@ -109,12 +109,8 @@ def application_file(visitor: Visitor, *, complete: bool, typo: bool) -> dict[st
 def live_finger(visitor: Visitor) -> str:
     """The applicant's right index finger on the activation scanner (a fresh impression of the
     same simulated person the recording captured), as base64 PNG."""
-    devices = SimulatedDevices(seed=simulation_seed(visitor.resident.nik))
-    for _ in range(2):
-        devices.capture_finger(Finger.RIGHT_INDEX)
-    capture = devices.capture_finger(Finger.RIGHT_INDEX)
-    assert capture is not None
-    return _b64(capture.data)
+    seed = simulation_seed(visitor.resident.nik)
+    return _b64(render(seed, "finger.right_index", attempt=3).data)
 
 
 def signature_png(name: str) -> str:
@@ -301,15 +297,28 @@ class Autopilot:
             )
             for item in items:
                 visitor = self.visitor_of.get(UUID(item["application_id"]))
-                poor = {"finger.right_index": 1} if visitor and visitor.poor_capture else {}
+                if visitor is None:
+                    continue  # the desk has not noted whose file it is yet: next round
+                await self._sit_down(office, visitor)
                 response = await self.http.post(
                     self._url("biometric", f"/queue/{item['application_id']}/capture"),
                     params={"kecamatan": office.kecamatan},
-                    json={"operator_id": operator, "simulate": {"poor_attempts": poor}},
+                    json={"operator_id": operator},
                     timeout=120,
                 )
                 _check(response, f"recording {item['tracking_number']}", 200, 201, 409)
             await asyncio.sleep(POLL_S)
+
+    async def _sit_down(self, office: Office, visitor: Visitor) -> None:
+        """The applicant at the office's capture devices (the simulator's control): the
+        person behind the NIK, so the live finger at activation matches the chip."""
+        poor = {"finger.right_index": 1} if visitor.poor_capture else {}
+        station = topology.device_url(self.options).format(kecamatan=office.kecamatan)
+        response = await self.http.put(
+            f"{station}/subject",
+            json={"seed": simulation_seed(visitor.resident.nik), "poor_attempts": poor},
+        )
+        _check(response, f"seating {visitor.key} at the capture devices", 204)
 
     # ------------------------------------------------------------ station: stock, printer
 

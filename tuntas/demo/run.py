@@ -93,9 +93,15 @@ async def prepare(plan: scenario.Plan, supervisor: Supervisor, folder: Path, say
         if earlier:
             niks = folder / f"earlier-{code}.txt"
             niks.write_text("".join(f"{n}\n" for n in earlier))
+            export = folder / f"earlier-{code}.jsonl"  # the national export, simulated
+            await _cli(
+                {}, "-m", "simulators.capture", "earlier", "--nik-file", str(niks),
+                "--out", str(export),
+            )  # fmt: skip
             line = await _cli(
                 biometric_env,
-                "-m", "services.biometric.earlier", "--kecamatan", code, "--nik-file", str(niks),
+                "-m", "services.biometric.earlier", "--kecamatan", code,
+                "--records-file", str(export),
             )  # fmt: skip
             say.print(f"{code}: {line}")
 

@@ -1,8 +1,11 @@
-"""The stage's work: recording an applicant (capture → quality → store → dedupe → events),
-adjudicating suspected duplicates, and the automatic operator of the demo/benchmark mode.
+"""The biometric stage's work, in the order one application meets it: validated (queued for
+recording, or skipped when the NIK is already recorded) → captured through the station's
+devices (quality gates, encrypted store, 1:N dedupe) → print ready, or a duplicate case an
+officer decides; a cancellation takes it off the queues. The automatic operator of the
+demo/benchmark mode is at the end.
 
 Every state change is written with its events in one transaction (outbox and status history),
-then the relay is woken. Device and matching work runs off the event loop.
+then the relay is woken. Matching and image work runs off the event loop.
 """
 
 from __future__ import annotations
@@ -13,9 +16,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from schemas.envelope import Envelope
 from schemas.events import (
+    ApplicationValidated,
+    BiometricsCaptureQueued,
     BiometricsDuplicateConfirmed,
     BiometricsDuplicateSuspected,
     BiometricsRecorded,
@@ -24,18 +30,20 @@ from schemas.events import (
     RecordPrintReady,
 )
 from schemas.topics import Topics
-from services.biometric import applications, rules, store
-from services.biometric.applications import Application, Decision, State
-from services.biometric.capture import CaptureDevices, Finger, SimulatedDevices, finger_of
+from services.biometric import rules, store
 from services.biometric.crypto import MasterKeyring
 from services.biometric.dedupe import DedupeCheck, DuplicateSuspected, LocalDedupe
-from services.biometric.enrolment import Enrolment, enrol
+from services.biometric.devices import CaptureDevices
+from services.biometric.enrolment import enrol
+from services.biometric.items import Finger, finger_of
 from services.biometric.quality import ExceptionReason, QualityPolicy
+from services.biometric.rules import Decision, State
+from services.biometric.store import Application
 from services.runtime import outbox, status
 from services.runtime.db import Conn
 from services.runtime.errors import is_transient
 from services.runtime.logs import bind
-from services.runtime.messages import Emit
+from services.runtime.messages import Emit, PoisonMessage
 from services.runtime.service import Runtime
 
 log = logging.getLogger("tuntas.biometric")
@@ -50,31 +58,9 @@ class ConflictError(Exception):
 
 
 @dataclass(frozen=True)
-class Simulation:
-    """Knobs of the simulated devices (ignored by a real device adapter)."""
-
-    seed: str | None = None  # default: derived from the NIK (same NIK, same person)
-    poor_attempts: Mapping[str, int] = field(default_factory=dict)
-    absent: Sequence[Finger] = ()
-
-
-@dataclass(frozen=True)
 class CaptureOrder:
     operator_id: str
     declared: Mapping[Finger, ExceptionReason] = field(default_factory=dict)
-    simulation: Simulation = Simulation()
-
-
-DeviceFactory = Callable[[Application, Simulation], CaptureDevices]
-
-
-def simulated_devices(application: Application, simulation: Simulation) -> CaptureDevices:
-    """The local default device adapter: simulated devices seeded per applicant."""
-    return SimulatedDevices(
-        seed=simulation.seed or rules.simulation_seed(application.nik),
-        poor_attempts=dict(simulation.poor_attempts),
-        absent=tuple(simulation.absent),
-    )
 
 
 @dataclass
@@ -85,7 +71,7 @@ class Stage:
     keyring: MasterKeyring
     policy: QualityPolicy
     chip_fingers: tuple[Finger, ...]
-    devices: DeviceFactory = simulated_devices
+    devices: CaptureDevices
     dedupe_threshold: int = 80
     dedupe: DedupeCheck | None = None  # default: LocalDedupe over the runtime's pool
     auto_operator_id: str = "auto.operator"
@@ -121,7 +107,7 @@ def _event(app: Application, payload: EventPayload) -> Envelope:
     )
 
 
-def print_ready_payload(app: Application, checks: rules.ClaimChecks) -> RecordPrintReady:
+def _print_ready(app: Application, checks: rules.ClaimChecks) -> RecordPrintReady:
     return RecordPrintReady(
         tracking_number=app.tracking_number,
         application_type=app.application_type,
@@ -133,24 +119,73 @@ def print_ready_payload(app: Application, checks: rules.ClaimChecks) -> RecordPr
     )
 
 
-async def claim_checks(
+async def _claim_checks(
     conn: Conn, saved: store.SavedRecord, chip_fingers: Sequence[Finger]
 ) -> rules.ClaimChecks:
     items, templates = await store.digests(conn, saved.record_id)
     return rules.claim_checks(saved.reference, items, templates, chip_fingers)
 
 
-async def skip_payloads(
-    conn: Conn, app: Application, existing: store.SavedRecord, chip_fingers: Sequence[Finger]
-) -> tuple[BiometricsSkipped, RecordPrintReady]:
-    """The NIK already has a record: reuse it, straight to print."""
-    checks = await claim_checks(conn, existing, chip_fingers)
-    return BiometricsSkipped(existing_record=checks.record), print_ready_payload(app, checks)
-
-
 async def _commit(conn: Conn, stage: Stage, envelopes: Sequence[Envelope]) -> None:
     await outbox.enqueue(conn, [stage.emit(e) for e in envelopes])
     await status.record(conn, status.transitions(None, envelopes))
+
+
+# ---------------------------------------------------------------- validated: queue or skip
+
+
+async def validated(
+    stage: Stage, event: Envelope, payload: ApplicationValidated, conn: Conn
+) -> Sequence[Emit]:
+    """Queue the applicant for recording, or reuse the NIK's record straight to print."""
+    if await store.application_exists(conn, event.application_id):
+        log.warning(
+            "application %s validated again: already handled, ignored", event.application_id
+        )
+        return []
+    existing = await store.record_for_nik(conn, payload.applicant.nik)
+    if existing is not None and await store.record_blocked(conn, existing.record_id):
+        # Reusing it would print a card for a suspected or confirmed second identity. No event
+        # expresses "held for adjudication" from here: an operator takes it from the DLQ.
+        raise PoisonMessage(
+            f"the NIK's biometric record {existing.record_id} is a suspected or confirmed"
+            " duplicate: not reused for printing; decide the adjudication case first"
+        )
+    if existing is not None:
+        await store.insert_application(
+            conn,
+            application_id=event.application_id,
+            kecamatan=event.kecamatan,
+            validated=payload,
+            validated_message_id=event.message_id,
+            state=State.PRINT_READY,
+            record_id=existing.record_id,
+            skipped=True,
+        )
+        app = await store.get_application(conn, event.application_id)
+        assert app is not None
+        checks = await _claim_checks(conn, existing, stage.chip_fingers)
+        skipped = BiometricsSkipped(existing_record=checks.record)
+        ready = _print_ready(app, checks)
+        log.info(
+            "application %s: already recorded (record %s): biometrics skipped, print ready",
+            event.application_id,
+            existing.record_id,
+        )
+        return [stage.emit(event.caused(skipped)), stage.emit(event.caused(ready))]
+    await store.insert_application(
+        conn,
+        application_id=event.application_id,
+        kecamatan=event.kecamatan,
+        validated=payload,
+        validated_message_id=event.message_id,
+        state=State.QUEUED,
+    )
+    stage.auto_wakeup.set()
+    log.info(
+        "application %s queued for recording in kecamatan %s", event.application_id, event.kecamatan
+    )
+    return [stage.emit(event.caused(BiometricsCaptureQueued()))]
 
 
 # ---------------------------------------------------------------- capture
@@ -159,8 +194,9 @@ async def _commit(conn: Conn, stage: Stage, envelopes: Sequence[Envelope]) -> No
 async def capture(
     runtime: Runtime, stage: Stage, application_id: uuid.UUID, order: CaptureOrder
 ) -> Recorded:
-    """Record one queued applicant. Raises NotFoundError, ConflictError, or
-    ``enrolment.CaptureFailed`` (a mandatory item failed every attempt: nothing is stored)."""
+    """Record one queued applicant. Raises NotFoundError, ConflictError,
+    ``enrolment.CaptureFailed`` (a mandatory item failed every attempt) or
+    ``devices.DeviceError`` (the station's devices did not answer); nothing is stored then."""
     if application_id in stage.capturing:
         raise ConflictError("a capture of this application is already in progress")
     stage.capturing.add(application_id)
@@ -175,19 +211,17 @@ async def _capture(
     runtime: Runtime, stage: Stage, application_id: uuid.UUID, order: CaptureOrder
 ) -> Recorded:
     async with runtime.pool.acquire() as conn:
-        app = await applications.get(conn, application_id)
+        app = await store.get_application(conn, application_id)
     _check_queued(app)
     assert app is not None
-    devices = stage.devices(app, order.simulation)
-    # device SDKs block, and so do the quality checks and template extraction
-    enrolment: Enrolment = await asyncio.to_thread(
-        enrol, devices, stage.policy, dict(order.declared)
-    )
+    # one device transaction per session: the station's logs tie its captures together
+    take = partial(stage.devices.capture, app.kecamatan, f"{application_id}.{uuid.uuid4().hex[:8]}")
+    enrolment = await enrol(take, stage.policy, dict(order.declared))
     recaptures = sum(max(0, n - 1) for n in enrolment.attempts.values())
     result = await stage.dedupe_for(runtime).check(enrolment.templates)
 
     async with runtime.pool.acquire() as conn, conn.transaction():
-        app = await applications.get(conn, application_id, lock=True)
+        app = await store.get_application(conn, application_id, lock=True)
         _check_queued(app)
         assert app is not None
         try:
@@ -203,7 +237,7 @@ async def _capture(
             raise ConflictError(
                 "this NIK was recorded meanwhile (by another application): nothing stored"
             ) from None
-        checks = await claim_checks(conn, saved, stage.chip_fingers)
+        checks = await _claim_checks(conn, saved, stage.chip_fingers)
         fingers = sum(1 for c in enrolment.captures if finger_of(c.item) is not None)
         recorded = _event(
             app,
@@ -219,7 +253,7 @@ async def _capture(
         case_id: str | None = None
         if isinstance(result, DuplicateSuspected):
             case_id = f"dup-{uuid.uuid4().hex[:20]}"
-            await applications.open_case(
+            await store.open_case(
                 conn,
                 case_id=case_id,
                 application_id=app.application_id,
@@ -239,8 +273,8 @@ async def _capture(
             )
         else:
             state = State.PRINT_READY
-            follow = _event(app, print_ready_payload(app, checks))
-        await applications.set_state(
+            follow = _event(app, _print_ready(app, checks))
+        await store.set_state(
             conn,
             app.application_id,
             state,
@@ -291,45 +325,56 @@ async def adjudicate(
 ) -> State:
     """Decide an open case: clear ⇒ record.print_ready; confirm ⇒ duplicate_confirmed."""
     async with runtime.pool.acquire() as conn, conn.transaction():
-        case = await applications.get_case(conn, case_id, lock=True)
+        case = await store.get_case(conn, case_id, lock=True)
         if case is None:
             raise NotFoundError("no such adjudication case")
         if case.decision is not None:
             raise ConflictError(f"case already decided: {case.decision.value}")
-        app = await applications.get(conn, case.application_id, lock=True)
+        app = await store.get_application(conn, case.application_id, lock=True)
         assert app is not None
         if app.state is not State.DUPLICATE_SUSPECTED:
             raise ConflictError(f"application is {app.state.value}: nothing to decide")
-        await applications.decide(conn, case_id, decision, officer_id, note)
+        await store.decide(conn, case_id, decision, officer_id, note)
         if decision is Decision.CLEAR:
             saved = await store.get_record(conn, case.record_id)
             assert saved is not None
-            checks = await claim_checks(conn, saved, stage.chip_fingers)
-            event = _event(app, print_ready_payload(app, checks))
+            checks = await _claim_checks(conn, saved, stage.chip_fingers)
+            event = _event(app, _print_ready(app, checks))
             state = State.PRINT_READY
         else:
             event = _event(
                 app, BiometricsDuplicateConfirmed(case_id=case_id, officer_id=officer_id)
             )
             state = State.DUPLICATE_CONFIRMED
-        await applications.set_state(conn, app.application_id, state)
+        await store.set_state(conn, app.application_id, state)
         await _commit(conn, stage, [event])
     runtime.relay.wake()
     log.info("adjudication case %s decided: %s", case_id, decision.value)
     return state
 
 
+# ---------------------------------------------------------------- cancelled
+
+
+async def cancelled(event: Envelope, conn: Conn) -> None:
+    if await store.cancel(conn, event.application_id):
+        log.info(
+            "application %s cancelled: removed from the biometric queues", event.application_id
+        )
+
+
 # ---------------------------------------------------------------- automatic operator
+
 
 AUTO_IDLE_POLL_S = 0.25
 AUTO_RETRY_AFTER_S = 120.0
 
 
 def auto_operator(stage: Stage, concurrency: int) -> Callable[[Runtime], Awaitable[None]]:
-    """A background loop capturing every queued applicant with simulated devices."""
+    """A background loop capturing every queued applicant at its station's devices."""
 
     async def auto_capture(runtime: Runtime) -> None:
-        log.info("automatic operator on: queued applicants are captured with simulated devices")
+        log.info("automatic operator on: every queued applicant is captured")
         gate = asyncio.Semaphore(concurrency)
 
         async def one(application_id: uuid.UUID) -> None:
@@ -352,7 +397,7 @@ def auto_operator(stage: Stage, concurrency: int) -> Callable[[Runtime], Awaitab
             stage.auto_wakeup.clear()
             try:
                 async with runtime.pool.acquire() as conn:
-                    claimed = await applications.claim_for_auto_capture(
+                    claimed = await store.claim_for_auto_capture(
                         conn, concurrency * 2, AUTO_RETRY_AFTER_S
                     )
             except Exception as error:

@@ -1,8 +1,9 @@
-"""Capture devices behind one interface, and the simulated device set used locally.
+"""Rendering the artefacts a simulated person's devices deliver: fingerprint, iris, face and
+signature images, deterministic per identity and attempt.
 
-A real station has a ten-print scanner, an iris camera, a face camera and a signature pad,
-each with its vendor SDK; an adapter per station wraps them as `CaptureDevices`. Device calls
-are blocking (vendor SDKs are); callers run them in a thread.
+Same identity ⇒ same person: every capture of a finger shows the same ridge pattern, shifted
+and noised per attempt, as a real re-capture would be. ``poor`` renders the failed capture
+(blurred, low contrast, low score; a small face photo; a blank signature pad).
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from __future__ import annotations
 import io
 import math
 import random
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Protocol
+from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFilter, ImageMath
 
@@ -22,128 +20,6 @@ FINGER_PPI = 500
 FACE_SIZE = (480, 640)  # ICAO 9303 minimum-ish, 3:4 portrait
 IRIS_SIZE = (640, 480)  # ISO/IEC 19794-6 rectilinear image
 SIGNATURE_SIZE = (600, 200)
-
-
-class Finger(StrEnum):
-    """Finger positions in ISO/IEC 19794-4 code order (1 = right thumb … 10 = left little)."""
-
-    RIGHT_THUMB = "right_thumb"
-    RIGHT_INDEX = "right_index"
-    RIGHT_MIDDLE = "right_middle"
-    RIGHT_RING = "right_ring"
-    RIGHT_LITTLE = "right_little"
-    LEFT_THUMB = "left_thumb"
-    LEFT_INDEX = "left_index"
-    LEFT_MIDDLE = "left_middle"
-    LEFT_RING = "left_ring"
-    LEFT_LITTLE = "left_little"
-
-    @property
-    def item(self) -> str:
-        return f"finger.{self.value}"
-
-
-class Eye(StrEnum):
-    LEFT = "left"
-    RIGHT = "right"
-
-    @property
-    def item(self) -> str:
-        return f"iris.{self.value}"
-
-
-FACE = "face"
-SIGNATURE = "signature"
-ALL_ITEMS: tuple[str, ...] = (
-    *(f.item for f in Finger),
-    *(e.item for e in Eye),
-    FACE,
-    SIGNATURE,
-)
-
-
-def finger_of(item: str) -> Finger | None:
-    """The finger an item kind names (`finger.right_thumb`), or None for other items."""
-    prefix, _, rest = item.partition(".")
-    if prefix != "finger":
-        return None
-    try:
-        return Finger(rest)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class Capture:
-    """One captured artefact as the device delivers it."""
-
-    item: str
-    data: bytes
-    media_type: str  # image/png or image/jpeg
-    quality: int  # device-reported score 0..100 (NFIQ 2 for fingers; vendor scores otherwise)
-
-    def __repr__(self) -> str:  # keep biometric bytes out of logs and tracebacks
-        return (
-            f"Capture(item={self.item!r}, media_type={self.media_type!r}, "
-            f"quality={self.quality}, bytes={len(self.data)})"
-        )
-
-
-class CaptureDevices(Protocol):
-    """One station's device set. `None` means the device detected nothing to capture."""
-
-    def capture_finger(self, finger: Finger) -> Capture | None: ...
-
-    def capture_iris(self, eye: Eye) -> Capture | None: ...
-
-    def capture_face(self) -> Capture: ...
-
-    def capture_signature(self) -> Capture: ...
-
-
-@dataclass
-class SimulatedDevices:
-    """Simulated device set: deterministic artefacts for one synthetic person (`seed`).
-
-    Same seed ⇒ same person: every capture of a finger shows the same ridge pattern, shifted
-    and noised per attempt, as a real re-capture would be. Knobs:
-    - `poor_attempts[item] = n`: the first n captures of that item come out poor (blurred,
-      low contrast, low score; a small face photo; a blank signature); a large n makes the
-      item unreadable for good.
-    - `absent`: fingers the scanner never detects (amputated or bandaged).
-    """
-
-    seed: int | str
-    poor_attempts: Mapping[str, int] = field(default_factory=dict)
-    absent: Collection[Finger] = ()
-    _attempts: dict[str, int] = field(default_factory=dict, init=False, repr=False)
-
-    def _next_attempt(self, item: str) -> tuple[int, bool]:
-        attempt = self._attempts.get(item, 0) + 1
-        self._attempts[item] = attempt
-        return attempt, attempt <= self.poor_attempts.get(item, 0)
-
-    def capture_finger(self, finger: Finger) -> Capture | None:
-        attempt, poor = self._next_attempt(finger.item)
-        if finger in self.absent:
-            return None
-        data, quality = _fingerprint_png(f"{self.seed}|{finger.value}", attempt, poor)
-        return Capture(finger.item, data, "image/png", quality)
-
-    def capture_iris(self, eye: Eye) -> Capture | None:
-        attempt, poor = self._next_attempt(eye.item)
-        data, quality = _iris_png(f"{self.seed}|{eye.value}", attempt, poor)
-        return Capture(eye.item, data, "image/png", quality)
-
-    def capture_face(self) -> Capture:
-        attempt, poor = self._next_attempt(FACE)
-        data, quality = _face_jpeg(str(self.seed), attempt, poor)
-        return Capture(FACE, data, "image/jpeg", quality)
-
-    def capture_signature(self) -> Capture:
-        attempt, poor = self._next_attempt(SIGNATURE)
-        data, quality = _signature_png(str(self.seed), attempt, poor)
-        return Capture(SIGNATURE, data, "image/png", quality)
 
 
 def _png(image: Image.Image, dpi: int | None = None) -> bytes:
@@ -159,7 +35,7 @@ def _png(image: Image.Image, dpi: int | None = None) -> bytes:
 _RIDGE_LUT = [round(127 + 120 * math.cos(2 * math.pi * i / 256)) for i in range(256)]
 
 
-def _fingerprint_png(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]:
+def fingerprint_png(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]:
     """Ridges as cosine stripes of a smooth phase field (concentric ellipses + a tilt).
 
     The field's parameters come from the identity, so the orientation pattern is the person's;
@@ -224,7 +100,7 @@ def _fingerprint_png(identity: str, attempt: int, poor: bool) -> tuple[bytes, in
     return _png(image, FINGER_PPI), quality
 
 
-def _iris_png(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]:
+def iris_png(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]:
     person = random.Random(identity)
     shot = random.Random(f"{identity}|{attempt}")
     w, h = IRIS_SIZE
@@ -253,7 +129,7 @@ def _iris_png(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]:
     return _png(image), quality
 
 
-def _face_jpeg(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]:
+def face_jpeg(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]:
     person = random.Random(f"{identity}|face")
     shot = random.Random(f"{identity}|face|{attempt}")
     size = (360, 480) if poor else FACE_SIZE  # poor: the wrong camera profile, too small
@@ -273,7 +149,7 @@ def _face_jpeg(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]:
     return buf.getvalue(), quality
 
 
-def _signature_png(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]:
+def signature_png(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]:
     person = random.Random(f"{identity}|signature")
     shot = random.Random(f"{identity}|signature|{attempt}")
     w, h = SIGNATURE_SIZE
@@ -286,3 +162,52 @@ def _signature_png(identity: str, attempt: int, poor: bool) -> tuple[bytes, int]
             )
         ImageDraw.Draw(image).line(points, fill=0, width=3, joint="curve")
     return _png(image), (shot.randint(60, 95) if not poor else 0)
+
+
+FINGERS = (
+    "right_thumb",
+    "right_index",
+    "right_middle",
+    "right_ring",
+    "right_little",
+    "left_thumb",
+    "left_index",
+    "left_middle",
+    "left_ring",
+    "left_little",
+)  # ISO/IEC 19794-4 position order
+EYES = ("left", "right")
+ITEMS: tuple[str, ...] = (
+    *(f"finger.{f}" for f in FINGERS),
+    *(f"iris.{e}" for e in EYES),
+    "face",
+    "signature",
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    item: str
+    data: bytes
+    media_type: str
+    quality: int  # what the device reports (NFIQ 2 style for fingers, vendor score otherwise)
+
+    def __repr__(self) -> str:  # keep image bytes out of logs
+        return f"Rendered({self.item!r}, {self.media_type}, q={self.quality}, {len(self.data)} B)"
+
+
+def render(seed: str, item: str, attempt: int, poor: bool = False) -> Rendered:
+    """Attempt ``attempt`` (1, 2, …) at capturing ``item`` of the person ``seed``."""
+    kind, _, part = item.partition(".")
+    if item not in ITEMS:
+        raise ValueError(f"unknown item {item!r}; items are {list(ITEMS)}")
+    if kind == "finger":
+        data, quality = fingerprint_png(f"{seed}|{part}", attempt, poor)
+    elif kind == "iris":
+        data, quality = iris_png(f"{seed}|{part}", attempt, poor)
+    elif kind == "face":
+        data, quality = face_jpeg(seed, attempt, poor)
+        return Rendered(item, data, "image/jpeg", quality)
+    else:
+        data, quality = signature_png(seed, attempt, poor)
+    return Rendered(item, data, "image/png", quality)

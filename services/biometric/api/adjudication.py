@@ -1,0 +1,59 @@
+"""The adjudicating officer: open duplicate cases and their decisions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path
+
+from schemas.values import mask_nik
+from services.biometric import store, workflow
+from services.biometric.api.models import CaseItem, DecisionBody, KecamatanQuery, kecamatan_code
+from services.biometric.workflow import ConflictError, NotFoundError, Stage
+from services.runtime.service import Runtime
+
+
+def router(runtime: Runtime, stage: Stage) -> APIRouter:
+    routes = APIRouter()
+
+    @routes.get("/adjudication", response_model=list[CaseItem], summary="open duplicate cases")
+    async def get_adjudication(kecamatan: KecamatanQuery) -> list[CaseItem]:
+        code = kecamatan_code(kecamatan)
+        out: list[CaseItem] = []
+        async with runtime.pool.acquire() as conn:
+            for case in await store.open_cases(conn, code):
+                app_row = await store.get_application(conn, case.application_id)
+                assert app_row is not None
+                out.append(
+                    CaseItem(
+                        case_id=case.case_id,
+                        application_id=case.application_id,
+                        tracking_number=app_row.tracking_number,
+                        name=app_row.validated.applicant.name,
+                        nik_masked=mask_nik(app_row.nik),
+                        record_id=case.record_id,
+                        candidates=list(case.candidates),
+                        opened_at=case.opened_at,
+                    )
+                )
+        return out
+
+    @routes.post(
+        "/adjudication/{case_id}",
+        summary="decide a suspected duplicate: clear (print) or confirm (the application ends)",
+        responses={404: {"description": "unknown case"}, 409: {"description": "decided"}},
+    )
+    async def post_adjudication(
+        case_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")], body: DecisionBody
+    ) -> dict[str, str]:
+        try:
+            state = await workflow.adjudicate(
+                runtime, stage, case_id, body.decision, body.officer_id, body.note
+            )
+        except NotFoundError as error:
+            raise HTTPException(404, str(error)) from None
+        except ConflictError as error:
+            raise HTTPException(409, str(error)) from None
+        return {"case_id": case_id, "decision": body.decision.value, "state": state.value}
+
+    return routes

@@ -1,0 +1,102 @@
+"""The recording operator: the kecamatan's recording queue and capturing one applicant."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query
+
+from schemas.values import mask_nik
+from services.biometric import store, workflow
+from services.biometric.api.models import (
+    CaptureBody,
+    CaptureResult,
+    KecamatanQuery,
+    QueueItem,
+    kecamatan_code,
+)
+from services.biometric.devices import DeviceError
+from services.biometric.enrolment import CaptureFailed
+from services.biometric.quality import ExceptionReason
+from services.biometric.workflow import CaptureOrder, ConflictError, NotFoundError, Stage
+from services.runtime.service import Runtime
+
+
+def router(runtime: Runtime, stage: Stage) -> APIRouter:
+    routes = APIRouter()
+
+    @routes.get("/queue", response_model=list[QueueItem], summary="the recording queue")
+    async def get_queue(kecamatan: KecamatanQuery) -> list[QueueItem]:
+        code = kecamatan_code(kecamatan)
+        async with runtime.pool.acquire() as conn:
+            items = await store.queue(conn, code)
+        return [
+            QueueItem(
+                application_id=a.application_id,
+                tracking_number=a.tracking_number,
+                application_type=a.application_type.value,
+                name=a.validated.applicant.name,
+                nik_masked=mask_nik(a.nik),
+                received_at=a.received_at,
+            )
+            for a in items
+        ]
+
+    @routes.post(
+        "/queue/{application_id}/capture",
+        response_model=CaptureResult,
+        summary="record one queued applicant",
+        responses={
+            404: {"description": "unknown application"},
+            403: {"description": "the application belongs to another kecamatan"},
+            409: {"description": "not queued (already recorded), or a capture is running"},
+            422: {"description": "bad input, or a mandatory item (face, signature) failed"},
+            503: {"description": "the station's capture devices did not answer"},
+        },
+    )
+    async def post_capture(
+        application_id: Annotated[uuid.UUID, Path()],
+        body: CaptureBody,
+        kecamatan: Annotated[
+            str | None, Query(description="the operator's kecamatan; refused if different")
+        ] = None,
+    ) -> CaptureResult:
+        if kecamatan is not None:
+            code = kecamatan_code(kecamatan)
+            async with runtime.pool.acquire() as conn:
+                found = await store.get_application(conn, application_id)
+            if found is not None and found.kecamatan != code:
+                raise HTTPException(403, "this application belongs to another kecamatan")
+        order = CaptureOrder(
+            operator_id=body.operator_id,
+            declared={f: ExceptionReason(r) for f, r in body.missing_fingers.items()},
+        )
+        try:
+            done = await workflow.capture(runtime, stage, application_id, order)
+        except NotFoundError as error:
+            raise HTTPException(404, str(error)) from None
+        except ConflictError as error:
+            raise HTTPException(409, str(error)) from None
+        except DeviceError as error:
+            raise HTTPException(503, f"{error}; nothing stored, try again") from None
+        except CaptureFailed as error:
+            raise HTTPException(
+                422,
+                {
+                    "msg": f"{error.item} could not be captured: nothing stored; try again",
+                    "item": error.item,
+                    "findings": [{"code": f.code, "detail": f.detail} for f in error.findings],
+                },
+            ) from None
+        return CaptureResult(
+            application_id=done.application_id,
+            record_id=done.record_id,
+            state=done.state.value,
+            case_id=done.case_id,
+            fingerprints_captured=done.fingerprints_captured,
+            exceptions=[{"item": i, "reason": r, "attempts": n} for i, r, n in done.exceptions],
+            attempts=dict(done.attempts),
+        )
+
+    return routes

@@ -1,0 +1,62 @@
+"""The recording stations' capture devices, reached by address over the capture device
+protocol of ``docs/capture-devices.md`` (modelled on MOSIP SBI): one device service per
+station (kecamatan), JSON over HTTP with base64 artefacts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Protocol
+
+import httpx
+
+from services.biometric.items import Capture
+
+
+class DeviceError(Exception):
+    """The station's device service is unreachable or answered outside the protocol."""
+
+
+class CaptureDevices(Protocol):
+    """Every station's device set. `None`: the device detected nothing (an absent finger)."""
+
+    async def capture(self, kecamatan: str, transaction_id: str, item: str) -> Capture | None: ...
+
+
+class HttpCaptureDevices:
+    """The protocol's client. ``url_template`` names a station's device service, with
+    ``{kecamatan}`` standing for the station (``http://127.0.0.1:4501/{kecamatan}``)."""
+
+    def __init__(self, url_template: str, *, timeout_s: float = 30.0) -> None:
+        self._template = url_template
+        self._http = httpx.AsyncClient(timeout=timeout_s)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def capture(self, kecamatan: str, transaction_id: str, item: str) -> Capture | None:
+        url = self._template.format(kecamatan=kecamatan).rstrip("/") + "/capture"
+        try:
+            response = await self._http.post(
+                url, json={"transaction_id": transaction_id, "item": item}
+            )
+        except httpx.HTTPError as error:
+            raise DeviceError(f"capture devices of {kecamatan} unreachable: {error}") from None
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = {}
+        if response.status_code != 200:
+            problem = answer.get("error", {}) if isinstance(answer, dict) else {}
+            raise DeviceError(
+                f"capture devices of {kecamatan}: HTTP {response.status_code}"
+                f" {problem.get('code', '')}: {problem.get('message', response.text[:200])}"
+            )
+        try:
+            if answer["outcome"] == "not_detected":
+                return None
+            return Capture(
+                item, base64.b64decode(answer["data"]), answer["media_type"], int(answer["quality"])
+            )
+        except (KeyError, TypeError, ValueError, binascii.Error) as error:
+            raise DeviceError(f"capture devices of {kecamatan}: bad answer ({error})") from None

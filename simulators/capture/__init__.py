@@ -1,0 +1,1 @@
+"""Simulated capture devices (fingerprint, iris, face, signature) for every recording station."""

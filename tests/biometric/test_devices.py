@@ -1,0 +1,69 @@
+"""The capture device protocol: the service's HTTP client against the simulated device
+service, a real process reached over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from services.biometric.devices import DeviceError, HttpCaptureDevices
+from simulators.capture.subjects import simulation_seed
+from tests.biometric.conftest import rendered
+from tuntas.stack.prereq import free_port
+
+KEC = "350805"
+
+
+async def test_capture_returns_the_seated_persons_artefacts_and_nothing_for_an_absent_finger(
+    device_url: str,
+) -> None:
+    async with httpx.AsyncClient() as http:
+        seated = await http.put(
+            device_url.format(kecamatan=KEC) + "/subject",
+            json={"seed": "ani", "absent": ["left_ring"], "poor_attempts": {"face": 1}},
+        )
+        assert seated.status_code == 204
+    devices = HttpCaptureDevices(device_url)
+    try:
+        thumb = await devices.capture(KEC, "tx-ani", "finger.right_thumb")
+        assert thumb == rendered("ani", "finger.right_thumb")  # the same person, bit for bit
+        assert await devices.capture(KEC, "tx-ani", "finger.left_ring") is None
+        poor_face = await devices.capture(KEC, "tx-ani", "face")
+        assert poor_face == rendered("ani", "face", poor=True)
+        assert await devices.capture(KEC, "tx-ani", "face") == rendered("ani", "face", 2)
+        # no one seated for a new transaction: a person derived from its id, the same each time
+        first = await devices.capture(KEC, "tx-nobody", "finger.right_thumb")
+        assert first == rendered("tx-nobody", "finger.right_thumb")
+    finally:
+        await devices.aclose()
+
+
+async def test_protocol_errors_and_an_unreachable_service_raise_device_error(
+    device_url: str,
+) -> None:
+    devices = HttpCaptureDevices(device_url)
+    try:
+        with pytest.raises(DeviceError, match="unknown_item"):
+            await devices.capture(KEC, "tx-1", "finger.sixth")
+    finally:
+        await devices.aclose()
+    nobody = HttpCaptureDevices(f"http://127.0.0.1:{free_port()}/{{kecamatan}}")
+    try:
+        with pytest.raises(DeviceError, match="unreachable"):
+            await nobody.capture(KEC, "tx-1", "face")
+    finally:
+        await nobody.aclose()
+
+
+async def test_station_info_lists_the_four_devices_ready(device_url: str) -> None:
+    async with httpx.AsyncClient() as http:
+        info = (await http.get(device_url.format(kecamatan=KEC) + "/info")).json()
+        status = (await http.get(device_url.format(kecamatan=KEC) + "/status")).json()
+    assert [d["type"] for d in info["devices"]] == ["finger", "iris", "face", "signature"]
+    assert status["status"] == "ready"
+
+
+def test_simulation_seed_is_stable_per_nik_and_hides_it() -> None:
+    seed = simulation_seed("3508054107850001")
+    assert seed == simulation_seed("3508054107850001") != simulation_seed("3508054107850002")
+    assert "3508054107850001" not in seed and not seed.isdigit()
