@@ -1,9 +1,8 @@
-"""Running the validation stage: consume intake's events, serve the section head's queue."""
+"""Running the validation stage: consume intake's and biometric's events, serve the queue."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -13,8 +12,7 @@ from services.runtime.service import Hook, Runtime, Subscription, run
 from services.validation.api import create_app
 from services.validation.handlers import make_handler
 from services.validation.settings import SERVICE, ValidationSettings
-
-MIGRATIONS = Path(__file__).parent / "migrations"
+from services.validation.store import MIGRATIONS
 
 
 async def serve(
@@ -36,14 +34,15 @@ async def serve(
         migrations=MIGRATIONS,
         topics=[
             (topics.intake_events, EVENT_PARTITIONS),
+            (topics.biometric_events, EVENT_PARTITIONS),
             (topics.validation_events, EVENT_PARTITIONS),
         ],
         subscriptions=[
             Subscription(
-                topics=[topics.intake_events],
+                topics=[topics.intake_events, topics.biometric_events],
                 handler=make_handler(settings, topics),
                 group_id=settings.consumer_group,
-                name="intake-events",
+                name="events",
             )
         ],
         parse=parse_event,

@@ -11,16 +11,80 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
+from typing import Any
 
-from schemas.application import Applicant, ApplicationType, Documents
+from schemas.application import Applicant, ApplicationType, CardFace, Documents
+from schemas.base import Contract
 from schemas.events import ApplicationAccepted
 from schemas.requirements import ADULT_AGE
-from schemas.values import InvalidValue, age_on, parse_kk_number, parse_nik
-from services.validation.models import Finding, RegistryPerson
+from schemas.values import InvalidValue, KkNumber, age_on, parse_kk_number, parse_nik
+
+# ---------------------------------------------------------------- values
+
+
+class Finding(Contract):
+    """One problem an automatic check found: a stable code, the field concerned, and text
+    for the section head in Bahasa Indonesia and English."""
+
+    code: str
+    field: str  # dotted path into the application, e.g. "applicant.kk_number"
+    message_id: str
+    message_en: str
+
+
+class FamilyRole(StrEnum):
+    """Status hubungan dalam keluarga, as on the Kartu Keluarga."""
+
+    KEPALA_KELUARGA = "kepala_keluarga"
+    ISTRI = "istri"
+    SUAMI = "suami"
+    ANAK = "anak"
+    ORANG_TUA = "orang_tua"
+    FAMILI_LAIN = "famili_lain"
+
+
+class RegistryPerson(CardFace):
+    """One resident in the district's population registry (a row of the SIAK extract that
+    ``python -m services.validation.registry import`` reads)."""
+
+    kk_number: KkNumber
+    family_role: FamilyRole
+
+    @classmethod
+    def from_flat(cls, row: dict[str, Any]) -> RegistryPerson:
+        """From a CSV row: ``address_*`` columns form the address; empty cells are absent."""
+        address = {
+            k.removeprefix("address_"): v for k, v in row.items() if k.startswith("address_")
+        }
+        rest = {
+            k: v for k, v in row.items() if not k.startswith("address_") and v not in ("", None)
+        }
+        return cls.model_validate({**rest, "address": address})
+
+
+# Application states after which no new revision is taken and the NIK is free again (or, for
+# validated, the application has moved on down the pipeline).
+CLOSED_STATES = frozenset({"validated", "rejected", "cancelled", "collected"})
+# Of those, the states in which the application has ended here for good.
+ENDED_STATES = CLOSED_STATES - {"validated"}
 
 
 def _finding(code: str, field: str, message_id: str, message_en: str) -> Finding:
     return Finding(code=code, field=field, message_id=message_id, message_en=message_en)
+
+
+# One check: whether it found the problem, then the finding's code, field and two texts.
+Check = tuple[bool, str, str, str, str]
+
+
+def _found(*checks: Check) -> list[Finding]:
+    """The findings of the checks that hit, in order."""
+    return [
+        _finding(code, field, text_id, text_en)
+        for hit, code, field, text_id, text_en in checks
+        if hit
+    ]
 
 
 # ---------------------------------------------------------------- NIK and KK numbers
@@ -63,26 +127,22 @@ def check_nik_biodata(applicant: Applicant, *, applied_on: date) -> list[Finding
         info = parse_nik(applicant.nik, today=applied_on)
     except InvalidValue:
         return []  # reported by check_numbers
-    found: list[Finding] = []
-    if info.birth_date != applicant.birth_date:
-        found.append(
-            _finding(
-                "nik_birth_date_mismatch",
-                "applicant.birth_date",
-                "Tanggal lahir tidak sesuai dengan tanggal lahir dalam NIK",
-                "the birth date does not match the birth date in the NIK",
-            )
-        )
-    if info.sex != applicant.sex:
-        found.append(
-            _finding(
-                "nik_sex_mismatch",
-                "applicant.sex",
-                "Jenis kelamin tidak sesuai dengan NIK",
-                "the sex does not match the NIK",
-            )
-        )
-    return found
+    return _found(
+        (
+            info.birth_date != applicant.birth_date,
+            "nik_birth_date_mismatch",
+            "applicant.birth_date",
+            "Tanggal lahir tidak sesuai dengan tanggal lahir dalam NIK",
+            "the birth date does not match the birth date in the NIK",
+        ),
+        (
+            info.sex != applicant.sex,
+            "nik_sex_mismatch",
+            "applicant.sex",
+            "Jenis kelamin tidak sesuai dengan NIK",
+            "the sex does not match the NIK",
+        ),
+    )
 
 
 # ---------------------------------------------------------------- eligibility
@@ -113,6 +173,14 @@ def _same_name(a: str, b: str) -> bool:
     return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
+# The data entered that must match the registry: (field, name in Bahasa Indonesia, in English).
+_REGISTRY_FIELDS = (
+    ("name", "Nama", "name"),
+    ("birth_date", "Tanggal lahir", "birth date"),
+    ("sex", "Jenis kelamin", "sex"),
+)
+
+
 def check_registry(applicant: Applicant, resident: RegistryPerson | None) -> list[Finding]:
     """The applicant is in the population registry, a member of the stated KK, and the data
     entered matches the registry (internal control: data entry must match the records)."""
@@ -125,43 +193,30 @@ def check_registry(applicant: Applicant, resident: RegistryPerson | None) -> lis
                 "the NIK is not in the district's population registry",
             )
         ]
-    found: list[Finding] = []
-    if resident.kk_number != applicant.kk_number:
-        found.append(
-            _finding(
-                "not_member_of_kk",
-                "applicant.kk_number",
-                "Pemohon bukan anggota Kartu Keluarga yang disebutkan",
-                "the applicant is not a member of the stated family card (KK)",
-            )
+    found = _found(
+        (
+            resident.kk_number != applicant.kk_number,
+            "not_member_of_kk",
+            "applicant.kk_number",
+            "Pemohon bukan anggota Kartu Keluarga yang disebutkan",
+            "the applicant is not a member of the stated family card (KK)",
         )
-    if not _same_name(resident.name, applicant.name):
-        found.append(
-            _finding(
-                "registry_name_mismatch",
-                "applicant.name",
-                "Nama tidak sesuai dengan database kependudukan",
-                "the name differs from the population registry",
-            )
+    )
+    differs = {
+        "name": not _same_name(resident.name, applicant.name),
+        "birth_date": resident.birth_date != applicant.birth_date,
+        "sex": resident.sex != applicant.sex,
+    }
+    found += [
+        _finding(
+            f"registry_{field}_mismatch",
+            f"applicant.{field}",
+            f"{label_id} tidak sesuai dengan database kependudukan",
+            f"the {label_en} differs from the population registry",
         )
-    if resident.birth_date != applicant.birth_date:
-        found.append(
-            _finding(
-                "registry_birth_date_mismatch",
-                "applicant.birth_date",
-                "Tanggal lahir tidak sesuai dengan database kependudukan",
-                "the birth date differs from the population registry",
-            )
-        )
-    if resident.sex != applicant.sex:
-        found.append(
-            _finding(
-                "registry_sex_mismatch",
-                "applicant.sex",
-                "Jenis kelamin tidak sesuai dengan database kependudukan",
-                "the sex differs from the population registry",
-            )
-        )
+        for field, label_id, label_en in _REGISTRY_FIELDS
+        if differs[field]
+    ]
     return found
 
 
@@ -192,67 +247,54 @@ def check_documents(
     """Lost card: a police report dated no later than the application. Damaged card: the old
     card handed in (and, when its number is readable, the applicant's). Every type: the KK
     photocopy matches the stated KK number."""
-    found: list[Finding] = []
-    if documents.kk_photocopy is None:
-        found.append(
-            _finding(
-                "kk_photocopy_missing",
-                "documents.kk_photocopy",
-                "Fotokopi Kartu Keluarga tidak ada",
-                "the family card (KK) photocopy is missing",
-            )
-        )
-    elif documents.kk_photocopy.kk_number != applicant.kk_number:
-        found.append(
-            _finding(
-                "kk_photocopy_mismatch",
-                "documents.kk_photocopy.kk_number",
-                "Nomor KK pada fotokopi tidak sesuai dengan data pemohon",
-                "the KK number on the photocopy differs from the applicant's",
-            )
-        )
-    if kind is ApplicationType.LOST:
-        report = documents.police_report
-        if report is None:
-            found.append(
-                _finding(
-                    "police_report_missing",
-                    "documents.police_report",
-                    "Surat keterangan kehilangan dari kepolisian tidak ada",
-                    "the police loss report is missing",
-                )
-            )
-        elif report.issued_on > applied_on:
+    kk, report, card = documents.kk_photocopy, documents.police_report, documents.damaged_card
+    lost, damaged = kind is ApplicationType.LOST, kind is ApplicationType.DAMAGED
+    return _found(
+        (
+            kk is None,
+            "kk_photocopy_missing",
+            "documents.kk_photocopy",
+            "Fotokopi Kartu Keluarga tidak ada",
+            "the family card (KK) photocopy is missing",
+        ),
+        (
+            kk is not None and kk.kk_number != applicant.kk_number,
+            "kk_photocopy_mismatch",
+            "documents.kk_photocopy.kk_number",
+            "Nomor KK pada fotokopi tidak sesuai dengan data pemohon",
+            "the KK number on the photocopy differs from the applicant's",
+        ),
+        (
+            lost and report is None,
+            "police_report_missing",
+            "documents.police_report",
+            "Surat keterangan kehilangan dari kepolisian tidak ada",
+            "the police loss report is missing",
+        ),
+        (
             # Day granularity: a report from the same morning is before the application.
-            found.append(
-                _finding(
-                    "police_report_after_application",
-                    "documents.police_report.issued_on",
-                    "Surat keterangan kehilangan bertanggal setelah permohonan",
-                    "the police loss report is dated after the application",
-                )
-            )
-    if kind is ApplicationType.DAMAGED:
-        card = documents.damaged_card
-        if card is None:
-            found.append(
-                _finding(
-                    "damaged_card_not_handed_in",
-                    "documents.damaged_card",
-                    "KTP-el yang rusak belum diserahkan",
-                    "the damaged card has not been handed in",
-                )
-            )
-        elif card.nik_on_card is not None and card.nik_on_card != applicant.nik:
-            found.append(
-                _finding(
-                    "damaged_card_nik_mismatch",
-                    "documents.damaged_card.nik_on_card",
-                    "NIK pada KTP-el rusak tidak sesuai dengan NIK pemohon",
-                    "the NIK on the damaged card differs from the applicant's",
-                )
-            )
-    return found
+            lost and report is not None and report.issued_on > applied_on,
+            "police_report_after_application",
+            "documents.police_report.issued_on",
+            "Surat keterangan kehilangan bertanggal setelah permohonan",
+            "the police loss report is dated after the application",
+        ),
+        (
+            damaged and card is None,
+            "damaged_card_not_handed_in",
+            "documents.damaged_card",
+            "KTP-el yang rusak belum diserahkan",
+            "the damaged card has not been handed in",
+        ),
+        (
+            # An unreadable number (None) is no finding.
+            damaged and card is not None and card.nik_on_card not in (None, applicant.nik),
+            "damaged_card_nik_mismatch",
+            "documents.damaged_card.nik_on_card",
+            "NIK pada KTP-el rusak tidak sesuai dengan NIK pemohon",
+            "the NIK on the damaged card differs from the applicant's",
+        ),
+    )
 
 
 # ---------------------------------------------------------------- all of them

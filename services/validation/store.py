@@ -1,22 +1,20 @@
-"""asyncpg queries on the validation stage's tables (unqualified; search_path is the schema)."""
+"""All SQL of the validation stage (unqualified table names; search_path is the schema)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from schemas.events import ApplicationAccepted
 from services.runtime.db import Conn
-from services.validation.models import Finding
+from services.validation.rules import Finding, RegistryPerson
 
+MIGRATIONS = Path(__file__).parent / "migrations"
 PENDING = "pending"
-ITEM_STATUSES = ("pending", "approved", "sent_back", "rejected", "superseded", "cancelled")
-# Application states after which no new revision is taken and the NIK is free again (or, for
-# validated, the application has moved on down the pipeline).
-CLOSED_STATES = frozenset({"validated", "rejected", "cancelled", "collected"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,38 @@ _ITEM_COLUMNS = (
 )
 
 
+# ---------------------------------------------------------------- population registry
+
+_UPSERT_PERSONS = """
+INSERT INTO registry_persons (nik, kk_number, kecamatan, record)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[])
+ON CONFLICT (nik) DO UPDATE SET kk_number = EXCLUDED.kk_number,
+    kecamatan = EXCLUDED.kecamatan, record = EXCLUDED.record, imported_at = now()
+"""
+
+
+async def import_persons(
+    conn: Conn, persons: Sequence[RegistryPerson], *, chunk: int = 5000
+) -> int:
+    """Insert or replace these residents in one transaction (a newer extract wins)."""
+    async with conn.transaction():
+        for start in range(0, len(persons), chunk):
+            part = persons[start : start + chunk]
+            await conn.execute(
+                _UPSERT_PERSONS,
+                [p.nik for p in part],
+                [p.kk_number for p in part],
+                [p.address.kecamatan_code for p in part],
+                [p.model_dump(mode="json") for p in part],
+            )
+    return len(persons)
+
+
+async def find_resident(conn: Conn, nik: str) -> RegistryPerson | None:
+    record = await conn.fetchval("SELECT record FROM registry_persons WHERE nik = $1", nik)
+    return RegistryPerson.model_validate(record) if record is not None else None
+
+
 # ---------------------------------------------------------------- applications
 
 
@@ -58,12 +88,14 @@ _ITEM_COLUMNS = (
 class ApplicationRow:
     state: str
     latest_revision: int
-    active: bool
 
 
-async def application(conn: Conn, application_id: UUID) -> ApplicationRow | None:
+async def application(
+    conn: Conn, application_id: UUID, *, lock: bool = False
+) -> ApplicationRow | None:
     row = await conn.fetchrow(
-        "SELECT state, latest_revision, active FROM applications WHERE application_id = $1",
+        "SELECT state, latest_revision FROM applications WHERE application_id = $1"
+        + (" FOR UPDATE" if lock else ""),
         application_id,
     )
     return ApplicationRow(**dict(row)) if row else None
@@ -201,11 +233,6 @@ async def queue(
         limit,
     )
     return [WorkItem.from_row(r) for r in rows]
-
-
-async def pending_count(conn: Conn) -> int:
-    count: int = await conn.fetchval("SELECT count(*) FROM work_items WHERE status = 'pending'")
-    return count
 
 
 async def mark_decided(

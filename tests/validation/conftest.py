@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -20,13 +22,14 @@ from schemas.envelope import Envelope, parse_event
 from schemas.events import ApplicationAccepted
 from schemas.topics import EVENT_PARTITIONS, Topics
 from schemas.values import age_on
-from services.runtime import db, kafka
+from services.runtime import kafka
 from services.runtime.service import Runtime
 from services.runtime.settings import Connections
 from services.validation import registry
 from services.validation.main import serve
-from services.validation.models import RegistryPerson
 from services.validation.settings import ValidationSettings
+from simulators import registry as simulated
+from simulators.registry import RegistryPerson
 from tests.waiting import wait_for
 
 KECAMATAN = "350805"
@@ -47,12 +50,13 @@ class Service:
             return await conn.fetchval(query, *args)
 
     async def produce(self, *events: Envelope) -> None:
+        """Publish as their producing stage would, on its topic (intake's, biometric's)."""
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
         await producer.start()
         try:
             for event in events:
                 await producer.send_and_wait(
-                    self.topics.intake_events,
+                    self.topics.for_event(event.type, event.kecamatan),
                     event.to_bytes(),
                     key=str(event.correlation_id).encode(),
                 )
@@ -161,7 +165,10 @@ def start_service(
             **knobs,
         )
         topics = Topics(topic_prefix)
-        await _topics_ready(kafka_bootstrap, [topics.intake_events, topics.validation_events])
+        await _topics_ready(
+            kafka_bootstrap,
+            [topics.intake_events, topics.biometric_events, topics.validation_events],
+        )
         stop = asyncio.Event()
         ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
 
@@ -194,7 +201,7 @@ def start_service(
 
 @pytest.fixture(scope="session")
 def residents() -> list[RegistryPerson]:
-    return registry.generate_registry(KECAMATAN, 40, seed=11)
+    return simulated.generate_registry(KECAMATAN, 40, seed=11)
 
 
 @pytest.fixture
@@ -205,11 +212,11 @@ def adults(residents: list[RegistryPerson]) -> list[RegistryPerson]:
 
 
 async def import_registry(service: Service, persons: list[RegistryPerson]) -> None:
-    conn = await db.connect(service.dsn, service.schema)
-    try:
-        await registry.import_persons(conn, persons)
-    finally:
-        await conn.close()
+    """Through the extract file, with the district's import tool (as an operator would)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "residents.csv"
+        simulated.write_file(persons, path)
+        assert await registry.import_file(path, service.settings) == len(persons)
 
 
 def accepted(

@@ -1,4 +1,5 @@
-"""The population registry: the sample generator, files, and the import into PostgreSQL."""
+"""The population registry: the simulator's sample extract, its file read by the district's
+import tool, and the import into PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,19 +12,21 @@ import pytest
 
 from schemas.values import RegionLevel, age_on, parse_nik, parse_region_code
 from services.runtime import db
-from services.validation import registry
-from services.validation.models import FamilyRole
+from services.validation import registry, store
+from services.validation.settings import ValidationSettings
+from simulators import registry as simulated
+from simulators.registry import FamilyRole, RegistryPerson
 
 TODAY = date(2025, 6, 1)
 
 
 @pytest.fixture(scope="module")
-def persons() -> list[registry.RegistryPerson]:
-    return registry.generate_registry("35.08.05", 200, seed=7, today=TODAY)
+def persons() -> list[RegistryPerson]:
+    return simulated.generate_registry("35.08.05", 200, seed=7, today=TODAY)
 
 
 def test_niks_are_consistent_with_birth_date_and_sex(
-    persons: list[registry.RegistryPerson],
+    persons: list[RegistryPerson],
 ) -> None:
     for p in persons:
         info = parse_nik(p.nik, today=TODAY)
@@ -31,8 +34,8 @@ def test_niks_are_consistent_with_birth_date_and_sex(
     assert len({p.nik for p in persons}) == len(persons)
 
 
-def test_families_and_kk_numbers(persons: list[registry.RegistryPerson]) -> None:
-    families: dict[str, list[registry.RegistryPerson]] = {}
+def test_families_and_kk_numbers(persons: list[RegistryPerson]) -> None:
+    families: dict[str, list[RegistryPerson]] = {}
     for p in persons:
         families.setdefault(p.kk_number, []).append(p)
     assert len(families) == 200
@@ -54,14 +57,14 @@ def test_families_and_kk_numbers(persons: list[registry.RegistryPerson]) -> None
 
 
 def test_same_seed_same_registry() -> None:
-    a = registry.generate_registry("350805", 20, seed=3, today=TODAY)
-    b = registry.generate_registry("350805", 20, seed=3, today=TODAY)
-    c = registry.generate_registry("350805", 20, seed=4, today=TODAY)
+    a = simulated.generate_registry("350805", 20, seed=3, today=TODAY)
+    b = simulated.generate_registry("350805", 20, seed=3, today=TODAY)
+    c = simulated.generate_registry("350805", 20, seed=4, today=TODAY)
     assert a == b
     assert a != c
 
 
-def test_applicant_from_a_resident(persons: list[registry.RegistryPerson]) -> None:
+def test_applicant_from_a_resident(persons: list[RegistryPerson]) -> None:
     p = persons[0]
     applicant = p.applicant(phone="0812-3456-7890")
     assert (applicant.nik, applicant.kk_number, applicant.name) == (p.nik, p.kk_number, p.name)
@@ -69,18 +72,16 @@ def test_applicant_from_a_resident(persons: list[registry.RegistryPerson]) -> No
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".json"])
-def test_file_round_trip(
-    persons: list[registry.RegistryPerson], tmp_path: Path, suffix: str
-) -> None:
+def test_file_round_trip(persons: list[RegistryPerson], tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"residents{suffix}"
-    registry.write_file(persons, path)
-    assert registry.read_file(path) == persons
+    simulated.write_file(persons, path)
+    assert [p.model_dump() for p in registry.read_file(path)] == [p.model_dump() for p in persons]
 
 
 def test_bad_rows_are_named_and_nothing_is_read(tmp_path: Path) -> None:
-    good = registry.generate_registry("350805", 2, seed=1, today=TODAY)
+    good = simulated.generate_registry("350805", 2, seed=1, today=TODAY)
     path = tmp_path / "bad.csv"
-    registry.write_file(good, path)
+    simulated.write_file(good, path)
     lines = path.read_text().splitlines()
     lines[2] = lines[2].replace(good[1].nik, good[1].nik[:-1] + "X")
     lines.append(lines[1])  # the first resident twice
@@ -96,7 +97,7 @@ def test_bad_rows_are_named_and_nothing_is_read(tmp_path: Path) -> None:
 def test_cli_generate(tmp_path: Path) -> None:
     out = tmp_path / "r.csv"
     assert (
-        registry.main(
+        simulated.main(
             [
                 "generate",
                 "--kecamatan",
@@ -113,15 +114,16 @@ def test_cli_generate(tmp_path: Path) -> None:
         )
         == 0
     )
-    assert registry.read_file(out) == registry.generate_registry("350805", 5, seed=1, today=TODAY)
+    expected = simulated.generate_registry("350805", 5, seed=1, today=TODAY)
+    assert [p.model_dump() for p in registry.read_file(out)] == [p.model_dump() for p in expected]
 
 
 async def test_import_round_trip(
-    pg_dsn: str, db_schema: str, persons: list[registry.RegistryPerson], tmp_path: Path
+    pg_dsn: str, db_schema: str, persons: list[RegistryPerson], tmp_path: Path
 ) -> None:
     path = tmp_path / "residents.json"
-    registry.write_file(persons, path)
-    settings = registry.ValidationSettings(db_schema=db_schema)
+    simulated.write_file(persons, path)
+    settings = ValidationSettings(db_schema=db_schema)
     settings = settings.model_copy(
         update={"connections": settings.connections.model_copy(update={"database_url": pg_dsn})}
     )
@@ -129,13 +131,14 @@ async def test_import_round_trip(
     conn = await db.connect(pg_dsn, db_schema)
     try:
         assert await conn.fetchval("SELECT count(*) FROM registry_persons") == len(persons)
-        for p in persons[:25]:
-            assert await registry.find_resident(conn, p.nik) == p
-        assert await registry.find_resident(conn, "3508050101010001") is None
+        imported = registry.read_file(path)
+        for p in imported[:25]:
+            assert await store.find_resident(conn, p.nik) == p
+        assert await store.find_resident(conn, "3508050101010001") is None
         # A newer extract replaces a resident's record.
-        moved = persons[0].model_copy(update={"kk_number": "3508051212240001"})
-        assert await registry.import_persons(conn, [moved]) == 1
-        assert await registry.find_resident(conn, moved.nik) == moved
+        moved = imported[0].model_copy(update={"kk_number": "3508051212240001"})
+        assert await store.import_persons(conn, [moved]) == 1
+        assert await store.find_resident(conn, moved.nik) == moved
         assert await conn.fetchval("SELECT count(*) FROM registry_persons") == len(persons)
         with pytest.raises(asyncpg.CheckViolationError):
             await conn.execute(

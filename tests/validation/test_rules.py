@@ -17,7 +17,7 @@ from schemas.events import ApplicationAccepted
 from schemas.samples import APPLICANT, SAMPLE_PAYLOADS
 from schemas.values import Sex
 from services.validation import rules
-from services.validation.models import FamilyRole, Finding, RegistryPerson
+from services.validation.rules import FamilyRole, Finding, RegistryPerson
 
 ON = date(2025, 1, 6)
 KEC = "350805"

@@ -20,7 +20,7 @@ import pytest
 from schemas.events import ApplicationValidated
 from services.runtime.service import Runtime
 from services.runtime.settings import Connections
-from services.validation.models import RegistryPerson
+from simulators.registry import RegistryPerson
 from tests.validation.conftest import KECAMATAN, EventReader, Service, import_registry
 from tests.waiting import wait_for
 

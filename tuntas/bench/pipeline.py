@@ -38,8 +38,7 @@ from aiokafka import TopicPartition
 
 from schemas.topics import Topics
 from services.runtime import db, kafka
-from services.validation.models import RegistryPerson
-from services.validation.registry import generate_registry, write_file
+from simulators.registry import RegistryPerson, generate_registry, write_file
 from tuntas import topology, up
 from tuntas.bench import checks, procstats
 from tuntas.bench.ceiling import consumer
@@ -183,7 +182,7 @@ async def run(
         kecamatan=spec.kecamatan,
         topic_prefix=f"bench-{run_id}.",
         automatic_staff=True,
-        simulated_hardware=True,
+        run_name=f"bench-{run_id}",  # its own pcscd, readers and CUPS queues
         port_offset=spec.port_offset,
         database=f"bench_{run_id}",
     )

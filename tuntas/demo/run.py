@@ -26,7 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from schemas.regions import lumajang
 from schemas.topics import Topics
 from schemas.values import RegionLevel, parse_region_code, today_in_indonesia
-from services.validation.registry import write_file
+from simulators.registry import write_file
 from tuntas import topology, up
 from tuntas.demo import report, scenario
 from tuntas.demo.autopilot import Autopilot, DemoError
@@ -46,7 +46,6 @@ class DemoOptions:
     progress: bool = True
     keep: bool = False  # keep the run's topics and database after the report
     port_offset: int = 0
-    reader_base: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,7 +138,6 @@ async def run_demo(opts: DemoOptions, console: Console | None = None) -> DemoRes
         database=name.replace("-", "_"),
         run_name=name,
         port_offset=opts.port_offset,
-        reader_base=opts.reader_base,
         smsc_port=topology.SMSC_PORT,
     )
     plan = scenario.plan_day(

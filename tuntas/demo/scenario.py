@@ -13,8 +13,7 @@ from datetime import date
 
 from schemas.application import ApplicationType
 from schemas.values import age_on
-from services.validation.models import RegistryPerson
-from services.validation.registry import generate_registry
+from simulators.registry import RegistryPerson, generate_registry
 
 TEMPEH = "350805"
 DEFAULT_KECAMATAN = (TEMPEH, "350804", "350806")  # Tempeh, Pasirian, Kunir
