@@ -1,5 +1,6 @@
 """What `tuntas up` runs: the stage processes, one card station per kecamatan, and in local mode
-the stand-ins for each station's hardware (virtual chip) and for the operator's SMSC.
+the stand-ins for each station's hardware (``simulators.vchip``: the virtual chip and the
+printer's hopper) and for the operator's SMSC.
 
 Settings reach each process by environment, under the stage's own prefix, as in production.
 """
@@ -10,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulators.vchip.address import default_hopper
 from tuntas.stack import cups, pcsc
 from tuntas.stack.local import Endpoints
 from tuntas.supervisor import ProcessSpec
@@ -27,16 +29,15 @@ class Options:
     kecamatan: tuple[str, ...] = (TEMPEH,)
     topic_prefix: str = ""
     automatic_staff: bool = False  # the demo's autopilot decides through the same APIs instead
-    simulated_hardware: bool = False  # zero-delay stand-ins, for the benchmark only
     port_offset: int = 0  # lets a test run a second deployment beside a running one
     # A database of its own on the same server (created if missing): a demo or benchmark run
     # starts from empty state without touching the deployment's own data.
     database: str | None = None
     # A run's own outputs (card PDFs, SMS log, virtual chips, certificates) under
-    # ``<home>/runs/<run_name>``; the machine-wide parts (pcscd, cupsd, keys) stay in ``home``.
+    # ``<home>/runs/<run_name>``, its own pcscd, reader names and vpcd ports, and CUPS queues
+    # named after it; the machine-wide parts (cupsd, keys) stay in ``home``.
     run_name: str | None = None
     smsc_port: int = SMSC_PORT
-    reader_base: int = 0  # station n uses vpcd reader slot reader_base + n (tests: beside others)
 
 
 def url(service: str, options: Options) -> str:
@@ -62,6 +63,17 @@ def sms_log(options: Options) -> Path:
 
 def pdf_root(options: Options) -> Path:
     return outputs(options) / "cards"
+
+
+def readers(options: Options) -> pcsc.Readers:
+    """The run's pcscd and its readers (station n uses reader n)."""
+    return pcsc.allocate(
+        outputs(options) / "pcscd", options.run_name or "up", len(options.kecamatan)
+    )
+
+
+def queue(code: str, options: Options) -> str:
+    return cups.queue_name(code, options.run_name)
 
 
 def _module(name: str, *args: str) -> list[str]:
@@ -112,22 +124,21 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             "TUNTAS_NOTIFICATION_SMSC_HOST": "127.0.0.1",
         },
     )
+    pcscd = readers(options)
     for index, code in enumerate(options.kecamatan):
         port = STATION_BASE_PORT + index + options.port_offset
+        chip_dir = outputs(options) / "chips" / code
+        hopper = default_hopper(chip_dir)
         env = {
             **common,
+            **pcscd.env(),
             "TUNTAS_CARD_PRODUCTION_HTTP_PORT": str(port),
             "TUNTAS_CARD_PRODUCTION_KECAMATAN": code,
-            "TUNTAS_CARD_PRODUCTION_READER": pcsc.reader_name(options.reader_base + index),
-            "TUNTAS_CARD_PRODUCTION_PRINTER_QUEUE": cups.queue_name(code),
+            "TUNTAS_CARD_PRODUCTION_READER": pcscd.reader_name(index),
+            "TUNTAS_CARD_PRODUCTION_PRINTER_QUEUE": queue(code, options),
             "TUNTAS_CARD_PRODUCTION_BIOMETRIC_URL": url("biometric", options),
             "TUNTAS_CARD_PRODUCTION_AUTO_ACTIVATE": auto,
-            "TUNTAS_CARD_PRODUCTION_HARDWARE": "simulated"
-            if options.simulated_hardware
-            else "pcsc",
-            "TUNTAS_CARD_PRODUCTION_FEEDER": "manual"
-            if options.simulated_hardware
-            else f"vchip:{outputs(options) / 'chips' / code}",
+            "TUNTAS_CARD_PRODUCTION_FEEDER": f"hopper:{hopper}",
             "TUNTAS_CARD_PRODUCTION_CERTIFICATE_DIR": str(outputs(options) / "certificates" / code),
         }
         specs.append(
@@ -138,29 +149,32 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
                 f"http://127.0.0.1:{port}/health",
             )
         )
-        if not options.simulated_hardware:
-            specs.append(
-                ProcessSpec(
-                    f"chip-{code}",
-                    _module(
-                        "services.card_production.hardware.vchip",
-                        "--port",
-                        str(pcsc.vpcd_port(options.reader_base + index)),
-                        "--state-dir",
-                        str(outputs(options) / "chips" / code),
-                    ),
-                )
+        specs.append(
+            ProcessSpec(
+                f"chip-{code}",
+                _module(
+                    "simulators.vchip",
+                    "--vpcd-port", str(pcscd.vpcd_port(index)),
+                    "--state-dir", str(chip_dir),
+                    "--hopper", hopper,
+                ),
             )
+        )  # fmt: skip
     return specs
 
 
 def prepare_hardware(options: Options) -> None:
-    """The real local hardware stand-ins: pcscd with one vpcd reader per station, CUPS with one
-    cups-pdf queue per station (cards land as PDFs under ``<home>/cards/<queue>``)."""
-    if options.simulated_hardware:
-        return
-    readers = options.reader_base + len(options.kecamatan)
-    pcsc.ensure_pcscd(options.home / "pcscd", readers=readers)
+    """The run's hardware: its own pcscd with one vpcd reader per station, and one cups-pdf
+    queue per station (cards land as PDFs under ``<outputs>/cards/<queue>``)."""
+    pcsc.ensure_pcscd(readers(options))
     cups.ensure_cupsd()
     for code in options.kecamatan:
-        cups.ensure_pdf_queue(cups.queue_name(code), pdf_root(options))
+        cups.ensure_pdf_queue(queue(code, options), pdf_root(options))
+
+
+def release_hardware(options: Options) -> None:
+    """Stop the run's pcscd; a named run's queues go too (its PDFs stay)."""
+    pcsc.stop_pcscd(readers(options).run_dir)
+    if options.run_name is not None:
+        for code in options.kecamatan:
+            cups.remove_pdf_queue(queue(code, options))

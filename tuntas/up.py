@@ -26,15 +26,18 @@ async def running(
     if options.database:
         endpoints = await own_database(endpoints, options.database)
     await asyncio.to_thread(topology.prepare_hardware, options)
-    supervisor = Supervisor(
-        topology.processes(endpoints, options), topology.outputs(options) / "logs"
-    )
-    await supervisor.start()
     try:
-        await supervisor.wait_healthy()
-        yield supervisor
+        supervisor = Supervisor(
+            topology.processes(endpoints, options), topology.outputs(options) / "logs"
+        )
+        await supervisor.start()
+        try:
+            await supervisor.wait_healthy()
+            yield supervisor
+        finally:
+            await supervisor.stop()
     finally:
-        await supervisor.stop()
+        await asyncio.to_thread(topology.release_hardware, options)
 
 
 async def own_database(endpoints: local.Endpoints, name: str) -> local.Endpoints:

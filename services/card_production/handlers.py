@@ -30,7 +30,7 @@ def make_handler(kecamatan: str, channel: str) -> Handle:
         if await store.insert_job(
             conn, kecamatan, event.correlation_id, event.payload, event.message_id
         ):
-            await conn.execute("SELECT pg_notify($1, '')", channel)
+            await store.notify(conn, channel)
         else:
             log.info("print-ready for %s again: the job exists already", event.correlation_id)
         return []

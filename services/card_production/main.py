@@ -1,32 +1,20 @@
-"""Run one card-production station: ``serve(settings)``."""
+"""Run one card-production station: ``serve(settings)``. Wiring only."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from schemas.envelope import parse_event
 from schemas.topics import EVENT_PARTITIONS, PRINT_READY_PARTITIONS, Topics
+from services.card_production import store
 from services.card_production.api import create_app
-from services.card_production.biosource import (
-    BiometricSource,
-    HttpBiometricSource,
-    SyntheticBiometricSource,
-)
-from services.card_production.devices import Devices, build_devices
+from services.card_production.biosource import HttpBiometricSource
+from services.card_production.devices import build_devices
 from services.card_production.handlers import make_handler
 from services.card_production.settings import CardProductionSettings
-from services.card_production.station import Station
+from services.card_production.workflow import Station
 from services.runtime.service import Runtime, Subscription, run
-
-MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def build_source(url: str) -> BiometricSource:
-    if url == "simulated":
-        return SyntheticBiometricSource()
-    return HttpBiometricSource(url)
 
 
 async def serve(
@@ -34,21 +22,14 @@ async def serve(
     *,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[Runtime], Awaitable[None]] | None = None,
-    devices: Devices | None = None,
-    source: BiometricSource | None = None,
 ) -> None:
-    """Run the station until stopped. ``devices``/``source`` override the configured ones."""
+    """Run the station until stopped."""
     kec = settings.kecamatan
     topics = Topics(settings.connections.tuntas_topic_prefix)
-    station = Station(
-        settings,
-        devices
-        or build_devices(
-            settings.hardware, settings.reader, settings.queue, settings.feeder,
-            settings.feed_timeout_s,
-        ),
-        source or build_source(settings.biometric_url),
-    )  # fmt: skip
+    devices = build_devices(
+        settings.reader, settings.queue, settings.feeder, settings.feed_timeout_s
+    )
+    station = Station(settings, devices, HttpBiometricSource(settings.biometric_url))
 
     async def production(runtime: Runtime) -> None:
         await station.run(runtime)
@@ -64,7 +45,7 @@ async def serve(
         schema=settings.station_schema,
         dsn=settings.connections.database_url,
         bootstrap=settings.connections.kafka_bootstrap_servers,
-        migrations=MIGRATIONS,
+        migrations=store.MIGRATIONS,
         topics=[
             (topics.print_ready(kec), PRINT_READY_PARTITIONS),
             (topics.card_production_events, EVENT_PARTITIONS),

@@ -58,6 +58,11 @@ def chip_serial(atr_hex: str, blank_serial: str) -> str:
     return hashlib.sha256(f"{atr_hex}:{blank_serial}".encode()).hexdigest()[:16].upper()
 
 
+def give_up(failures: int, max_failures: int) -> bool:
+    """A job that failed this often is escalated instead of tried again."""
+    return failures >= max_failures
+
+
 def certificate_number(n: int, kecamatan: str, on: date) -> str:
     return f"470/{n:05d}/{kecamatan}/{on.year}"
 

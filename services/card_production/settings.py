@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from schemas.values import RegionLevel, parse_region_code
+from services.card_production.hardware.hopper import parse_address
 from services.runtime.settings import Connections, RuntimeKnobs
 
 
@@ -21,19 +21,23 @@ class CardProductionSettings(RuntimeKnobs):
     http_port: int = 8110  # station n listens on 8110 + n
 
     kecamatan: str  # the station's office, e.g. "350805" (dotted accepted)
-    reader: str = "Virtual PCD 00 00"  # PC/SC reader name of the station's encoder
+    # PC/SC reader name of the station's encoder (pcscd's socket: PCSCLITE_CSOCK_NAME).
+    reader: str = "Virtual PCD 00 00"
     printer_queue: str = ""  # CUPS queue; default "tuntas-<kecamatan>"
     # Biometric service base URL; "simulated" = synthetic card data (demo/benchmark only).
     biometric_url: str = "http://127.0.0.1:8103"
-    # "pcsc": PC/SC encoder + CUPS printer (default). "simulated": in-process stand-ins.
-    hardware: Literal["pcsc", "simulated"] = "pcsc"
-    # How a blank reaches the reader: "manual" (an operator inserts it) or
-    # "vchip:<state dir>" (the project's virtual chip stands in for the printer's hopper).
+    # How a card reaches the reader: "manual" (an operator inserts it) or
+    # "hopper:<address>" (the card printer's hopper, docs/card-station.md; the address is a
+    # UNIX socket path or host:port).
     feeder: str = "manual"
     auto_activate: bool = False  # demo/benchmark: activate right after printing
 
     low_stock_threshold: int = Field(default=50, ge=0)
     max_attempts: int = Field(default=5, ge=1)  # blanks spoiled on one job before escalation
+    # Tries of a job that fails for a reason other than a device (bad card data, a bug)
+    # before it is escalated and the station goes on with the next job.
+    max_errors: int = Field(default=5, ge=1)
+    error_retry_s: float = Field(default=5.0, ge=0)  # pause after such a failure
     printer_poll_s: float = Field(default=2.0, gt=0)
     print_timeout_s: float = Field(default=120.0, gt=0)
     feed_timeout_s: float = Field(default=600.0, gt=0)  # operator has this long to insert
@@ -49,6 +53,16 @@ class CardProductionSettings(RuntimeKnobs):
     official_name: str = "KEPALA DINAS"
     official_nip: str = "000000000000000000"
     official_title: str = "KEPALA DINAS KEPENDUDUKAN DAN PENCATATAN SIPIL"
+
+    @field_validator("feeder")
+    @classmethod
+    def _feeder(cls, value: str) -> str:
+        if value != "manual":
+            address = value.removeprefix("hopper:")
+            if address == value:
+                raise ValueError("'manual' or 'hopper:<address>'")
+            parse_address(address)
+        return value
 
     @field_validator("kecamatan")
     @classmethod

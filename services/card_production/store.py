@@ -1,7 +1,8 @@
-"""Queries on the station's tables. Every query filters by the station's kecamatan."""
+"""All SQL of the station. Every query filters by the station's kecamatan."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,12 @@ ACTIVATED = "activated"
 STATES = (QUEUED, WAITING, CERTIFICATE, ENCODED, PRINTED, READY, ACTIVATED)
 
 _ORDER = "priority_rank, seq"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def notify(conn: Conn, channel: str) -> None:
+    """Wake the production loop; delivered at commit, so it never looks before the row."""
+    await conn.execute("SELECT pg_notify($1, '')", channel)
 
 
 async def insert_job(
@@ -192,3 +199,99 @@ async def escalations(conn: Conn, kecamatan: str) -> list[asyncpg.Record]:
             kecamatan,
         )
     )
+
+
+async def count_error(conn: Conn, kecamatan: str, application_id: UUID, error: str) -> int:
+    """One more failed try of the job (not a spoiled blank); returns the count so far."""
+    n: int = await conn.fetchval(
+        "UPDATE jobs SET errors = errors + 1, last_error = $3, updated_at = now()"
+        " WHERE kecamatan = $1 AND application_id = $2 RETURNING errors",
+        kecamatan,
+        application_id,
+        error,
+    )
+    return n
+
+
+# ---------------------------------------------------------------- stock
+
+
+async def lock_stock(conn: Conn, kecamatan: str) -> None:
+    """Serialise deliveries of one station (to the end of the transaction)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"stock:{kecamatan}")
+
+
+async def batch(conn: Conn, kecamatan: str, batch_ref: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM blank_batches WHERE kecamatan = $1 AND batch_ref = $2",
+        kecamatan,
+        batch_ref,
+    )
+
+
+async def received_serial(conn: Conn, serials: list[str]) -> str | None:
+    """One of ``serials`` that was already received, if any."""
+    found: str | None = await conn.fetchval(
+        "SELECT serial FROM blanks WHERE serial = ANY($1::text[]) LIMIT 1", serials
+    )
+    return found
+
+
+async def insert_batch(
+    conn: Conn, kecamatan: str, batch_ref: str, serials: list[str], received_by: str
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "INSERT INTO blank_batches (kecamatan, batch_ref, first_serial, last_serial,"
+        " count, received_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
+        kecamatan,
+        batch_ref,
+        serials[0],
+        serials[-1],
+        len(serials),
+        received_by,
+    )
+    assert row is not None
+    await conn.execute(
+        "INSERT INTO blanks (serial, kecamatan, batch_id)"
+        " SELECT s, $2, $3 FROM unnest($1::text[]) AS s",
+        serials,
+        kecamatan,
+        row["id"],
+    )
+    return row
+
+
+async def blank_state(conn: Conn, kecamatan: str, serial: str) -> str | None:
+    """The blank's state, row locked to the end of the transaction; None if unknown."""
+    state: str | None = await conn.fetchval(
+        "SELECT state FROM blanks WHERE kecamatan = $1 AND serial = $2 FOR UPDATE",
+        kecamatan,
+        serial,
+    )
+    return state
+
+
+async def batches(conn: Conn, kecamatan: str) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch("SELECT * FROM blank_batches WHERE kecamatan = $1 ORDER BY id", kecamatan)
+    )
+
+
+async def spoiled_blanks(conn: Conn, kecamatan: str) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            "SELECT serial, application_id, spoil_reason, spoil_note, updated_at FROM blanks"
+            " WHERE kecamatan = $1 AND state = 'spoiled' ORDER BY updated_at",
+            kecamatan,
+        )
+    )
+
+
+async def next_storage_number(conn: Conn) -> int:
+    n: int = await conn.fetchval("SELECT nextval('storage_seq')")
+    return n
+
+
+async def next_certificate_number(conn: Conn) -> int:
+    n: int = await conn.fetchval("SELECT nextval('certificate_seq')")
+    return n

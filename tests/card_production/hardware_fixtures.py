@@ -1,13 +1,16 @@
-"""Real card-station components for tests: pcscd + vpcd with a virtual KTP-el chip, CUPS with a
-cups-pdf queue. Started through the project's launchers (tuntas.stack.pcsc / .cups).
+"""Real card-station components for tests: a pcscd of the test run's own with vpcd readers
+and the chip simulator (``simulators.vchip``: chip + hopper), CUPS with a cups-pdf queue named
+after the run. Started through the project's launchers (tuntas.stack.pcsc / .cups).
+
+Another run's pcscd is kept up beside ours for the whole session: the card tests pass while
+it runs (runs do not share pcscd, readers, ports or queues).
 
 Use from a conftest.py: ``from tests.card_production.hardware_fixtures import *``.
-``blank_card`` gives a fresh blank KTP-el in station 0's reader; ``pdf_queue`` a cups-pdf
-queue (enabled, accepting) and the folder where its PDFs land.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -21,21 +24,27 @@ from smartcard.Exceptions import SmartcardException
 from smartcard.pcsc.PCSCExceptions import BaseSCardException
 from smartcard.System import readers
 
-from services.card_production.hardware.vchip import VChipControl, control_path
+from simulators.vchip.address import default_hopper
+from simulators.vchip.control import HopperControl
 from tests.waiting import wait_for
 from tuntas.stack import cups, pcsc
 
 REPO = Path(__file__).resolve().parents[2]
+RUN = f"test-{uuid.uuid4().hex[:8]}"
 
-__all__ = ["ChipSlot", "PdfQueue", "blank_card", "chip_slot", "insert", "pcscd", "pdf_queue"]
+__all__ = [
+    "ChipSlot", "PdfQueue", "blank_card", "chip_slot", "insert", "other_pcscd", "pcscd",
+    "pdf_queue",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class ChipSlot:
-    reader: str  # PC/SC reader name, e.g. "Virtual PCD 00 00"
+    reader: str  # PC/SC reader name in the test run's pcscd
     port: int  # vpcd port the chip connects to
-    state_dir: Path  # the chip's card.json and control.sock
-    control: VChipControl
+    state_dir: Path  # the simulator's cards
+    hopper: str  # the hopper's address (feeder setting "hopper:<address>")
+    control: HopperControl
 
 
 @dataclass(frozen=True)
@@ -61,45 +70,58 @@ def _card_answers(reader: str) -> bool:
 async def insert(slot: ChipSlot, kind: str = "blank") -> None:
     """Swap the card in ``slot`` for a fresh ``blank`` or ``foreign`` one; waits until it answers.
 
-    Removal is awaited first, so a probe never talks to the previous card.
+    The ejection is awaited first, so a probe never talks to the previous card.
     """
     slot.control.clear_faults()
-    slot.control.remove()
+    slot.control.eject()
     await wait_for(
         lambda: not _card_answers(slot.reader),
         timeout=10,
-        what=f"card removed from {slot.reader}",
+        what=f"card out of {slot.reader}",
     )
-    slot.control.send(f"insert-{kind}")
+    slot.control.send("insert-foreign" if kind == "foreign" else f"insert-blank {kind}")
     await wait_for(lambda: _card_answers(slot.reader), timeout=10, what=f"card in {slot.reader}")
 
 
 @pytest.fixture(scope="session")
-def pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """pcscd with vpcd readers for stations 0 and 1; yields its run dir."""
-    run_dir = tmp_path_factory.mktemp("pcscd")
-    pcsc.ensure_pcscd(run_dir, readers=2)
-    yield run_dir
-    pcsc.stop_pcscd(run_dir)
+def other_pcscd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pcsc.Readers]:
+    """Another run's pcscd (as a `make up` beside the tests would have)."""
+    run = pcsc.allocate(tmp_path_factory.mktemp("other-pcscd"), f"{RUN}-other", 2)
+    pcsc.ensure_pcscd(run)
+    yield run
+    pcsc.stop_pcscd(run.run_dir)
 
 
 @pytest.fixture(scope="session")
-def chip_slot(pcscd: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChipSlot]:
-    """The virtual chip process in station 0's reader slot."""
+def pcscd(
+    other_pcscd: pcsc.Readers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[pcsc.Readers]:
+    """The test run's own pcscd with readers for stations 0 and 1; this process (and the
+    stations it runs in-process) talk to it through ``PCSCLITE_CSOCK_NAME``."""
+    run = pcsc.allocate(tmp_path_factory.mktemp("pcscd"), RUN, 2)
+    pcsc.ensure_pcscd(run)
+    os.environ.update(run.env())  # before this process's first PC/SC call
+    yield run
+    pcsc.stop_pcscd(run.run_dir)
+
+
+@pytest.fixture(scope="session")
+def chip_slot(pcscd: pcsc.Readers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChipSlot]:
+    """The chip simulator in station 0's reader slot."""
     state_dir = tmp_path_factory.mktemp("vchip")
-    port = pcsc.vpcd_port(0)
+    port, hopper = pcscd.vpcd_port(0), default_hopper(state_dir)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "services.card_production.hardware.vchip",
-         "--port", str(port), "--state-dir", str(state_dir)],
+        [sys.executable, "-m", "simulators.vchip", "--vpcd-port", str(port),
+         "--state-dir", str(state_dir), "--hopper", hopper],
         cwd=REPO,
     )  # fmt: skip
     deadline = time.monotonic() + 10
-    while not control_path(state_dir).exists():
+    while not Path(hopper).exists():
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError(f"vchip did not start (exit {proc.returncode})")
         time.sleep(0.05)
-    yield ChipSlot(pcsc.reader_name(0), port, state_dir, VChipControl(state_dir))
+    yield ChipSlot(pcscd.reader_name(0), port, state_dir, hopper, HopperControl(hopper))
     proc.terminate()
     proc.wait(timeout=10)
 
@@ -113,9 +135,9 @@ async def blank_card(chip_slot: ChipSlot) -> ChipSlot:
 
 @pytest.fixture(scope="session")
 def pdf_queue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PdfQueue]:
-    """A cups-pdf queue of our own (removed at the end), printing into a temp folder."""
+    """A cups-pdf queue named after the test run (removed at the end)."""
     cups.ensure_cupsd()
-    name = f"tuntas-test-{uuid.uuid4().hex[:8]}"
+    name = cups.queue_name("350805", RUN)
     out = cups.ensure_pdf_queue(name, tmp_path_factory.mktemp("cups-pdf"))
     yield PdfQueue(name, out)
     cups.remove_pdf_queue(name)

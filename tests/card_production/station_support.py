@@ -18,19 +18,12 @@ from schemas.envelope import Envelope, parse_event
 from schemas.events import ClaimCheck, PrintPriority, RecordPrintReady
 from schemas.samples import APPLICANT
 from schemas.topics import Topics
-from services.card_production.biosource import BiometricSource, SyntheticBiometricSource
-from services.card_production.devices import (
-    CupsPrinter,
-    Devices,
-    Feeder,
-    PcscEncoder,
-    VChipFeeder,
-)
 from services.card_production.main import serve
 from services.card_production.settings import CardProductionSettings
-from services.card_production.station import Station
+from services.card_production.workflow import Station
 from services.runtime import kafka
 from services.runtime.settings import Connections
+from tests.card_production.biometric_stub import BiometricStub
 from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue, insert
 from tests.waiting import wait_for
 
@@ -85,19 +78,6 @@ async def produce(bootstrap: str, topic: str, *events: Envelope) -> None:
         await producer.stop()
 
 
-class HookedVChipFeeder(VChipFeeder):
-    """The virtual hopper, with a hook run after each blank is loaded (fault injection)."""
-
-    loads: int = 0
-    after_load: Any = None
-
-    async def load_blank(self, serial: str) -> None:
-        await super().load_blank(serial)
-        self.loads += 1
-        if self.after_load is not None:
-            self.after_load(self.loads)
-
-
 @dataclass
 class RunningStation:
     settings: CardProductionSettings
@@ -106,7 +86,6 @@ class RunningStation:
     pg_dsn: str
     schema: str
     topics: Topics
-    feeder: Feeder | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def job(self, application_id: uuid.UUID) -> dict[str, Any]:
@@ -130,12 +109,6 @@ class RunningStation:
         return [e for e in found if event_type is None or e.type == event_type]
 
 
-def hardware(slot: ChipSlot, queue: PdfQueue) -> tuple[Devices, HookedVChipFeeder]:
-    enc = PcscEncoder(slot.reader)
-    feeder = HookedVChipFeeder(enc, slot.state_dir)
-    return Devices(enc, CupsPrinter(queue.name), feeder), feeder
-
-
 @contextlib.asynccontextmanager
 async def station(
     *,
@@ -144,8 +117,9 @@ async def station(
     db_schema: str,
     topic_prefix: str,
     tmp_path: Path,
-    devices: Devices | None = None,
-    source: BiometricSource | None = None,
+    slot: ChipSlot,
+    queue: PdfQueue,
+    biometric: BiometricStub,
     kecamatan: str = TEMPEH,
     **knobs: Any,
 ) -> AsyncIterator[RunningStation]:
@@ -158,7 +132,10 @@ async def station(
         kecamatan=kecamatan,
         db_schema=db_schema,
         http_port=0,
-        hardware="simulated" if devices is None else "pcsc",
+        reader=slot.reader,
+        printer_queue=queue.name,
+        feeder=f"hopper:{slot.hopper}",
+        biometric_url=biometric.url,
         certificate_dir=tmp_path / "certificates",
         printer_poll_s=0.3,
         idle_poll_s=0.5,
@@ -170,10 +147,7 @@ async def station(
     async def on_ready(runtime: Any) -> None:
         ready.set_result(runtime)
 
-    task = asyncio.ensure_future(
-        serve(settings, stop=stop, on_ready=on_ready, devices=devices,
-              source=source or SyntheticBiometricSource())
-    )  # fmt: skip
+    task = asyncio.ensure_future(serve(settings, stop=stop, on_ready=on_ready))
     try:
         runtime = await asyncio.wait_for(asyncio.shield(ready), 60)
         await wait_for(lambda: "http_port" in runtime.extra, what="HTTP port")
@@ -182,7 +156,6 @@ async def station(
             yield RunningStation(
                 settings, runtime.extra["station"], http, pg_dsn, db_schema,
                 Topics(topic_prefix),
-                feeder=devices.feeder if devices else None,
             )  # fmt: skip
     finally:
         stop.set()

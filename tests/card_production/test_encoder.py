@@ -64,7 +64,7 @@ async def test_card_pulled_mid_write_is_card_removed(blank_card: ChipSlot) -> No
     with pytest.raises(encoder.CardRemoved):
         await encoder.encode(blank_card.reader, chip_data())
     assert not await encoder.card_present(blank_card.reader)
-    blank_card.control.insert()  # the same, half-written card goes back in
+    blank_card.control.reseat()  # the same, half-written card goes back in
     back: bool = await wait_for(lambda: encoder.card_present(blank_card.reader), what="card in")
     assert back
     # Never marked encoded: the station can encode it again or count it as spoiled.
@@ -93,7 +93,7 @@ async def test_foreign_card_is_wrong_card(chip_slot: ChipSlot) -> None:
 
 async def test_empty_reader_and_unknown_reader(chip_slot: ChipSlot) -> None:
     await insert(chip_slot, "blank")
-    chip_slot.control.remove()
+    chip_slot.control.eject()
     out: bool = await wait_for(lambda: _absent(chip_slot.reader), what="card out of the reader")
     assert out
     with pytest.raises(encoder.CardRemoved):

@@ -9,12 +9,11 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from services.card_production.biosource import finger_seed
 from services.card_production.hardware import encoder
 from services.card_production.hardware.ktpel import Activation
+from tests.card_production.biometric_stub import BiometricStub, finger_seed
 from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue
 from tests.card_production.station_support import (
-    hardware,
     print_ready,
     produce,
     record_of,
@@ -32,12 +31,12 @@ def _pdf_of(queue: PdfQueue, print_job: str) -> Path | None:
 
 async def test_encode_print_activate(
     chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
-    db_schema: str, topic_prefix: str, tmp_path: Path,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
 ) -> None:  # fmt: skip
-    devices, _ = hardware(chip_slot, pdf_queue)
     async with station(
         kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
-        topic_prefix=topic_prefix, tmp_path=tmp_path, devices=devices,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric,
     ) as st:  # fmt: skip
         added = await st.http.post("/stock/batches", json={
             "batch_ref": "DO-2025-001", "first_serial": "KTP-000001",
@@ -85,12 +84,12 @@ async def test_encode_print_activate(
 
 async def test_three_failed_matches_escalate(
     chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
-    db_schema: str, topic_prefix: str, tmp_path: Path,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
 ) -> None:  # fmt: skip
-    devices, _ = hardware(chip_slot, pdf_queue)
     async with station(
         kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
-        topic_prefix=topic_prefix, tmp_path=tmp_path, devices=devices,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric,
     ) as st:  # fmt: skip
         await st.http.post("/stock/batches", json={
             "batch_ref": "B1", "first_serial": "S01", "last_serial": "S02",
@@ -119,20 +118,15 @@ async def test_three_failed_matches_escalate(
 
 async def test_spoiled_blank_is_retried_on_a_fresh_one(
     chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
-    db_schema: str, topic_prefix: str, tmp_path: Path,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
 ) -> None:  # fmt: skip
-    devices, feeder = hardware(chip_slot, pdf_queue)
-
-    def pull_the_first_card(loads: int) -> None:
-        if loads == 1:
-            chip_slot.control.pull_after(10)  # the card is pulled out inside the photo
-        else:
-            chip_slot.control.clear_faults()  # the next blank is handled properly
-
-    feeder.after_load = pull_the_first_card
+    # The first blank is pulled out inside the photo (a one-shot fault: the next blank is
+    # handled properly).
+    chip_slot.control.pull_after(10)
     async with station(
         kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
-        topic_prefix=topic_prefix, tmp_path=tmp_path, devices=devices,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric,
     ) as st:  # fmt: skip
         await st.http.post("/stock/batches", json={
             "batch_ref": "B1", "first_serial": "KTP-01", "last_serial": "KTP-03",
@@ -156,12 +150,12 @@ async def test_spoiled_blank_is_retried_on_a_fresh_one(
 
 async def test_printer_stopped_pauses_the_station(
     chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
-    db_schema: str, topic_prefix: str, tmp_path: Path,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
 ) -> None:  # fmt: skip
-    devices, _ = hardware(chip_slot, pdf_queue)
     async with station(
         kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
-        topic_prefix=topic_prefix, tmp_path=tmp_path, devices=devices,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric,
     ) as st:  # fmt: skip
         await st.http.post("/stock/batches", json={
             "batch_ref": "B1", "first_serial": "S01", "last_serial": "S05",

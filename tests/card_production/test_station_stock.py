@@ -8,11 +8,11 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from schemas.events import PrintPriority
+from tests.card_production.biometric_stub import BiometricStub
 from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue
 from tests.card_production.station_support import (
     PASRUJAMBE,
     TEMPEH,
-    hardware,
     print_ready,
     produce,
     station,
@@ -22,12 +22,12 @@ from tests.waiting import wait_for
 
 async def test_out_of_blanks_then_replenished_in_priority_order(
     chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
-    db_schema: str, topic_prefix: str, tmp_path: Path,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
 ) -> None:  # fmt: skip
-    devices, _ = hardware(chip_slot, pdf_queue)
     async with station(
         kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
-        topic_prefix=topic_prefix, tmp_path=tmp_path, devices=devices, low_stock_threshold=2,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric, low_stock_threshold=2,
     ) as st:  # fmt: skip
         replacement = print_ready(priority=PrintPriority.REPLACEMENT, nik="3508051203900002")
         new_1 = print_ready(nik="3508054107850001")
@@ -87,12 +87,13 @@ async def test_out_of_blanks_then_replenished_in_priority_order(
 
 
 async def test_station_never_receives_another_kecamatans_job(
-    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path,
+    chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
 ) -> None:  # fmt: skip
-    # Simulated hardware: this is about topics and tenancy, not about devices.
     async with station(
         kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
-        topic_prefix=topic_prefix, tmp_path=tmp_path,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric,
     ) as st:  # fmt: skip
         await st.http.post(
             "/stock/batches",
@@ -109,7 +110,7 @@ async def test_station_never_receives_another_kecamatans_job(
         assert (await st.http.get(f"/jobs/{theirs.correlation_id}")).status_code == 404
         assert all(e.kecamatan == TEMPEH for e in await st.events())
         health = (await st.http.get("/health")).json()
-        assert health["station"]["hardware"] == "simulated"
+        assert health["station"]["feeder"] == f"hopper:{chip_slot.hopper}"
         assert list(health["lag_by_partition"]) and all(
             ".print-ready.350805:" in name for name in health["lag_by_partition"]
         )

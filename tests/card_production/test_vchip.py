@@ -1,4 +1,5 @@
-"""The virtual chip's APDU semantics, without sockets: status words, memory, PIN counter."""
+"""The chip simulator's APDU semantics, without sockets: status words, memory, PIN counter;
+and its copy of the KTP-el profile agrees with the station's."""
 
 from __future__ import annotations
 
@@ -8,16 +9,11 @@ from typing import Any
 
 import pytest
 
-from services.card_production.hardware import ktpel
-from services.card_production.hardware.ktpel import EF, Activation
-from services.card_production.hardware.vchip import (
-    KIND_FOREIGN,
-    CardPulled,
-    CardState,
-    Faults,
-    VirtualChip,
-    control_path,
-)
+from services.card_production.hardware import ktpel as station_profile
+from simulators.vchip import profile as ktpel
+from simulators.vchip.address import default_hopper
+from simulators.vchip.chip import KIND_FOREIGN, CardPulled, CardState, Faults, VirtualChip
+from simulators.vchip.profile import EF, Activation
 
 
 def sw(answer: bytes) -> int:
@@ -156,6 +152,7 @@ def test_state_survives_as_json_and_faults_fire() -> None:
     assert update(c, 0, b"35") == 0x9000
     with pytest.raises(CardPulled):
         update(c, 2, b"08")
+    assert faults.pull_after_writes is None  # pulled once: the card back in is left alone
     again = VirtualChip(CardState.from_json(saved[-1]))
     select_app(again)
     select(again, EF.NIK)
@@ -166,11 +163,33 @@ def test_state_survives_as_json_and_faults_fire() -> None:
     assert update(failing, 0, b"35") == ktpel.SW_MEMORY_FAILURE
 
 
-def test_control_socket_path_fits_a_unix_socket_even_for_deep_state_dirs(tmp_path: Path) -> None:
+def test_hopper_socket_path_fits_a_unix_socket_even_for_deep_state_dirs(tmp_path: Path) -> None:
     short = tmp_path / "s"
-    assert control_path(short) == short / "control.sock"
+    assert default_hopper(short) == str(short / "hopper.sock")
     deep = tmp_path / ("d" * 60) / ("e" * 60)
-    path = control_path(deep)
+    path = default_hopper(deep)
     assert len(os.fsencode(path)) <= 107
-    assert path == control_path(deep)  # the chip and its clients agree on it
-    assert path != control_path(tmp_path / ("d" * 60) / ("f" * 60))
+    assert path == default_hopper(deep)  # the chip and its clients agree on it
+    assert path != default_hopper(tmp_path / ("d" * 60) / ("f" * 60))
+
+
+def test_the_chips_profile_agrees_with_the_stations() -> None:
+    """The simulator keeps its own copy of the card profile (a real chip is not built from
+    the station's code): every constant the station uses must be the chip's too."""
+    shared = [n for n in dir(station_profile) if n.isupper() and len(n) > 2 and hasattr(ktpel, n)]
+    assert {"AID", "CAPACITY", "EF_SIZES", "PIN_REF", "TRANSPORT_PIN", "SW_OK"} <= set(shared)
+    for name in shared:
+        ours, theirs = getattr(ktpel, name), getattr(station_profile, name)
+        if isinstance(ours, dict):
+            assert {int(k): v for k, v in ours.items()} == {int(k): v for k, v in theirs.items()}, (
+                name
+            )
+        elif isinstance(ours, tuple):
+            assert [int(x) for x in ours] == [int(x) for x in theirs], name
+        else:
+            assert ours == theirs, name
+    for enum in ("EF", "Activation"):
+        ours_e, theirs_e = getattr(ktpel, enum), getattr(station_profile, enum)
+        assert {m.name: m.value for m in ours_e} == {m.name: m.value for m in theirs_e}
+    station_instructions = {n for n in dir(station_profile) if n.startswith(("INS_", "SW_"))}
+    assert station_instructions <= set(dir(ktpel))

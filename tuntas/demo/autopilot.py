@@ -371,7 +371,7 @@ class Autopilot:
         printed = office.printer_stop_after
         while self.seen.count("card.printed", office.kecamatan) < printed:  # noqa: ASYNC110
             await asyncio.sleep(POLL_S)
-        queue = cups.queue_name(office.kecamatan)
+        queue = topology.queue(office.kecamatan, self.options)
         began = time.monotonic() - self.journal.started
         await asyncio.to_thread(cups.stop_printer, queue, "Kertas/ribbon macet (demo)")
         self.journal.note(f"{office.kecamatan}: printer stopped (ribbon jam)")

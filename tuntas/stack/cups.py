@@ -3,7 +3,8 @@
 cupsd is machine-wide (socket /run/cups/cups.sock); without systemd we start it as a daemon
 if ``lpstat -r`` says it is not running, and leave it running for everyone.
 
-Queue ``tuntas-<kecamatan>`` uses the cups-pdf backend with device URI
+Queue ``tuntas-<kecamatan>`` (``tuntas-<run>-<kecamatan>`` for a demo, benchmark or test
+run, so runs never print into each other's queues) uses the cups-pdf backend with device URI
 ``cups-pdf:/<queue>``: cups-pdf then reads ``/etc/cups/cups-pdf-<queue>.conf``, where we set
 ``Out`` to ``<pdf_root>/<queue>`` (default /var/spool/tuntas-pdf/<queue>) and ``Label 2``, so
 every file name carries ``job_<id>``. The queue's default page size is CR-80, like a card
@@ -12,6 +13,7 @@ printer's media; without it cups-pdf would re-render the card onto A4.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import time
@@ -27,9 +29,12 @@ CARD_PAGE_SIZE = "Custom.85.6x53.98mm"  # ISO/IEC 7810 ID-1 (CR-80)
 START_TIMEOUT_S = 15.0
 
 
-def queue_name(kecamatan: str) -> str:
-    """The station's queue, e.g. ``tuntas-350805`` for Kecamatan Tempeh."""
-    return f"tuntas-{kecamatan}"
+def queue_name(kecamatan: str, run: str | None = None) -> str:
+    """The station's queue, e.g. ``tuntas-350805`` for Kecamatan Tempeh; a run's queue
+    carries the run's name (CUPS names: no spaces, slashes or '#')."""
+    if run is None:
+        return f"tuntas-{kecamatan}"
+    return f"tuntas-{re.sub(r'[^A-Za-z0-9_.-]+', '-', run)[:60]}-{kecamatan}"
 
 
 def _tool(name: str, package: str) -> str:

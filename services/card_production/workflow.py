@@ -1,5 +1,8 @@
 """One kecamatan's card station: blank stock, the production loop, certificates, activation.
 
+The stage's workflow: the only module that decides what happens next; ``api/`` and
+``handlers`` call it, ``store`` holds the SQL, ``rules`` the pure decisions.
+
 Hardware work never runs inside a database transaction: the loop takes a job and reserves a
 blank (one transaction), encodes (hardware), records ``encoded`` (one transaction), prints
 (hardware), records ``printed`` and then ``ready_for_collection`` (one transaction each).
@@ -41,12 +44,12 @@ from schemas.events import (
 from schemas.topics import STOCK_EVENTS, Topics
 from services.card_production import fingerprint, rules, store
 from services.card_production.biosource import (
-    BiometricSource,
     BiometricUnavailable,
+    CardDataRefused,
     CardMaterial,
-    RecordNotFound,
+    HttpBiometricSource,
 )
-from services.card_production.devices import Devices, FeedTimeout
+from services.card_production.devices import Devices, FeedError
 from services.card_production.hardware import encoder, ktpel, printer, render
 from services.card_production.settings import CardProductionSettings
 from services.runtime import outbox, status
@@ -87,7 +90,7 @@ def _note(text: str) -> str:
 class Station:
     settings: CardProductionSettings
     devices: Devices
-    source: BiometricSource
+    source: HttpBiometricSource
     runtime: Runtime | None = None
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     reader_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -96,6 +99,7 @@ class Station:
     printer_state: dict[str, Any] = field(default_factory=dict)
     reader_state: str = "unknown"
     current_job: str | None = None
+    biometric_down: bool = False
 
     @property
     def kecamatan(self) -> str:
@@ -132,7 +136,7 @@ class Station:
         moves = [e.event for e in emits if e.event.type not in STOCK_EVENTS]
         await status.record(conn, status.transitions(None, moves))
         if wake_loop:
-            await conn.execute("SELECT pg_notify($1, '')", self.channel)
+            await store.notify(conn, self.channel)
 
     def _alert(self, kind: str, message: str) -> None:
         log.error("ALERT %s: %s", kind, message)
@@ -160,41 +164,16 @@ class Station:
         serials = rules.serial_range(first_serial, last_serial)
         first, last = serials[0], serials[-1]
         async with self.rt.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtext($1))", f"stock:{self.kecamatan}"
-            )
-            existing = await conn.fetchrow(
-                "SELECT * FROM blank_batches WHERE kecamatan = $1 AND batch_ref = $2",
-                self.kecamatan,
-                batch_ref,
-            )
+            await store.lock_stock(conn, self.kecamatan)
+            existing = await store.batch(conn, self.kecamatan, batch_ref)
             if existing is not None:
                 if (existing["first_serial"], existing["last_serial"]) != (first, last):
                     raise Conflict(f"batch {batch_ref} was received with another serial range")
                 return _batch(existing), False
-            clash = await conn.fetchval(
-                "SELECT serial FROM blanks WHERE serial = ANY($1::text[]) LIMIT 1", serials
-            )
+            clash = await store.received_serial(conn, serials)
             if clash is not None:
                 raise Conflict(f"serial {clash} was already received")
-            row = await conn.fetchrow(
-                "INSERT INTO blank_batches (kecamatan, batch_ref, first_serial, last_serial,"
-                " count, received_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
-                self.kecamatan,
-                batch_ref,
-                first,
-                last,
-                len(serials),
-                received_by,
-            )
-            assert row is not None
-            await conn.execute(
-                "INSERT INTO blanks (serial, kecamatan, batch_id)"
-                " SELECT s, $2, $3 FROM unnest($1::text[]) AS s",
-                serials,
-                self.kecamatan,
-                row["id"],
-            )
+            row = await store.insert_batch(conn, self.kecamatan, batch_ref, serials, received_by)
             emits = await self._stock_level(conn, uuid4(), len(serials), StockChange.DELIVERED)
             level = await store.available(conn, self.kecamatan)
             for job in await store.waiting_jobs(conn, self.kecamatan, level):
@@ -214,11 +193,7 @@ class Station:
     async def spoil_blank(self, serial: str, reason: SpoilReason, note: str | None) -> None:
         """An available blank found damaged in storage."""
         async with self.rt.pool.acquire() as conn, conn.transaction():
-            state = await conn.fetchval(
-                "SELECT state FROM blanks WHERE kecamatan = $1 AND serial = $2 FOR UPDATE",
-                self.kecamatan,
-                serial,
-            )
+            state = await store.blank_state(conn, self.kecamatan, serial)
             if state is None:
                 raise NotFound(f"no blank {serial} at this station")
             if state != "available":
@@ -299,8 +274,29 @@ class Station:
         self.current_job = str(app)
         try:
             return await self._produce(job)
+        except (asyncpg.PostgresConnectionError, OSError):
+            raise  # the database or the network: the loop retries, the job is not to blame
+        except Exception as exc:
+            await self._failed(app, exc)
+            return True
         finally:
             self.current_job = None
+
+    async def _failed(self, app: UUID, exc: Exception) -> None:
+        """A job failed for a reason no device explains: after ``max_errors`` tries it is
+        escalated (held, with the error) so the station goes on with the next job."""
+        error = _note(f"{type(exc).__name__}: {exc}")
+        async with self.rt.pool.acquire() as conn, conn.transaction():
+            tries = await store.count_error(conn, self.kecamatan, app, error)
+            if rules.give_up(tries, self.settings.max_errors):
+                await store.escalate(conn, self.kecamatan, app, "production_error",
+                                     f"failed {tries} times; last: {error}")  # fmt: skip
+        if rules.give_up(tries, self.settings.max_errors):
+            self._alert("production", f"job {app} escalated after {tries} failures: {error}")
+            return
+        log.warning("job %s failed (try %d of %d): %s", app, tries,
+                    self.settings.max_errors, error, exc_info=exc)  # fmt: skip
+        await self._sleep(self.settings.error_retry_s)
 
     async def _out_of_stock(self, conn: Conn) -> None:
         jobs = await store.queued_without_blank(conn, self.kecamatan)
@@ -316,15 +312,23 @@ class Station:
         ready = RecordPrintReady.model_validate(job["print_ready"])
         record = rules.record_id(ready.fingerprint_templates)
         try:
-            return await self.source.card_data(record, self.kecamatan)
-        except BiometricUnavailable as exc:
-            log.warning("card data unavailable (%s); retrying in %.0fs", exc, RETRY_S)
+            material = await self.source.card_data(record, self.kecamatan)
+        except BiometricUnavailable as exc:  # an outage: every job waits, none is to blame
+            if not self.biometric_down:
+                self.biometric_down = True
+                self._alert("biometric", f"card data unavailable ({exc}); retrying")
             await self._sleep(RETRY_S)
-        except RecordNotFound as exc:
+            return None
+        except CardDataRefused as exc:  # asking again will not change the answer
             async with self.rt.pool.acquire() as conn, conn.transaction():
                 await store.escalate(conn, self.kecamatan, job["application_id"],
-                                     "record_not_found", str(exc))  # fmt: skip
-        return None
+                                     exc.reason, str(exc))  # fmt: skip
+            self._alert("card_data", f"job {job['application_id']} escalated: {exc}")
+            return None
+        if self.biometric_down:
+            self.biometric_down = False
+            log.warning("card data available again")
+        return material
 
     async def _produce(self, job: asyncpg.Record) -> bool:
         app: UUID = job["application_id"]
@@ -340,7 +344,7 @@ class Station:
                     await self.devices.feeder.load_blank(serial)
                     result = await self.devices.encoder.encode(_chip_data(ready.card, material))
                     self.reader_state = "ok"
-                except (encoder.ReaderUnavailable, FeedTimeout) as exc:
+                except (encoder.ReaderUnavailable, FeedError) as exc:
                     self.reader_state = f"unavailable: {exc}"
                     self._alert("reader", f"{exc}; job {app} waits")
                     await self._sleep(RETRY_S)
@@ -399,7 +403,7 @@ class Station:
             printed = CardPrinted(chip_serial=chip, print_job=print_job, operator_id=operator)
             await self._commit(conn, [self._emit(printed, app)])
         async with self.rt.pool.acquire() as conn, conn.transaction():
-            n = await conn.fetchval("SELECT nextval('storage_seq')")
+            n = await store.next_storage_number(conn)
             place = rules.storage_place(
                 n, self.settings.storage_drawers, self.settings.storage_slots
             )
@@ -462,7 +466,7 @@ class Station:
         ready = RecordPrintReady.model_validate(job["print_ready"])
         today = date.today()
         async with self.rt.pool.acquire() as conn:
-            seq = await conn.fetchval("SELECT nextval('certificate_seq')")
+            seq = await store.next_certificate_number(conn)
         number = rules.certificate_number(seq, self.kecamatan, today)
         until = rules.certificate_valid_until(today, self.settings.certificate_validity_days)
         try:
@@ -514,7 +518,7 @@ class Station:
             return await self.source.card_data(
                 rules.record_id(ready.fingerprint_templates), self.kecamatan
             )
-        except (BiometricUnavailable, RecordNotFound) as exc:
+        except (BiometricUnavailable, CardDataRefused) as exc:
             raise Unavailable(str(exc)) from exc
 
     # ------------------------------------------------------------ activation (step 6)
@@ -537,7 +541,7 @@ class Station:
                 score = fingerprint.best_score(live_template, chip_templates)
                 if score >= self.settings.match_threshold:
                     await self.devices.encoder.activate(ktpel.TRANSPORT_PIN, new_pin)
-            except (encoder.EncoderError, FeedTimeout) as exc:
+            except (encoder.EncoderError, FeedError) as exc:
                 raise Unavailable(f"card reader: {type(exc).__name__}: {exc}") from exc
         async with self.rt.pool.acquire() as conn, conn.transaction():
             job = await store.get_job(conn, self.kecamatan, app, lock=True)
@@ -586,13 +590,53 @@ class Station:
             photo=material.photo, signature=material.signature,
         )  # fmt: skip
 
+    # ------------------------------------------------------------ views for the API
+
+    async def stock(self) -> dict[str, Any]:
+        async with self.rt.pool.acquire() as conn:
+            counts = await store.stock_counts(conn, self.kecamatan)
+            batches = await store.batches(conn, self.kecamatan)
+            spoiled = await store.spoiled_blanks(conn, self.kecamatan)
+        return {
+            "kecamatan": self.kecamatan,
+            "blanks_available": counts["available"],
+            "counts": counts,
+            "low_stock_threshold": self.settings.low_stock_threshold,
+            "batches": [
+                {"batch_ref": b["batch_ref"], "first_serial": b["first_serial"],
+                 "last_serial": b["last_serial"], "count": b["count"]}
+                for b in batches
+            ],
+            "spoiled": [
+                {"serial": s["serial"], "reason": s["spoil_reason"], "note": s["spoil_note"],
+                 "application_id": str(s["application_id"]) if s["application_id"] else None,
+                 "at": s["updated_at"].isoformat()}
+                for s in spoiled
+            ],
+        }  # fmt: skip
+
+    async def jobs(self, state: str | None) -> list[asyncpg.Record]:
+        async with self.rt.pool.acquire() as conn:
+            return await store.list_jobs(conn, self.kecamatan, state)
+
+    async def job(self, app: UUID) -> asyncpg.Record:
+        async with self.rt.pool.acquire() as conn:
+            row = await store.get_job(conn, self.kecamatan, app)
+        if row is None:
+            raise NotFound(f"no print job for {app} at this station")
+        return row
+
+    async def escalations(self) -> list[asyncpg.Record]:
+        async with self.rt.pool.acquire() as conn:
+            return await store.escalations(conn, self.kecamatan)
+
     async def snapshot(self) -> dict[str, Any]:
         async with self.rt.pool.acquire() as conn:
             jobs = await store.job_counts(conn, self.kecamatan)
             blanks = await store.stock_counts(conn, self.kecamatan)
         return {
             "kecamatan": self.kecamatan,
-            "hardware": "simulated" if self.devices.simulated else "pcsc+cups",
+            "feeder": self.settings.feeder,
             "paused": self.paused,
             "printer": self.printer_state,
             "reader": {"name": self.devices.encoder.reader, "state": self.reader_state},

@@ -1,0 +1,33 @@
+"""The station itself: health with device status and alerts, and the escalations the
+section head decides on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from services.card_production.workflow import Station
+from services.runtime.service import Runtime
+
+
+def router(runtime: Runtime, station: Station) -> APIRouter:
+    api = APIRouter(tags=["station"])
+
+    @api.get("/health")
+    async def health() -> JSONResponse:
+        """Runtime health plus the station: printer, reader, queues, blanks, recent alerts."""
+        runtime.health.extra["station"] = await station.snapshot()
+        snap = runtime.health.snapshot()
+        return JSONResponse(snap, status_code=200 if runtime.health.ok else 503)
+
+    @api.get("/escalations")
+    async def escalations() -> list[dict[str, Any]]:
+        return [
+            {"id": r["id"], "application_id": str(r["application_id"]), "reason": r["reason"],
+             "detail": r["detail"], "created_at": r["created_at"].isoformat()}
+            for r in await station.escalations()
+        ]  # fmt: skip
+
+    return api
