@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from services.biometric.items import ALL_ITEMS, FACE, SIGNATURE, Capture, Finger
+from services.biometric.items import ALL_ITEMS, Capture, Finger
 from services.biometric.quality import (
     Action,
     CaptureException,
@@ -18,6 +18,7 @@ from services.biometric.quality import (
     Finding,
     QualityPolicy,
     check_capture,
+    may_be_excepted,
     next_action,
 )
 from services.biometric.templates import fingerprint_template
@@ -57,7 +58,6 @@ async def enrol(
 
     declared_items = {f.item: reason for f, reason in declared.items()}
     for item in ALL_ITEMS:
-        exceptable = item not in (FACE, SIGNATURE)
         if item in declared_items:
             exceptions.append(CaptureException(item, declared_items[item], attempts=0))
             attempts[item] = 0
@@ -73,7 +73,7 @@ async def enrol(
                 captures.append(capture)
                 break
             if action is Action.GIVE_UP:
-                if not exceptable:
+                if not may_be_excepted(item):
                     raise CaptureFailed(item, findings)
                 exceptions.append(CaptureException(item, ExceptionReason.UNREADABLE, attempt))
                 break

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -42,8 +41,6 @@ from services.runtime.db import Conn
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger("tuntas.biometric.store")
 
-_REFERENCE = re.compile(r"^bio://(\d{6})/([0-9a-f-]{36})$")
-
 
 class AlreadyRecorded(Exception):
     """The NIK already has a biometric record."""
@@ -56,13 +53,6 @@ class NotFound(Exception):
 def reference(kecamatan: str, record_id: uuid.UUID) -> str:
     """The claim check events carry instead of biometric bytes."""
     return f"bio://{kecamatan}/{record_id}"
-
-
-def parse_reference(ref: str) -> tuple[str, uuid.UUID]:
-    match = _REFERENCE.fullmatch(ref)
-    if not match:
-        raise ValueError(f"not a biometric reference: {ref!r}")
-    return match[1], uuid.UUID(match[2])
 
 
 def _template_item(finger: Finger) -> str:
@@ -583,10 +573,6 @@ async def record_blocked(conn: Conn, record_id: uuid.UUID) -> bool:
             record_id,
         )
     )
-
-
-async def count_queued(conn: Conn) -> int:
-    return int(await conn.fetchval("SELECT count(*) FROM applications WHERE state = 'queued'"))
 
 
 async def cancel(conn: Conn, application_id: uuid.UUID) -> bool:

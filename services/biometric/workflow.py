@@ -151,17 +151,17 @@ async def validated(
             f"the NIK's biometric record {existing.record_id} is a suspected or confirmed"
             " duplicate: not reused for printing; decide the adjudication case first"
         )
+    await store.insert_application(
+        conn,
+        application_id=event.application_id,
+        kecamatan=event.kecamatan,
+        validated=payload,
+        validated_message_id=event.message_id,
+        state=State.QUEUED if existing is None else State.PRINT_READY,
+        record_id=None if existing is None else existing.record_id,
+        skipped=existing is not None,
+    )
     if existing is not None:
-        await store.insert_application(
-            conn,
-            application_id=event.application_id,
-            kecamatan=event.kecamatan,
-            validated=payload,
-            validated_message_id=event.message_id,
-            state=State.PRINT_READY,
-            record_id=existing.record_id,
-            skipped=True,
-        )
         app = await store.get_application(conn, event.application_id)
         assert app is not None
         checks = await _claim_checks(conn, existing, stage.chip_fingers)
@@ -173,14 +173,6 @@ async def validated(
             existing.record_id,
         )
         return [stage.emit(event.caused(skipped)), stage.emit(event.caused(ready))]
-    await store.insert_application(
-        conn,
-        application_id=event.application_id,
-        kecamatan=event.kecamatan,
-        validated=payload,
-        validated_message_id=event.message_id,
-        state=State.QUEUED,
-    )
     stage.auto_wakeup.set()
     log.info(
         "application %s queued for recording in kecamatan %s", event.application_id, event.kecamatan

@@ -27,6 +27,7 @@ from tests.biometric.stage_kit import (
     validated,
 )
 from tests.waiting import wait_for
+from tuntas.stack.prereq import free_port
 
 PNG, JPEG, TOF1 = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"TOF1"
 
@@ -192,6 +193,9 @@ async def test_poor_captures_are_taken_again_and_missing_fingers_are_exceptions(
 
     bad = await stage.capture(app_id, missing_fingers={"sixth_finger": "amputated"})
     assert bad.status_code == 422 and "missing_fingers" in bad.json()["detail"][0]["loc"]
+    # who sits at the devices is the device service's business, not the stage API's
+    simulate = await stage.capture(app_id, simulate={"seed": "x"})
+    assert simulate.status_code == 422 and "simulate" in simulate.json()["detail"][0]["loc"]
 
 
 async def test_duplicate_goes_to_adjudication_and_clearing_makes_it_print_ready(
@@ -324,3 +328,21 @@ async def test_automatic_operator_captures_on_consume(
         assert isinstance(recorded, BiometricsRecorded)
         assert recorded.operator_id == "auto.operator"
         assert (await auto.http.get("/queue", params={"kecamatan": KEC})).json() == []
+
+
+async def test_unreachable_capture_devices_answer_503_and_store_nothing(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with running_stage(
+        kafka_bootstrap=kafka_bootstrap,
+        pg_dsn=pg_dsn,
+        db_schema=db_schema,
+        topic_prefix=topic_prefix,
+        home=tmp_path,
+        device_url=f"http://127.0.0.1:{free_port()}/{{kecamatan}}",
+    ) as stage:
+        app_id = await stage.send_validated(validated(nik(81)))
+        await stage.queued(app_id)
+        response = await stage.capture(app_id)
+        assert response.status_code == 503 and "unreachable" in response.json()["detail"]
+        await stage.queued(app_id)  # still waiting to be recorded
