@@ -11,7 +11,7 @@
 - A staff decision (approve, send back, reject) on the latest revision's item emits
   ``application.validated`` / ``application.sent_back`` / ``application.rejected``.
 
-Callers own the transaction: the consume loop for events (it writes the returned ``Emit`` s
+Callers own the transaction: the consume loop for events (it writes the returned events
 to the outbox), the HTTP routes for staff decisions.
 """
 
