@@ -62,7 +62,7 @@ _STAGE_TOPICS: dict[Service, tuple[str, tuple[Service, ...]]] = {
         (S.VALIDATION, S.BIOMETRIC, S.CARD_PRODUCTION, S.NOTIFICATION),
     ),
     S.VALIDATION: ("tuntas.validation.events", (S.INTAKE, S.BIOMETRIC, S.NOTIFICATION)),
-    S.BIOMETRIC: ("tuntas.biometric.events", (S.INTAKE, S.NOTIFICATION)),
+    S.BIOMETRIC: ("tuntas.biometric.events", (S.INTAKE, S.VALIDATION, S.NOTIFICATION)),
     S.CARD_PRODUCTION: ("tuntas.card-production.events", (S.INTAKE, S.NOTIFICATION)),
     S.NOTIFICATION: ("tuntas.notification.events", (S.INTAKE,)),
 }
