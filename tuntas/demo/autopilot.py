@@ -27,6 +27,7 @@ from schemas.application import ApplicationType
 from schemas.workdays import OfficeHours
 from simulators.capture.render import render
 from simulators.capture.subjects import simulation_seed
+from simulators.courier import Courier, DeliveryRefused
 from tuntas import topology
 from tuntas.demo.scenario import Office, Plan, Visitor
 from tuntas.demo.watch import Seen
@@ -140,6 +141,7 @@ class Autopilot:
         self.plan = plan
         self.options = options
         self.http = http
+        self.courier = Courier(http)
         self.seen = seen
         self.day_s = day_s
         self.journal = Journal()
@@ -323,16 +325,12 @@ class Autopilot:
     # ------------------------------------------------------------ station: stock, printer
 
     async def _deliver(self, office: Office, count: int, label: str) -> None:
-        batches = sum(1 for d in self.journal.deliveries if d[0] == office.kecamatan)
-        start = batches * 10_000 + 1
-        ref = f"DEMO-{office.kecamatan}-{batches + 1}-{label}"
-        body = {
-            "batch_ref": ref,
-            "first_serial": f"B{office.kecamatan}-{start:07d}",
-            "last_serial": f"B{office.kecamatan}-{start + count - 1:07d}",
-            "received_by": f"operator.{office.kecamatan}",
-        }
-        _check(await self.http.post(self._station(office, "/stock/batches"), json=body), ref)
+        try:  # the Dinas courier hands the batch over through the station's API
+            ref = await self.courier.deliver(
+                self._station(office, ""), office.kecamatan, count, label
+            )
+        except DeliveryRefused as exc:
+            raise DemoError(str(exc)) from exc
         self.journal.deliveries.append(
             (office.kecamatan, ref, count, time.monotonic() - self.journal.started)
         )
