@@ -81,9 +81,11 @@ async def application(desk: Desk, application_id: UUID) -> store.Application:
 
 
 async def queue(desk: Desk, kecamatan: str, states: Sequence[str]) -> list[store.Application]:
-    """An office's applications in these states, oldest change first."""
+    """An office's applications in these states, oldest change first (``kecamatan``: the
+    office asked for in the query)."""
+    office = desk.office(kecamatan, where="query")
     async with desk.runtime.pool.acquire() as conn:
-        return await store.in_states(conn, kecamatan, states)
+        return await store.in_states(conn, office.code, states)
 
 
 async def tracked(desk: Desk, tracking_number: str) -> store.Application | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -53,48 +54,30 @@ async def handle(event: Envelope, conn: Conn) -> Sequence[Emit]:
             current,
         )
         return []
-    if isinstance(payload, ApplicationSentBack):
-        await store.set_state(
-            conn,
-            app.id,
-            S.SENT_BACK,
-            sent_back_reasons=[r.model_dump(mode="json") for r in payload.reasons],
-            sent_back_at=event.occurred_at,
-        )
-    elif isinstance(payload, ApplicationRejected):
-        await store.set_state(
-            conn, app.id, S.REJECTED, active=False, closed_reason=f"rejected:{payload.reason_code}"
-        )
-    elif state is S.REJECTED:  # biometrics.duplicate_confirmed
-        await store.set_state(
-            conn, app.id, S.REJECTED, active=False, closed_reason="duplicate_confirmed"
-        )
-    elif isinstance(payload, CardReadyForCollection):
-        await store.set_state(
-            conn,
-            app.id,
-            S.READY_FOR_COLLECTION,
-            storage_place=payload.storage_place,
-            ready_at=event.occurred_at,
-        )
-    elif isinstance(payload, CardActivated):
-        await store.set_state(
-            conn,
-            app.id,
-            S.ACTIVATED,
-            activated_at=event.occurred_at,
-            chip_serial=payload.chip_serial,
-        )
-    elif state is S.SPOILED:  # the card goes back to production; it is no longer at the desk
-        await store.set_state(
-            conn,
-            app.id,
-            S.SPOILED,
-            storage_place=None,
-            ready_at=None,
-            activated_at=None,
-            chip_serial=None,
-        )
-    else:
-        await store.set_state(conn, app.id, state)
+    new_state, fields = _change(event, state)
+    await store.set_state(conn, app.id, new_state, **fields)
     return []
+
+
+def _change(event: Envelope, state: ApplicationState) -> tuple[ApplicationState, dict[str, Any]]:
+    """The desk's new state for ``event`` and the columns it sets with it."""
+    payload = event.payload
+    if isinstance(payload, ApplicationSentBack):
+        reasons = [r.model_dump(mode="json") for r in payload.reasons]
+        return S.SENT_BACK, {"sent_back_reasons": reasons, "sent_back_at": event.occurred_at}
+    if isinstance(payload, ApplicationRejected):
+        return S.REJECTED, {"active": False, "closed_reason": f"rejected:{payload.reason_code}"}
+    if state is S.REJECTED:  # biometrics.duplicate_confirmed
+        return S.REJECTED, {"active": False, "closed_reason": "duplicate_confirmed"}
+    if isinstance(payload, CardReadyForCollection):
+        return S.READY_FOR_COLLECTION, {
+            "storage_place": payload.storage_place,
+            "ready_at": event.occurred_at,
+        }
+    if isinstance(payload, CardActivated):
+        return S.ACTIVATED, {"activated_at": event.occurred_at, "chip_serial": payload.chip_serial}
+    if state is S.SPOILED:  # the card goes back to production; it is no longer at the desk
+        return S.SPOILED, dict.fromkeys(
+            ("storage_place", "ready_at", "activated_at", "chip_serial")
+        )
+    return state, {}

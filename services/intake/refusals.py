@@ -65,10 +65,52 @@ def refusal(
     )
 
 
-def wrong_state(code: str, state: str, message_id: str, message_en: str) -> DeskError:
-    """409: the application is not in a state this action applies to."""
+# A desk action on an application in a state it does not apply to (409): code, texts id/en.
+_WRONG_STATE: Mapping[str, tuple[str, str, str]] = {
+    "not_awaiting_correction": (
+        "not_awaiting_correction",
+        "Permohonan ini tidak sedang menunggu perbaikan",
+        "this application is not waiting for a correction (state {state})",
+    ),
+    "not_cancellable": (
+        "not_cancellable",
+        "Permohonan tidak dapat dibatalkan pada tahap ini",
+        "the application cannot be cancelled in state {state}",
+    ),
+    "not_ready_for_collection": (
+        "not_ready_for_collection",
+        "Kartu tidak dalam status siap diambil",
+        "the card is not waiting for collection (state {state})",
+    ),
+    "already_collected": (
+        "already_collected",
+        "Kartu sudah diserahkan kepada pemohon",
+        "the card has already been handed over",
+    ),
+    "not_activated": (
+        "card_not_activated",
+        "Kartu belum diaktivasi; aktivasi dengan sidik jari pemohon dahulu",
+        "the card is not activated yet",
+    ),
+    "not_at_the_desk": (
+        "card_not_activated",
+        "Kartu belum tersedia di loket",
+        "the card is not at the desk",
+    ),
+}
+
+
+def wrong_state(why: str, state: str) -> DeskError:
+    """409: the application's ``state`` is not one the action applies to (``why``: the table)."""
+    code, message_id, message_en = _WRONG_STATE[why]
     return refusal(
-        409, code, "application_id", message_id, message_en, where="path", extra={"state": state}
+        409,
+        code,
+        "application_id",
+        message_id,
+        message_en.format(state=state),
+        where="path",
+        extra={"state": state},
     )
 
 

@@ -64,18 +64,22 @@ class UploadRefusal:
     message_en: str
 
 
+def _too_large(max_bytes: int) -> UploadRefusal:
+    limit = f"{max_bytes / (1024 * 1024):g} MB"
+    return UploadRefusal(
+        413,
+        "upload_too_large",
+        f"Berkas melebihi batas {limit}",
+        f"the file exceeds the {limit} limit",
+    )
+
+
 def check_upload(
     data: bytes, declared: str | None, *, max_bytes: int, allowed: tuple[str, ...] = ALLOWED_TYPES
 ) -> str | UploadRefusal:
     """The accepted content type, or why the upload is refused."""
     if len(data) > max_bytes:
-        limit = f"{max_bytes / (1024 * 1024):g} MB"
-        return UploadRefusal(
-            413,
-            "upload_too_large",
-            f"Berkas melebihi batas {limit}",
-            f"the file exceeds the {limit} limit",
-        )
+        return _too_large(max_bytes)
     if not data:
         return UploadRefusal(422, "upload_empty", "Berkas kosong", "the file is empty")
     kind = sniff_type(data)
@@ -104,13 +108,7 @@ def decode_base64(text: str, *, max_bytes: int) -> bytes | UploadRefusal:
         text = text.split(",", 1)[1]
     text = "".join(text.split())
     if len(text) > (max_bytes + 2) // 3 * 4 + 4:
-        limit = f"{max_bytes / (1024 * 1024):g} MB"
-        return UploadRefusal(
-            413,
-            "upload_too_large",
-            f"Berkas melebihi batas {limit}",
-            f"the file exceeds the {limit} limit",
-        )
+        return _too_large(max_bytes)
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):

@@ -111,67 +111,67 @@ async def active_for_nik(conn: Conn, nik: str) -> Application | None:
     )
 
 
+@dataclass(frozen=True)
+class AcceptedFile:
+    """What an acceptance writes, for a new application and for a corrected revision alike."""
+
+    nik: str
+    application_type: str
+    state: str
+    file: dict[str, Any]
+    kk_scan_id: UUID | None
+    officer_id: str
+    deadline: datetime
+
+    def values(self) -> tuple[Any, ...]:
+        """In the order of ``_ACCEPTED`` (the SQL's columns)."""
+        return (
+            self.nik,
+            self.application_type,
+            self.state,
+            self.file,
+            self.kk_scan_id,
+            self.officer_id,
+            self.deadline,
+        )
+
+
+_ACCEPTED = ("nik", "application_type", "state", "file", "kk_scan_id", "officer_id", "deadline")
+
+
 async def insert_application(
     conn: Conn,
+    accepted: AcceptedFile,
     *,
     id: UUID,
     kecamatan: str,
     tracking_number: str,
-    nik: str,
-    application_type: str,
-    state: str,
-    file: dict[str, Any],
-    kk_scan_id: UUID | None,
-    officer_id: str,
     accepted_at: datetime,
-    deadline: datetime,
 ) -> None:
+    """A new application, revision 1 (first accepted and last revised now)."""
     await conn.execute(
-        "INSERT INTO applications (id, kecamatan, tracking_number, nik, application_type, state,"
-        " file, kk_scan_id, officer_id, accepted_at, revised_at, deadline)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
+        f"INSERT INTO applications ({', '.join(_ACCEPTED)}, id, kecamatan, tracking_number,"
+        " accepted_at, revised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        *accepted.values(),
         id,
         kecamatan,
         tracking_number,
-        nik,
-        application_type,
-        state,
-        file,
-        kk_scan_id,
-        officer_id,
         accepted_at,
-        deadline,
     )
 
 
 async def resubmit(
-    conn: Conn,
-    app_id: UUID,
-    *,
-    revision: int,
-    nik: str,
-    application_type: str,
-    state: str,
-    file: dict[str, Any],
-    kk_scan_id: UUID | None,
-    officer_id: str,
-    revised_at: datetime,
-    deadline: datetime,
+    conn: Conn, app_id: UUID, accepted: AcceptedFile, *, revision: int, revised_at: datetime
 ) -> None:
+    """The corrected file as revision ``revision``."""
+    sets = ", ".join(f"{name} = ${i + 1}" for i, name in enumerate(_ACCEPTED))
     await conn.execute(
-        "UPDATE applications SET revision = $2, nik = $3, application_type = $4, state = $5,"
-        " file = $6, kk_scan_id = $7, officer_id = $8, revised_at = $9, deadline = $10,"
-        " updated_at = now() WHERE id = $1",
-        app_id,
+        f"UPDATE applications SET {sets}, revision = $8, revised_at = $9, updated_at = now()"
+        " WHERE id = $10",
+        *accepted.values(),
         revision,
-        nik,
-        application_type,
-        state,
-        file,
-        kk_scan_id,
-        officer_id,
         revised_at,
-        deadline,
+        app_id,
     )
 
 

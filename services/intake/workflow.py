@@ -89,14 +89,15 @@ async def _accept(
     now = _now()
     deadline = desk.calendar.deadline(now, desk.settings.service_working_days)
     file = body.application_file()
-    fields: dict[str, Any] = {
-        "nik": body.applicant.nik,
-        "application_type": body.application_type.value,
-        "state": S.ACCEPTED.value,
-        "file": file.model_dump(mode="json"),
-        "officer_id": body.officer_id,
-        "deadline": deadline,
-    }
+    accepted = store.AcceptedFile(
+        nik=body.applicant.nik,
+        application_type=body.application_type.value,
+        state=S.ACCEPTED.value,
+        file=file.model_dump(mode="json"),
+        kk_scan_id=scan_id or (app.kk_scan_id if app else None),
+        officer_id=body.officer_id,
+        deadline=deadline,
+    )
     if app is None:
         day = now.astimezone(desk.calendar.hours.zone).date()
         serial = await store.next_serial(conn, office.code, day)
@@ -104,19 +105,15 @@ async def _accept(
         number = rules.tracking_number(office.code, day, serial)
         await store.insert_application(
             conn,
+            accepted,
             id=app_id,
             kecamatan=office.code,
             tracking_number=number,
-            kk_scan_id=scan_id,
             accepted_at=now,
-            **fields,
         )
     else:
         app_id, revision, number = app.id, app.revision + 1, app.tracking_number
-        kk_scan_id = scan_id or app.kk_scan_id
-        await store.resubmit(
-            conn, app_id, revision=revision, kk_scan_id=kk_scan_id, revised_at=now, **fields
-        )
+        await store.resubmit(conn, app_id, accepted, revision=revision, revised_at=now)
     payload = ApplicationAccepted(
         tracking_number=number,
         revision=revision,
@@ -128,9 +125,9 @@ async def _accept(
     )
     event = Envelope.new(payload, application_id=app_id, kecamatan=office.code, occurred_at=now)
     await desk.publish(conn, [event])
-    accepted = await store.get(conn, app_id)
-    assert accepted is not None
-    return Receipt.of(accepted, office.name, desk.calendar.hours.zone).model_dump(mode="json")
+    saved = await store.get(conn, app_id)
+    assert saved is not None
+    return Receipt.of(saved, office.name, desk.calendar.hours.zone).model_dump(mode="json")
 
 
 async def _taking_nik(desk: Desk, nik: str, action: Awaitable[Answer]) -> Answer:
@@ -191,12 +188,7 @@ async def resubmit(
 
     async def apply(conn: Conn, app: store.Application) -> Answer:
         if app.state != S.SENT_BACK:
-            raise wrong_state(
-                "not_awaiting_correction",
-                app.state,
-                "Permohonan ini tidak sedang menunggu perbaikan",
-                f"this application is not waiting for a correction (state {app.state})",
-            )
+            raise wrong_state("not_awaiting_correction", app.state)
         has_scan = body.kk_scan is not None or app.kk_scan_id is not None
         problems = _file_problems(desk, body, raw, has_scan)
         if problems:
@@ -228,12 +220,7 @@ async def cancel(desk: Desk, application_id: UUID, body: CancelRequest) -> Answe
 
     async def apply(conn: Conn, app: store.Application) -> Answer:
         if ApplicationState(app.state) not in CANCELLABLE_STATES:
-            raise wrong_state(
-                "not_cancellable",
-                app.state,
-                "Permohonan tidak dapat dibatalkan pada tahap ini",
-                f"the application cannot be cancelled in state {app.state}",
-            )
+            raise wrong_state("not_cancellable", app.state)
         await store.set_state(conn, app.id, S.CANCELLED, active=False, closed_reason="cancelled")
         cancelled = ApplicationCancelled(reason=body.reason, officer_id=body.officer_id)
         await desk.publish(
@@ -250,12 +237,7 @@ async def store_uncollected(desk: Desk, application_id: UUID, body: StoreRequest
 
     async def apply(conn: Conn, app: store.Application) -> Answer:
         if app.state != S.READY_FOR_COLLECTION:
-            raise wrong_state(
-                "not_ready_for_collection",
-                app.state,
-                "Kartu tidak dalam status siap diambil",
-                f"the card is not waiting for collection (state {app.state})",
-            )
+            raise wrong_state("not_ready_for_collection", app.state)
         place = body.storage_place or app.storage_place or "Loket pelayanan"
         await store.set_state(conn, app.id, S.STORED_UNCOLLECTED, storage_place=place)
         stored = CardStoredUncollected(storage_place=place)
@@ -270,22 +252,10 @@ async def store_uncollected(desk: Desk, application_id: UUID, body: StoreRequest
 
 def _check_collectable(app: store.Application, presented_nik: str) -> None:
     if app.state == S.COLLECTED:
-        raise wrong_state(
-            "already_collected",
-            app.state,
-            "Kartu sudah diserahkan kepada pemohon",
-            "the card has already been handed over",
-        )
+        raise wrong_state("already_collected", app.state)
     if app.state != S.ACTIVATED:
         waiting = app.state in (S.READY_FOR_COLLECTION, S.STORED_UNCOLLECTED)
-        raise wrong_state(
-            "card_not_activated",
-            app.state,
-            "Kartu belum diaktivasi; aktivasi dengan sidik jari pemohon dahulu"
-            if waiting
-            else "Kartu belum tersedia di loket",
-            "the card is not activated yet" if waiting else "the card is not at the desk",
-        )
+        raise wrong_state("not_activated" if waiting else "not_at_the_desk", app.state)
     if presented_nik != app.nik:
         raise refusal(
             422,

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from schemas.states import ApplicationState
 from services.intake import context, workflow
+from services.intake.api import models
 from services.intake.api.errors import answer
-from services.intake.api.models import (
-    IDEMPOTENCY_KEY,
-    Receipt,
-    ResubmitApplication,
-    SentBackItem,
-)
 
 
 def routes(desk: context.Desk) -> APIRouter:
     router = APIRouter(tags=["desk"])
 
-    @router.get("/corrections", response_model=list[SentBackItem])
-    async def corrections(
-        kecamatan: Annotated[str, Query(description="The office (kecamatan code)")],
-    ) -> list[SentBackItem]:
+    @router.get("/corrections", response_model=list[models.SentBackItem])
+    async def corrections(kecamatan: models.KecamatanQuery) -> list[models.SentBackItem]:
         """Files the section head sent back, with the reasons, oldest first."""
-        office = desk.office(kecamatan, where="query")
-        apps = await context.queue(desk, office.code, [ApplicationState.SENT_BACK.value])
+        apps = await context.queue(desk, kecamatan, [ApplicationState.SENT_BACK.value])
         return [
-            SentBackItem(
+            models.SentBackItem(
                 application_id=a.id,
                 tracking_number=a.tracking_number,
                 revision=a.revision,
@@ -45,20 +36,18 @@ def routes(desk: context.Desk) -> APIRouter:
 
     @router.put(
         "/applications/{application_id}",
-        response_model=Receipt,
-        responses={
-            404: {"description": "no such application"},
-            409: {"description": "not waiting for a correction, or NIK taken"},
-            422: {"description": "the corrected file is incomplete or invalid"},
-        },
+        response_model=models.Receipt,
+        responses=models.responses(
+            models.NOT_FOUND,
+            (409, "not waiting for a correction, or NIK taken"),
+            (422, "the corrected file is incomplete or invalid"),
+        ),
     )
     async def resubmit(
         application_id: UUID,
-        body: ResubmitApplication,
+        body: models.ResubmitApplication,
         request: Request,
-        idempotency_key: Annotated[
-            str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)
-        ] = None,
+        idempotency_key: models.IdempotencyKey = None,
     ) -> JSONResponse:
         """Resubmit a corrected file as a new revision (``application.accepted``, revision+1)."""
         raw = await request.json()

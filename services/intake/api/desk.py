@@ -9,29 +9,34 @@ from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from services.intake import context, scans, workflow
+from services.intake.api import models
 from services.intake.api.errors import answer
-from services.intake.api.models import (
-    IDEMPOTENCY_KEY,
-    CancelRequest,
-    HandoverResult,
-    Receipt,
-    SubmitApplication,
-    UploadRef,
+
+_UPLOAD = models.responses(
+    (413, "file too large"),
+    (415, "not PDF/JPEG/PNG"),
+)
+
+
+_SUBMIT = models.responses(
+    (200, "the same request again (Idempotency-Key): the same receipt"),
+    (409, "the NIK has an active application (named in the answer)"),
+    (413, "scan too large"),
+    (415, "scan not PDF/JPEG/PNG"),
+    (422, "incomplete or invalid file: the exact missing items"),
+)
+
+
+_CANCEL_REFUSED = models.responses(
+    models.NOT_FOUND,
+    (409, "a card exists already, or the application ended"),
 )
 
 
 def routes(desk: context.Desk) -> APIRouter:
     router = APIRouter(tags=["desk"])
 
-    @router.post(
-        "/uploads",
-        status_code=201,
-        response_model=UploadRef,
-        responses={
-            413: {"description": "file too large"},
-            415: {"description": "not PDF/JPEG/PNG"},
-        },
-    )
+    @router.post("/uploads", status_code=201, response_model=models.UploadRef, responses=_UPLOAD)
     async def upload(
         kecamatan: Annotated[str, Form(description="The office (kecamatan code)")],
         file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, at most 5 MB")],
@@ -40,7 +45,7 @@ def routes(desk: context.Desk) -> APIRouter:
         """Upload a scan (KK photocopy, signed receipt); use the returned ``upload_id``."""
         data = await file.read(desk.settings.max_upload_bytes + 1)
         upload_id, scan = await scans.upload(desk, kecamatan, kind, data, file.content_type)
-        ref = UploadRef(
+        ref = models.UploadRef(
             upload_id=upload_id,
             kind=kind,
             content_type=scan.content_type,
@@ -49,26 +54,15 @@ def routes(desk: context.Desk) -> APIRouter:
         )
         return JSONResponse(ref.model_dump(mode="json"), status_code=201)
 
-    @router.post(
-        "/applications",
-        status_code=201,
-        response_model=Receipt,
-        responses={
-            200: {"description": "the same request again (Idempotency-Key): the same receipt"},
-            409: {"description": "the NIK has an active application (named in the answer)"},
-            413: {"description": "scan too large"},
-            415: {"description": "scan not PDF/JPEG/PNG"},
-            422: {"description": "incomplete or invalid file: the exact missing items"},
-        },
-    )
+    @router.post("/applications", status_code=201, response_model=models.Receipt, responses=_SUBMIT)
     async def submit(
-        body: SubmitApplication,
+        body: models.SubmitApplication,
         request: Request,
         idempotency_key: Annotated[
             str | None,
             Header(
                 alias="Idempotency-Key",
-                pattern=IDEMPOTENCY_KEY,
+                pattern=models.IDEMPOTENCY_KEY,
                 description="Repeat it on retries: one application, the same receipt",
             ),
         ] = None,
@@ -80,7 +74,7 @@ def routes(desk: context.Desk) -> APIRouter:
 
     @router.get(
         "/applications/{application_id}",
-        responses={404: {"description": "no such application"}},
+        responses=models.responses(models.NOT_FOUND),
     )
     async def application(application_id: UUID) -> dict[str, Any]:
         """The desk's view of one application (staff only: it holds personal data)."""
@@ -105,13 +99,10 @@ def routes(desk: context.Desk) -> APIRouter:
 
     @router.post(
         "/applications/{application_id}/cancel",
-        response_model=HandoverResult,
-        responses={
-            404: {"description": "no such application"},
-            409: {"description": "a card exists already, or the application ended"},
-        },
+        response_model=models.HandoverResult,
+        responses=_CANCEL_REFUSED,
     )
-    async def cancel(application_id: UUID, body: CancelRequest) -> JSONResponse:
+    async def cancel(application_id: UUID, body: models.CancelRequest) -> JSONResponse:
         """Withdraw an application (until a chip is encoded): ``application.cancelled``; the
         NIK is free again."""
         return answer(await workflow.cancel(desk, application_id, body))

@@ -3,36 +3,32 @@ card, and handing a card over against the signed receipt."""
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from schemas.states import ApplicationState
 from services.intake import context, rules, workflow
+from services.intake.api import models
 from services.intake.api.errors import answer
-from services.intake.api.models import (
-    IDEMPOTENCY_KEY,
-    HandoverItem,
-    HandoverRequest,
-    HandoverResult,
-    StoreRequest,
+
+_HANDOVER_REFUSED = models.responses(
+    models.NOT_FOUND,
+    (409, "card not activated, or already collected"),
+    (422, "no signed receipt, or the NIK presented differs"),
 )
 
 
 def routes(desk: context.Desk) -> APIRouter:
     router = APIRouter(tags=["desk"])
 
-    @router.get("/handover", response_model=list[HandoverItem])
-    async def handover_queue(
-        kecamatan: Annotated[str, Query(description="The office (kecamatan code)")],
-    ) -> list[HandoverItem]:
+    @router.get("/handover", response_model=list[models.HandoverItem])
+    async def handover_queue(kecamatan: models.KecamatanQuery) -> list[models.HandoverItem]:
         """Cards at the office waiting for their applicant (ready, stored, activated)."""
-        office = desk.office(kecamatan, where="query")
-        apps = await context.queue(desk, office.code, sorted(rules.AT_THE_DESK))
+        apps = await context.queue(desk, kecamatan, sorted(rules.AT_THE_DESK))
         return [
-            HandoverItem(
+            models.HandoverItem(
                 application_id=a.id,
                 tracking_number=a.tracking_number,
                 applicant_name=a.file["applicant"]["name"],
@@ -46,26 +42,20 @@ def routes(desk: context.Desk) -> APIRouter:
             for a in apps
         ]
 
-    @router.post("/applications/{application_id}/store", response_model=HandoverResult)
-    async def store_uncollected(application_id: UUID, body: StoreRequest) -> JSONResponse:
+    @router.post("/applications/{application_id}/store", response_model=models.HandoverResult)
+    async def store_uncollected(application_id: UUID, body: models.StoreRequest) -> JSONResponse:
         """Mark a card not collected in time as stored (the applicant is then called)."""
         return answer(await workflow.store_uncollected(desk, application_id, body))
 
     @router.post(
         "/applications/{application_id}/handover",
-        response_model=HandoverResult,
-        responses={
-            404: {"description": "no such application"},
-            409: {"description": "card not activated, or already collected"},
-            422: {"description": "no signed receipt, or the NIK presented differs"},
-        },
+        response_model=models.HandoverResult,
+        responses=_HANDOVER_REFUSED,
     )
     async def handover(
         application_id: UUID,
-        body: HandoverRequest,
-        idempotency_key: Annotated[
-            str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)
-        ] = None,
+        body: models.HandoverRequest,
+        idempotency_key: models.IdempotencyKey = None,
     ) -> JSONResponse:
         """Hand the activated card to its applicant: only against the signed receipt and an
         identity whose NIK is the application's. Emits ``card.collected``."""

@@ -6,6 +6,7 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from uuid import UUID
 
+from fastapi import Header, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from schemas.application import Applicant, ApplicationFile, ApplicationType, Documents
@@ -18,6 +19,14 @@ if TYPE_CHECKING:
 
 # The Idempotency-Key header: printable ASCII, no spaces.
 IDEMPOTENCY_KEY = r"^[\x21-\x7e]{1,200}$"
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY)]
+KecamatanQuery = Annotated[str, Query(description="The office (kecamatan code)")]
+NOT_FOUND = (404, "no such application")
+
+
+def responses(*described: tuple[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` from (status, description) pairs."""
+    return {status: {"description": text} for status, text in described}
 
 
 class ScanInput(BaseModel):

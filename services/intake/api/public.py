@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path
 
 from schemas.states import ApplicationState
 from services.intake import context, rules
-from services.intake.api.models import Office, PublicStatus
+from services.intake.api import models
 from services.intake.refusals import refusal
 
 
@@ -17,12 +17,12 @@ def routes(desk: context.Desk) -> APIRouter:
 
     @router.get(
         "/status/{tracking_number}",
-        response_model=PublicStatus,
-        responses={404: {"description": "unknown tracking number"}},
+        response_model=models.PublicStatus,
+        responses=models.responses((404, "unknown tracking number")),
     )
     async def public_status(
         tracking_number: Annotated[str, Path(pattern=r"^[A-Z0-9-]{6,32}$")],
-    ) -> PublicStatus:
+    ) -> models.PublicStatus:
         """The state of an application by its tracking number (no personal data)."""
         app = await context.tracked(desk, tracking_number)
         if app is None:
@@ -36,11 +36,11 @@ def routes(desk: context.Desk) -> APIRouter:
             )
         office = desk.office(app.kecamatan)
         zone = desk.calendar.hours.zone
-        return PublicStatus(
+        return models.PublicStatus(
             tracking_number=app.tracking_number,
             state=app.state,
             state_label=rules.STATE_LABELS_ID[ApplicationState(app.state)],
-            office=Office(kecamatan=app.kecamatan, name=office.name),
+            office=models.Office(kecamatan=app.kecamatan, name=office.name),
             received_at=app.accepted_at.astimezone(zone),
             revised_at=app.revised_at.astimezone(zone),
             deadline=app.deadline.astimezone(zone),
