@@ -1,4 +1,5 @@
-"""The KTP-el chip profile shared by the encoder and the project's virtual chip.
+"""The KTP-el chip profile as the station's encoder speaks it (the chip simulator keeps its
+own copy: ``simulators/vchip/profile.py``).
 
 The application and file identifiers are the project's own (the real card's profile is not
 public): a proprietary AID under the ``D`` registration category with Indonesia's ISO 3166
@@ -35,10 +36,7 @@ EF_SIZES: dict[EF, int] = {
     EF.FINGER_2: 1024,
     EF.ACTIVATION: 1,
 }
-# Total EEPROM for file contents: less than the sum of the maxima, as on a real chip.
-CAPACITY = 20480
 DATA_TAG = 0x53
-FINGER_EFS = (EF.FINGER_1, EF.FINGER_2)
 
 PIN_REF = 0x01
 PIN_LENGTH = 6
@@ -57,18 +55,8 @@ class Activation(IntEnum):
 # Status words (ISO 7816-4).
 SW_OK = 0x9000
 SW_EOF = 0x6282  # end of file reached before Le bytes
-SW_MEMORY_FAILURE = 0x6581
-SW_WRONG_LENGTH = 0x6700
 SW_SECURITY = 0x6982
 SW_BLOCKED = 0x6983
-SW_NO_CURRENT_EF = 0x6986
-SW_WRONG_DATA = 0x6A80
-SW_NOT_FOUND = 0x6A82
-SW_NO_MEMORY = 0x6A84
-SW_WRONG_P1P2 = 0x6A86
-SW_WRONG_OFFSET = 0x6B00
-SW_UNKNOWN_INS = 0x6D00
-SW_UNKNOWN_CLA = 0x6E00
 
 INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
@@ -103,7 +91,3 @@ def tlv_header(head: bytes) -> tuple[int, int]:
     if size not in (1, 2) or len(head) < 2 + size:
         raise ValueError(f"bad TLV length: {head[:4].hex()}")
     return 2 + size, int.from_bytes(head[2 : 2 + size], "big")
-
-
-def sw_text(sw: int) -> str:
-    return f"{sw:04X}"
