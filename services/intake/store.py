@@ -54,42 +54,6 @@ def _app(row: Any) -> Application | None:
     return Application(**dict(row)) if row is not None else None
 
 
-# ---------------------------------------------------------------- idempotency
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    request_hash: str
-    status_code: int
-    response: dict[str, Any]
-
-
-async def lock_idempotency_key(conn: Conn, scope: str, key: str) -> StoredResponse | None:
-    """Serialize requests with one key (until the transaction ends); return a stored answer."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{scope}\n{key}")
-    row = await conn.fetchrow(
-        "SELECT request_hash, status_code, response FROM idempotency_keys"
-        " WHERE scope = $1 AND key = $2",
-        scope,
-        key,
-    )
-    return StoredResponse(**dict(row)) if row is not None else None
-
-
-async def save_idempotency_key(
-    conn: Conn, scope: str, key: str, request_hash: str, status_code: int, response: Any
-) -> None:
-    await conn.execute(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response)"
-        " VALUES ($1, $2, $3, $4, $5)",
-        scope,
-        key,
-        request_hash,
-        status_code,
-        response,
-    )
-
-
 # ---------------------------------------------------------------- applications
 
 
