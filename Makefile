@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages: native headers for pyscard/pycups, and the real local hardware stand-ins.
-OS_PACKAGES := libpcsclite-dev libcups2-dev swig pcscd vsmartcard-vpcd cups \
+OS_PACKAGES := libpcsclite-dev libcups2-dev swig pcscd vsmartcard-vpcd cups faketime \
 	printer-driver-cups-pdf poppler-utils
 
 .PHONY: install os-packages demo test soak lint up down bench bench-stage clean

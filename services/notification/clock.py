@@ -1,8 +1,8 @@
-"""Where the service's "now" comes from: the system time, optionally ahead of it."""
+"""Where the service's "now" comes from: the system clock (tests inject a manual one)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -11,13 +11,8 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """The system time, optionally ``ahead`` of it: a demo shows the days after a working day
-    (uncollected-card reminders and calls) without waiting for them. A process-wide fake clock
-    (libfaketime) cannot do this: the Kafka broker refuses records stamped more than an hour
-    ahead of its own clock (``log.message.timestamp.after.max.ms``)."""
-
-    def __init__(self, ahead: timedelta = timedelta(0)) -> None:
-        self._ahead = ahead
+    """The system time. A demo shows the days after a working day by moving this process's
+    system clock from outside (``simulators/clock.py``, libfaketime), never by a setting."""
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._ahead
+        return datetime.now(UTC)

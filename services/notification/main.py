@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 from schemas.base import Service
@@ -31,7 +30,7 @@ async def serve(
     on_ready: Callable[[Runtime], Awaitable[None]] | None = None,
     clock: Clock | None = None,
 ) -> None:
-    clock = clock or SystemClock(timedelta(hours=settings.clock_ahead_hours))
+    clock = clock or SystemClock()
     conns = settings.connections
     topics = Topics(conns.tuntas_topic_prefix)
     consumed = [topics.events(s) for s in CONSUMED]

@@ -123,8 +123,6 @@ class NotificationSettings(RuntimeKnobs):
     # Uncollected cards
     reminders: ReminderSchedule = Field(default_factory=ReminderSchedule)
     scheduler_poll_s: float = 30.0
-    # Demo only: run the service's clock this many hours ahead (0 in production).
-    clock_ahead_hours: float = Field(default=0.0, ge=0.0)
 
     # Offices (per kecamatan code, 6 digits); unknown kecamatan use ``default_office``
     offices: dict[str, OfficeInfo] = Field(default_factory=lumajang_offices)

@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw
 
 from schemas.application import ApplicationType
 from schemas.workdays import OfficeHours
+from simulators import clock
 from simulators.capture.render import render
 from simulators.capture.subjects import simulation_seed
 from simulators.courier import Courier, DeliveryRefused
@@ -475,10 +476,7 @@ class Autopilot:
             )
             await supervisor.restart(
                 "notification",
-                {
-                    "TUNTAS_NOTIFICATION_CLOCK_AHEAD_HOURS": f"{ahead.total_seconds() / 3600:.3f}",
-                    "TUNTAS_NOTIFICATION_SCHEDULER_POLL_S": "1",
-                },
+                {**clock.environment(ahead), "TUNTAS_NOTIFICATION_SCHEDULER_POLL_S": "1"},
             )
             deadline = time.monotonic() + timeout_s
             while True:

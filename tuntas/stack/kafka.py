@@ -164,6 +164,9 @@ class KafkaNode:
                     # A lone local node: rebalances need not wait for more members to join.
                     "group.initial.rebalance.delay.ms=0",
                     "auto.create.topics.enable=false",
+                    # The demo moves one service's clock days ahead (simulators/clock.py); a
+                    # broker refuses records stamped over an hour ahead of its clock by default.
+                    f"log.message.timestamp.after.max.ms={FUTURE_TIMESTAMPS_MS}",
                     "",
                 ]
             )
@@ -191,6 +194,9 @@ class KafkaNode:
         )
         if result.returncode != 0:
             raise StackError(f"formatting Kafka storage failed: {result.stderr.strip()[:200]}")
+
+
+FUTURE_TIMESTAMPS_MS = 30 * 24 * 3600 * 1000  # a month: the furthest the demo's clock moves
 
 
 def _cluster_id() -> str:
