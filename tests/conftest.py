@@ -9,6 +9,7 @@ and stopped at the end of the session. Each test gets unique topic and schema na
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -103,3 +104,24 @@ async def db_schema(pg_dsn: str) -> AsyncIterator[str]:
 def topic_prefix() -> str:
     """A prefix that makes this test's topic names its own."""
     return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture(scope="session")
+def oidc_issuer() -> Iterator[str]:
+    """The staff identity provider (tests/identity): ``TUNTAS_OIDC_ISSUER`` when set, else the
+    stack's Keycloak with the ``tuntas`` realm, started once on a free port in a throwaway
+    folder and stopped at the end of the session."""
+    issuer = os.environ.get("TUNTAS_OIDC_ISSUER")
+    if issuer:
+        yield issuer
+        return
+    from tuntas.stack.keycloak import KeycloakNode
+
+    home = Path(tempfile.mkdtemp(prefix="tuntas-test-keycloak-"))
+    node = KeycloakNode(home, local.StackConfig.from_env().cache, prereq.free_port())
+    try:
+        node.start()
+        yield node.issuer
+    finally:
+        node.stop()
+        shutil.rmtree(home, ignore_errors=True)

@@ -13,7 +13,7 @@ from tuntas.stack.errors import StackError
 
 def _stack_up(args: argparse.Namespace) -> int:
     config = local.StackConfig.from_env()
-    endpoints = local.up(config)
+    endpoints = local.up(config, identity=True)
     for key, value in endpoints.as_env().items():
         print(f"{key}={value}")
     return 0
@@ -21,11 +21,13 @@ def _stack_up(args: argparse.Namespace) -> int:
 
 def _stack_fetch(args: argparse.Namespace) -> int:
     from tuntas.stack.kafka import ensure_jars, kafka_version
+    from tuntas.stack.keycloak import ensure_dist, keycloak_version
 
     config = local.StackConfig.from_env()
     libs = ensure_jars(config.cache)
     size = sum(f.stat().st_size for f in libs.iterdir()) >> 20
     print(f"Kafka {kafka_version()} jars in {libs} ({size} MiB)")
+    print(f"Keycloak {keycloak_version()} in {ensure_dist(config.cache)}")
     return 0
 
 
@@ -48,6 +50,9 @@ def _stack_env(args: argparse.Namespace) -> int:
     dsn = config.external_db or config.postgres().dsn
     print(f"export KAFKA_BOOTSTRAP_SERVERS={kafka}")
     print(f"export DATABASE_URL={dsn}")
+    issuer = config.oidc_issuer()
+    if issuer:
+        print(f"export TUNTAS_OIDC_ISSUER={issuer}")
     return 0
 
 
@@ -65,12 +70,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tuntas", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    stack = sub.add_parser("stack", help="the local Kafka and PostgreSQL")
+    stack = sub.add_parser("stack", help="the local Kafka, PostgreSQL and Keycloak")
     stack_sub = stack.add_subparsers(dest="action", required=True)
     actions: dict[str, tuple[str, Callable[[argparse.Namespace], int]]] = {
-        "up": ("start Kafka (KRaft) and PostgreSQL unless given by the environment", _stack_up),
+        "up": (
+            "start Kafka (KRaft), PostgreSQL and Keycloak unless given by the environment",
+            _stack_up,
+        ),
         "down": ("stop what `up` started", _stack_down),
-        "fetch": ("fetch the pinned Kafka jars from Maven Central into the cache", _stack_fetch),
+        "fetch": ("fetch the pinned Kafka jars and Keycloak from Maven Central", _stack_fetch),
         "status": ("show what runs and where", _stack_status),
         "env": ("print export lines for the running stack", _stack_env),
     }

@@ -3,7 +3,7 @@
 Everything lives under one folder (``TUNTAS_HOME``, default ``./.tuntas``) the user can wipe;
 the Kafka jars are cached beside it in ``TUNTAS_CACHE`` (default ``~/.cache/tuntas``) so a wipe
 does not mean a re-download. A component given by the environment (``KAFKA_BOOTSTRAP_SERVERS``,
-``DATABASE_URL``) is used as is and nothing is started for it.
+``DATABASE_URL``, ``TUNTAS_OIDC_ISSUER``) is used as is and nothing is started for it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuntas.stack.kafka import KafkaNode
+from tuntas.stack.keycloak import KeycloakNode
 from tuntas.stack.postgres import PostgresNode
 
 
@@ -23,8 +24,10 @@ class StackConfig:
     kafka_port: int = 39092
     controller_port: int = 39093
     pg_port: int = 35432
+    keycloak_port: int | None = None  # None: no identity provider (e.g. the tests' own stack)
     external_kafka: str | None = None
     external_db: str | None = None
+    external_oidc: str | None = None
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -35,8 +38,10 @@ class StackConfig:
             kafka_port=int(env.get("TUNTAS_KAFKA_PORT", "39092")),
             controller_port=int(env.get("TUNTAS_KAFKA_CONTROLLER_PORT", "39093")),
             pg_port=int(env.get("TUNTAS_PG_PORT", "35432")),
+            keycloak_port=int(env.get("TUNTAS_KEYCLOAK_PORT", "38080")),
             external_kafka=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             external_db=env.get("DATABASE_URL") or None,
+            external_oidc=env.get("TUNTAS_OIDC_ISSUER") or None,
         )
 
     def kafka(self) -> KafkaNode:
@@ -45,31 +50,54 @@ class StackConfig:
     def postgres(self) -> PostgresNode:
         return PostgresNode(self.home / "postgres", self.pg_port)
 
+    def keycloak(self) -> KeycloakNode | None:
+        """The local Keycloak to run, if any: none when the IdP is external or not wanted."""
+        if self.external_oidc or self.keycloak_port is None:
+            return None
+        return KeycloakNode(self.home / "keycloak", self.cache, self.keycloak_port)
+
+    def oidc_issuer(self) -> str | None:
+        keycloak = self.keycloak()
+        return self.external_oidc or (keycloak.issuer if keycloak else None)
+
 
 @dataclass(frozen=True)
 class Endpoints:
     kafka_bootstrap: str
     database_url: str
+    oidc_issuer: str | None = None
 
     def as_env(self) -> dict[str, str]:
-        return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "DATABASE_URL": self.database_url}
+        env = {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "DATABASE_URL": self.database_url}
+        if self.oidc_issuer:
+            env["TUNTAS_OIDC_ISSUER"] = self.oidc_issuer
+        return env
 
 
-def up(config: StackConfig) -> Endpoints:
-    """Start what is not external; return where everything is. Idempotent."""
+def up(config: StackConfig, identity: bool = False) -> Endpoints:
+    """Start what is not external; return where everything is. Idempotent.
+
+    Keycloak only with ``identity`` (``tuntas stack up``): the stages do not verify tokens yet,
+    so the demo, the bench and ``tuntas up`` need not wait for it.
+    """
     if config.external_kafka:
         bootstrap = config.external_kafka
     else:
         node = config.kafka()
         node.start()
         bootstrap = node.bootstrap
+    keycloak = config.keycloak() if identity else None
+    if keycloak:
+        keycloak.launch()  # the slowest to start: it boots while PostgreSQL does
     if config.external_db:
         dsn = config.external_db
     else:
         pg = config.postgres()
         pg.start()
         dsn = pg.dsn
-    return Endpoints(bootstrap, dsn)
+    if keycloak:
+        keycloak.wait_ready()
+    return Endpoints(bootstrap, dsn, config.oidc_issuer() if identity else None)
 
 
 def down(config: StackConfig) -> list[str]:
@@ -78,6 +106,9 @@ def down(config: StackConfig) -> list[str]:
         stopped.append("kafka")
     if not config.external_db and config.postgres().stop():
         stopped.append("postgres")
+    keycloak = config.keycloak()
+    if keycloak and keycloak.stop():
+        stopped.append("keycloak")
     return stopped
 
 
@@ -87,8 +118,12 @@ def status(config: StackConfig) -> dict[str, str]:
             return f"external {external}"
         return f"running {where}" if running else "stopped"
 
-    kafka, pg = config.kafka(), config.postgres()
-    return {
+    kafka, pg, keycloak = config.kafka(), config.postgres(), config.keycloak()
+    states = {
         "kafka": state(config.external_kafka, kafka.is_running(), kafka.bootstrap),
         "postgres": state(config.external_db, pg.is_running(), pg.dsn),
     }
+    if config.external_oidc or keycloak:
+        running = keycloak is not None and keycloak.is_running()
+        states["identity"] = state(config.external_oidc, running, config.oidc_issuer() or "")
+    return states

@@ -1,0 +1,152 @@
+"""Who is calling: an OIDC access token from the district's identity provider, verified.
+
+The token must be signed (RS256 only) by a key of the issuer's JWKS, be issued by the configured
+issuer, for the configured audience (``tuntas-api``), and not be expired. Keycloak serves the
+local stack; a district may point ``TUNTAS_OIDC_ISSUER`` at its own IdP (docs/identity.md).
+
+PyJWT does the verification: small, typed (ships ``py.typed``), the most used JWT library in
+Python, and its ``PyJWKClient`` caches the JWKS and refetches it when a token names an unknown
+``kid`` (key rotation), at most once per cooldown so random ``kid``s cannot flood the IdP.
+joserfc would do as well but is less used; authlib is a far larger, untyped OAuth toolkit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, HTTPException, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+DISTRICT_ADMIN = "district_admin"
+ROLES = frozenset({"desk", "kasi", "operator", "card_operator", "caller", "camat", DISTRICT_ADMIN})
+ALGORITHMS = ["RS256"]
+
+
+class OidcSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TUNTAS_OIDC_", frozen=True, extra="ignore")
+
+    issuer: str
+    audience: str = "tuntas-api"
+    jwks_url: str | None = None  # default: the issuer's discovery document says where
+
+
+@dataclass(frozen=True)
+class Identity:
+    subject: str
+    username: str
+    roles: frozenset[str]  # only Tuntas's roles; the IdP's own ones are dropped
+    kecamatan: str | None  # the office this identity belongs to; None for district-wide
+    is_machine: bool  # a service or card station (client credentials), not a person
+
+
+class InvalidToken(Exception):
+    """The token is missing a claim, forged, expired, or not meant for Tuntas."""
+
+
+def identity_from_claims(claims: Mapping[str, Any]) -> Identity:
+    """Read an identity from verified claims (Keycloak's shape: ``realm_access.roles``)."""
+    realm_access = claims.get("realm_access")
+    granted = realm_access.get("roles", []) if isinstance(realm_access, Mapping) else []
+    kecamatan = claims.get("kecamatan")
+    subject = str(claims["sub"])
+    return Identity(
+        subject=subject,
+        username=str(claims.get("preferred_username") or subject),
+        roles=ROLES.intersection(r for r in granted if isinstance(r, str)),
+        kecamatan=kecamatan if isinstance(kecamatan, str) and kecamatan else None,
+        # Keycloak puts ``client_id`` in service-account (client credentials) tokens only.
+        is_machine="client_id" in claims,
+    )
+
+
+def may_see(identity: Identity, kecamatan: str) -> bool:
+    """Whether ``identity`` may see a kecamatan's data: its own office's; all for district admin."""
+    if DISTRICT_ADMIN in identity.roles:
+        return True
+    return identity.kecamatan is not None and identity.kecamatan == kecamatan
+
+
+class TokenVerifier:
+    """Verifies access tokens against one issuer; the JWKS is fetched on first use, then cached."""
+
+    def __init__(self, issuer: str, audience: str, jwks_url: str | None = None) -> None:
+        self.issuer = issuer.rstrip("/")
+        self.audience = audience
+        self._jwks_url = jwks_url
+
+    @classmethod
+    def from_settings(cls, settings: OidcSettings) -> TokenVerifier:
+        return cls(settings.issuer, settings.audience, settings.jwks_url)
+
+    @cached_property
+    def _jwks(self) -> jwt.PyJWKClient:
+        return jwt.PyJWKClient(self._jwks_url or self._discover_jwks_url(), timeout=5)
+
+    def _discover_jwks_url(self) -> str:
+        url = f"{self.issuer}/.well-known/openid-configuration"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return str(json.load(response)["jwks_uri"])
+
+    def verify(self, token: str) -> Identity:
+        """The caller's identity, or ``InvalidToken``. Blocking on a JWKS (re)fetch."""
+        try:
+            if jwt.get_unverified_header(token).get("alg") not in ALGORITHMS:
+                raise InvalidToken("algorithm not allowed")
+            key = self._jwks.get_signing_key_from_jwt(token)
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.PyJWTError as error:
+            raise InvalidToken(type(error).__name__) from error
+        return identity_from_claims(claims)
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def _unauthenticated() -> HTTPException:
+    # The same answer whatever was wrong: the reason is logged, never told to the caller.
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, "not authenticated", headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def authenticated(verifier: TokenVerifier, *roles: str) -> Callable[..., Identity]:
+    """A FastAPI dependency: the caller's ``Identity``; 401 without a valid token, 403 when
+    ``roles`` are given and the caller has none of them."""
+    unknown = set(roles) - ROLES
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    allowed = frozenset(roles)
+
+    # Synchronous on purpose: FastAPI runs it in a thread, so a JWKS fetch blocks no event loop.
+    def dependency(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Identity:
+        if credentials is None:
+            raise _unauthenticated()
+        try:
+            identity = verifier.verify(credentials.credentials)
+        except InvalidToken as error:
+            log.info("token refused: %s", error)
+            raise _unauthenticated() from None
+        if allowed and not allowed & identity.roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "not allowed for this role")
+        return identity
+
+    return dependency
