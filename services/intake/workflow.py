@@ -25,7 +25,8 @@ from schemas.requirements import Problem
 from schemas.states import CANCELLABLE_STATES, ApplicationState
 from schemas.values import today_in_indonesia
 from services.intake import refusals, rules, scans, store
-from services.intake.api.models import (
+from services.intake.context import Desk
+from services.intake.models import (
     CancelRequest,
     FileInput,
     HandoverRequest,
@@ -35,7 +36,6 @@ from services.intake.api.models import (
     StoreRequest,
     SubmitApplication,
 )
-from services.intake.context import Desk
 from services.intake.refusals import incomplete, nik_taken, not_found, refusal, wrong_state
 from services.runtime.commands import Answer, Command
 from services.runtime.db import Conn

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from schemas.states import ApplicationState
-from services.intake import context, workflow
-from services.intake.api import models
+from services.intake import context, models, workflow
 from services.intake.api.errors import answer
 
 

@@ -8,8 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, File, Form, Header, Request, UploadFile
 from fastapi.responses import JSONResponse
 
-from services.intake import context, scans, workflow
-from services.intake.api import models
+from services.intake import context, models, scans, workflow
 from services.intake.api.errors import answer
 
 _UPLOAD = models.responses(

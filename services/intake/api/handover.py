@@ -9,8 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from schemas.states import ApplicationState
-from services.intake import context, rules, workflow
-from services.intake.api import models
+from services.intake import context, models, rules, workflow
 from services.intake.api.errors import answer
 
 _HANDOVER_REFUSED = models.responses(

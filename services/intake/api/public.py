@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from schemas.states import ApplicationState
-from services.intake import context, rules
-from services.intake.api import models
+from services.intake import context, models, rules
 from services.intake.refusals import refusal
 
 

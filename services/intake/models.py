@@ -1,4 +1,5 @@
-"""The desk API's request and response models (the OpenAPI schemas)."""
+"""The desk's command and answer models: the request bodies the workflow takes and the answers
+it gives, shared by `api/` (their OpenAPI schemas) and `workflow`."""
 
 from __future__ import annotations
 
