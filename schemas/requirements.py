@@ -12,13 +12,15 @@ from collections.abc import Mapping
 from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
 from schemas.application import Applicant, ApplicationFile, ApplicationType, Documents
 from schemas.base import Contract
 from schemas.values import InvalidValue, age_on, parse_nik
+
+_Part = TypeVar("_Part")
 
 ADULT_AGE = 17  # Perpres 96/2018 art. 15: 17 years old, or married / ever married
 
@@ -123,26 +125,28 @@ def _eligible(applicant: Applicant, today: date) -> bool:
 def _nik_matches_biodata(applicant: Applicant, today: date) -> list[Problem]:
     """Data entry must match the documents: the NIK encodes birth date and sex."""
     info = parse_nik(applicant.nik, today=today)
-    problems = []
-    if info.birth_date != applicant.birth_date:
-        problems.append(
-            Problem(
-                code="nik_birth_date_mismatch",
-                path="applicant.birth_date",
-                message_id="Tanggal lahir tidak sesuai dengan NIK",
-                message_en="birth date does not match the NIK",
-            )
-        )
-    if info.sex != applicant.sex:
-        problems.append(
-            Problem(
-                code="nik_sex_mismatch",
-                path="applicant.sex",
-                message_id="Jenis kelamin tidak sesuai dengan NIK",
-                message_en="sex does not match the NIK",
-            )
-        )
-    return problems
+    # (agrees, code, field, Bahasa Indonesia, English)
+    checks = [
+        (
+            info.birth_date == applicant.birth_date,
+            "nik_birth_date_mismatch",
+            "birth_date",
+            "Tanggal lahir tidak sesuai dengan NIK",
+            "birth date does not match the NIK",
+        ),
+        (
+            info.sex == applicant.sex,
+            "nik_sex_mismatch",
+            "sex",
+            "Jenis kelamin tidak sesuai dengan NIK",
+            "sex does not match the NIK",
+        ),
+    ]
+    return [
+        Problem(code=code, path=f"applicant.{field}", message_id=text_id, message_en=text_en)
+        for agrees, code, field, text_id, text_en in checks
+        if not agrees
+    ]
 
 
 def _documents_match_applicant(applicant: Applicant, documents: Documents) -> list[Problem]:
@@ -178,22 +182,8 @@ def check_application(raw: Mapping[str, Any], *, today: date) -> list[Problem]:
     a wrong police report does not hide a missing KK photocopy.
     """
     problems: list[Problem] = []
-    kind: ApplicationType | None = None
-    applicant: Applicant | None = None
-    if "application_type" not in raw:
-        problems.append(_required("application_type"))
-    else:
-        try:
-            kind = _TYPE.validate_python(raw["application_type"])
-        except ValidationError as e:
-            problems += problems_from(e, prefix="application_type")
-    if "applicant" not in raw:
-        problems.append(_required("applicant"))
-    else:
-        try:
-            applicant = Applicant.model_validate(raw["applicant"])
-        except ValidationError as e:
-            problems += problems_from(e, prefix="applicant")
+    kind = _parse_part(raw, "application_type", _TYPE, problems)
+    applicant = _parse_part(raw, "applicant", _APPLICANT, problems)
     documents, invalid = _parse_documents(raw.get("documents") or {}, problems)
     rule_problems = _check_rules(kind, applicant, documents, today)
     # A document that was handed in but is wrong is reported as wrong, not as missing.
@@ -202,6 +192,21 @@ def check_application(raw: Mapping[str, Any], *, today: date) -> list[Problem]:
 
 
 _TYPE: TypeAdapter[ApplicationType] = TypeAdapter(ApplicationType)
+_APPLICANT: TypeAdapter[Applicant] = TypeAdapter(Applicant)
+
+
+def _parse_part(
+    raw: Mapping[str, Any], key: str, adapter: TypeAdapter[_Part], problems: list[Problem]
+) -> _Part | None:
+    """One required part of the file, parsed on its own; what is wrong goes to ``problems``."""
+    if key not in raw:
+        problems.append(_required(key))
+        return None
+    try:
+        return adapter.validate_python(raw[key])
+    except ValidationError as e:
+        problems.extend(problems_from(e, prefix=key))
+        return None
 
 
 def _parse_documents(raw: Any, problems: list[Problem]) -> tuple[Documents | None, set[str]]:

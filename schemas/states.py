@@ -92,6 +92,17 @@ EVENT_STATE: Mapping[str, ApplicationState] = MappingProxyType(
     }
 )
 
+# Biometrics recorded or skipped, or a suspected duplicate cleared by adjudication.
+_BEFORE_PRINT_READY = frozenset(
+    {S.BIOMETRICS_RECORDED, S.BIOMETRICS_SKIPPED, S.DUPLICATE_SUSPECTED}
+)
+# A reprint after spoilage, or blanks arrived (with or without a certificate issued).
+_BEFORE_PRINT_QUEUE = frozenset({S.SPOILED, S.WAITING_FOR_STOCK, S.TEMPORARY_CERTIFICATE_ISSUED})
+# From the print queue until collection a card (or its blank) may fail.
+_SPOILABLE = frozenset(
+    {S.QUEUED_FOR_PRINTING, S.ENCODED, S.PRINTED, S.READY_FOR_COLLECTION, S.STORED_UNCOLLECTED}
+)
+
 OCCURS_IN: Mapping[str, frozenset[ApplicationState]] = MappingProxyType(
     {
         "application.accepted": frozenset({S.SUBMITTED, S.SENT_BACK}),
@@ -105,35 +116,13 @@ OCCURS_IN: Mapping[str, frozenset[ApplicationState]] = MappingProxyType(
         "biometrics.skipped": frozenset({S.VALIDATED}),
         "biometrics.duplicate_suspected": frozenset({S.BIOMETRICS_RECORDED}),
         "biometrics.duplicate_confirmed": frozenset({S.DUPLICATE_SUSPECTED}),
-        # Also after a suspected duplicate was cleared by adjudication.
-        "record.print_ready": frozenset(
-            {
-                S.BIOMETRICS_RECORDED,
-                S.BIOMETRICS_SKIPPED,
-                S.DUPLICATE_SUSPECTED,
-            }
-        ),
-        # Reprint after spoilage, or blanks arrived (with or without a certificate issued).
-        "card.queued_for_printing": frozenset(
-            {
-                S.SPOILED,
-                S.WAITING_FOR_STOCK,
-                S.TEMPORARY_CERTIFICATE_ISSUED,
-            }
-        ),
+        "record.print_ready": _BEFORE_PRINT_READY,
+        "card.queued_for_printing": _BEFORE_PRINT_QUEUE,
         "card.waiting_for_stock": frozenset({S.QUEUED_FOR_PRINTING}),
         "certificate.issued": frozenset({S.WAITING_FOR_STOCK}),
         "card.encoded": frozenset({S.QUEUED_FOR_PRINTING}),
         "card.printed": frozenset({S.ENCODED}),
-        "card.spoiled": frozenset(
-            {
-                S.QUEUED_FOR_PRINTING,
-                S.ENCODED,
-                S.PRINTED,
-                S.READY_FOR_COLLECTION,
-                S.STORED_UNCOLLECTED,
-            }
-        ),
+        "card.spoiled": _SPOILABLE,
         "card.ready_for_collection": frozenset({S.PRINTED}),
         "card.stored_uncollected": frozenset({S.READY_FOR_COLLECTION}),
         "card.activated": frozenset({S.READY_FOR_COLLECTION, S.STORED_UNCOLLECTED}),

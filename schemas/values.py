@@ -177,6 +177,30 @@ def _nik_problem(code: str, en: str, id_: str) -> InvalidValue:
     return InvalidValue(code, f"NIK {id_}", f"NIK {en}")
 
 
+def _check_sixteen_digits(value: object, code: str, name_id: str, name_en: str) -> None:
+    """What a NIK and a KK number share: 16 digits, the first six a kecamatan code."""
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        raise InvalidValue(
+            f"{code}_not_digits",
+            f"{name_id} hanya boleh berisi angka",
+            f"{name_en} must contain digits only",
+        )
+    if len(value) != 16:
+        raise InvalidValue(
+            f"{code}_wrong_length",
+            f"{name_id} harus 16 digit, bukan {len(value)}",
+            f"{name_en} must have 16 digits, not {len(value)}",
+        )
+    try:
+        check_region_parts(value[:6], RegionLevel.KECAMATAN)
+    except InvalidValue as e:
+        raise InvalidValue(
+            f"{code}_invalid_region",
+            f"{name_id} bagian wilayah: {e.message_id}",
+            f"{name_en} region part: {e.message_en}",
+        ) from None
+
+
 def parse_nik(value: str, *, today: date) -> NikInfo:
     """Check a NIK and derive sex and birth date.
 
@@ -185,20 +209,7 @@ def parse_nik(value: str, *, today: date) -> NikInfo:
     """
     if not isinstance(value, str):
         raise _nik_problem("nik_not_text", "must be a string", "harus berupa teks")
-    if not (value.isascii() and value.isdigit()):
-        raise _nik_problem("nik_not_digits", "must contain digits only", "hanya boleh berisi angka")
-    if len(value) != 16:
-        raise _nik_problem(
-            "nik_wrong_length",
-            f"must have 16 digits, not {len(value)}",
-            f"harus 16 digit, bukan {len(value)}",
-        )
-    try:
-        check_region_parts(value[:6], RegionLevel.KECAMATAN)
-    except InvalidValue as e:
-        raise _nik_problem(
-            "nik_invalid_region", f"region part: {e.message_en}", f"bagian wilayah: {e.message_id}"
-        ) from None
+    _check_sixteen_digits(value, "nik", "NIK", "NIK")
     dd, mm, yy = int(value[6:8]), int(value[8:10]), int(value[10:12])
     sex = Sex.FEMALE if dd > 40 else Sex.MALE
     day = dd - 40 if sex is Sex.FEMALE else dd
@@ -256,26 +267,7 @@ Nik = Annotated[str, AfterValidator(lambda v: parse_nik(v, today=today_in_indone
 
 def parse_kk_number(value: str) -> str:
     """A Kartu Keluarga number: 16 digits, the first 6 the issuing kecamatan's code."""
-    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
-        raise InvalidValue(
-            "kk_not_digits",
-            "Nomor KK hanya boleh berisi angka",
-            "KK number must contain digits only",
-        )
-    if len(value) != 16:
-        raise InvalidValue(
-            "kk_wrong_length",
-            f"Nomor KK harus 16 digit, bukan {len(value)}",
-            f"KK number must have 16 digits, not {len(value)}",
-        )
-    try:
-        check_region_parts(value[:6], RegionLevel.KECAMATAN)
-    except InvalidValue as e:
-        raise InvalidValue(
-            "kk_invalid_region",
-            f"Nomor KK bagian wilayah: {e.message_id}",
-            f"KK number region part: {e.message_en}",
-        ) from None
+    _check_sixteen_digits(value, "kk", "Nomor KK", "KK number")
     return value
 
 
