@@ -16,7 +16,8 @@ from schemas.envelope import parse_event
 from schemas.topics import Topics
 from tuntas import up
 from tuntas.demo.run import DemoOptions, run_demo
-from tuntas.demo.watch import partitions, run_topics
+from tuntas.demo.watch import run_topics
+from tuntas.tail import partitions
 
 TEMPEH = "350805"
 

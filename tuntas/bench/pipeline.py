@@ -34,15 +34,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import TopicPartition
+from aiokafka import ConsumerRecord
 
 from schemas.topics import Topics
 from services.runtime import db, kafka
 from simulators.registry import RegistryPerson, generate_registry, write_file
 from tuntas import topology, up
 from tuntas.bench import checks, procstats
-from tuntas.bench.ceiling import consumer
 from tuntas.stack import local
+from tuntas.tail import TopicTail
 
 PORT_OFFSET = 1000  # beside a `tuntas up` (0) and the demo (0/500)
 READY = "card.ready_for_collection"
@@ -382,50 +382,27 @@ async def _submit(
     return time.time(), ids
 
 
-class _FinalTopic:
+class _FinalTopic(TopicTail):
     """Reads the final topic (card-production events) while the run goes: every
     ``card.ready_for_collection`` record's key and timestamp."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
-        self._consumer = consumer(bootstrap, None)
-        self._topic = topic
-        self._task: asyncio.Task[None] | None = None
+        super().__init__(bootstrap, [topic], max_records=5000)
         self.ready_ids: list[str] = []
         self.ready_at: dict[str, float] = {}
         self.last_ready = 0.0
         self.records = 0
         self.bytes = 0
 
-    async def start(self) -> None:
-        await self._consumer.start()
-        parts = self._consumer.partitions_for_topic(self._topic) or set()
-        if not parts:
-            await self._consumer._client.force_metadata_update()
-            parts = self._consumer.partitions_for_topic(self._topic) or set()
-        self._consumer.assign([TopicPartition(self._topic, p) for p in sorted(parts)])
-        await self._consumer.seek_to_beginning()
-        self._task = asyncio.ensure_future(self._read())
-
-    async def _read(self) -> None:
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=200, max_records=5000)
-            for records in batch.values():
-                for record in records:
-                    self.records += 1
-                    self.bytes += len(record.value or b"")
-                    if dict(record.headers).get("type") == READY.encode():
-                        app = record.key.decode()
-                        at = record.timestamp / 1000
-                        self.ready_ids.append(app)
-                        self.ready_at.setdefault(app, at)
-                        self.last_ready = max(self.last_ready, at)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._consumer.stop()
+    def on_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        self.records += 1
+        self.bytes += len(record.value or b"")
+        if dict(record.headers).get("type") == READY.encode():
+            app = record.key.decode()
+            at = record.timestamp / 1000
+            self.ready_ids.append(app)
+            self.ready_at.setdefault(app, at)
+            self.last_ready = max(self.last_ready, at)
 
 
 async def _wait_done(

@@ -4,18 +4,17 @@ and the report's figures come from here, not from the autopilot's own bookkeepin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import ConsumerRecord
 
 from schemas.envelope import Envelope, InvalidEvent, parse_event
 from schemas.topics import Topics
+from tuntas.tail import TopicTail
 
 log = logging.getLogger("tuntas.demo.watch")
 
@@ -62,61 +61,25 @@ class Seen:
         return Counter(e.type for e in self.events)
 
 
-async def partitions(bootstrap: str, topics: Sequence[str]) -> list[TopicPartition]:
-    """Every partition of ``topics`` (which must exist)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    parts: list[TopicPartition] = []
-    for topic in described:
-        if topic.get("error_code", 0) != 0 or not topic.get("partitions"):
-            raise RuntimeError(f"topic {topic.get('topic')} does not exist")
-        parts += [TopicPartition(topic["topic"], p["partition"]) for p in topic["partitions"]]
-    return parts
-
-
-class Watcher:
+class Watcher(TopicTail):
     """Tails the run's topics from the beginning into :class:`Seen` until stopped."""
 
     def __init__(self, bootstrap: str, topics: Sequence[str]) -> None:
+        super().__init__(bootstrap, topics)
         self.seen = Seen()
-        self._bootstrap = bootstrap
-        self._topics = list(topics)
-        self._task: asyncio.Task[None] | None = None
         self._ids: set[UUID] = set()
 
-    async def start(self) -> None:
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            isolation_level="read_committed",
-        )
-        await self._consumer.start()
-        parts = await partitions(self._bootstrap, self._topics)
-        self._consumer.assign(parts)
-        await self._consumer.seek_to_beginning(*parts)
-        self._parts = parts
-        self._task = asyncio.ensure_future(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=200, max_records=2000)
-            for records in batch.values():
-                for record in records:
-                    try:
-                        event = parse_event(record.value or b"")
-                    except InvalidEvent:
-                        self.seen.unreadable += 1
-                        continue
-                    # a relay re-send after a crash repeats a message id: count it once
-                    if event.message_id in self._ids:
-                        continue
-                    self._ids.add(event.message_id)
-                    self.seen.add(event)
+    def on_record(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            event = parse_event(record.value or b"")
+        except InvalidEvent:
+            self.seen.unreadable += 1
+            return
+        # a relay re-send after a crash repeats a message id: count it once
+        if event.message_id in self._ids:
+            return
+        self._ids.add(event.message_id)
+        self.seen.add(event)
 
     async def caught_up(self, timeout: float = 30.0) -> None:
         """Until everything on the topics now has been read."""
@@ -130,10 +93,3 @@ class Watcher:
             if loop.time() > deadline:
                 raise TimeoutError(f"the watcher did not catch up with {len(behind)} partitions")
             await asyncio.sleep(0.1)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._consumer.stop()

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import shutil
 import subprocess
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from tuntas.stack import prereq, procs
 from tuntas.stack.errors import StackError
+from tuntas.stack.java import JavaNode, mvn_into_staging, pinned_version
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
 
 
 def kafka_version() -> str:
-    """The one pinned version, read from the pom so it is written in one place only."""
-    match = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", POM.read_text())
-    if match is None:
-        raise StackError(f"no <kafka.version> in {POM}")
-    return match.group(1)
+    return pinned_version(POM, "kafka")
 
 
 def ensure_jars(cache_dir: Path) -> Path:
@@ -33,30 +28,9 @@ def ensure_jars(cache_dir: Path) -> Path:
     libs = cache_dir / f"kafka-{version}" / "libs"
     if (libs / f"kafka_2.13-{version}.jar").exists():
         return libs
-    mvn = prereq.require_mvn()
-    prereq.require_disk(cache_dir)
-    staging = Path(tempfile.mkdtemp(prefix="kafka-libs-", dir=cache_dir))
-    result = subprocess.run(
-        [
-            mvn,
-            "-q",
-            "-B",
-            "-f",
-            str(POM),
-            "dependency:copy-dependencies",
-            f"-DoutputDirectory={staging}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+    staging = mvn_into_staging(
+        POM, "dependency:copy-dependencies", cache_dir, f"Kafka {version} jars"
     )
-    if result.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        last = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["?"]
-        raise StackError(
-            f"mvn could not fetch Kafka {version} jars (is Maven Central reachable?): "
-            f"{last[0][:200]}"
-        )
     libs.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(libs, ignore_errors=True)
     staging.rename(libs)  # atomic: a half-fetched cache never looks complete
@@ -80,27 +54,15 @@ logger.server.level = INFO
 
 
 @dataclass(frozen=True)
-class KafkaNode:
-    home: Path  # this node's folder: config, data, logs, pid
-    cache_dir: Path
-    port: int
+class KafkaNode(JavaNode):
+    PIDFILE = "kafka.pid"
+
     controller_port: int
     heap: str = "512m"
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
-
-    @property
-    def pidfile(self) -> Path:
-        return self.home / "kafka.pid"
-
-    @property
-    def logfile(self) -> Path:
-        return self.home / "server.log"
-
-    def is_running(self) -> bool:
-        return procs.read_pid(self.pidfile) is not None
 
     def start(self, timeout: float = 90.0) -> None:
         if self.is_running():
@@ -135,9 +97,6 @@ class KafkaNode:
         procs.wait_until(
             lambda: _metadata_answers(self.bootstrap), timeout, "Kafka", alive=self.is_running
         )
-
-    def stop(self) -> bool:
-        return procs.stop(self.pidfile, timeout=30.0)
 
     def _write_config(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)

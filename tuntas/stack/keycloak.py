@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
-import subprocess
 import tempfile
 import urllib.error
 import urllib.request
@@ -22,6 +20,7 @@ from pathlib import Path
 
 from tuntas.stack import prereq, procs
 from tuntas.stack.errors import StackError
+from tuntas.stack.java import JavaNode, mvn_into_staging, pinned_version
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "deploy" / "keycloak" / "pom.xml"
@@ -32,11 +31,7 @@ LOCAL_ADMIN = "admin"
 
 
 def keycloak_version() -> str:
-    """The one pinned version, read from the pom so it is written in one place only."""
-    found = re.search(r"<keycloak\.version>([^<]+)</keycloak\.version>", POM.read_text())
-    if found is None:
-        raise StackError(f"no <keycloak.version> in {POM}")
-    return found.group(1)
+    return pinned_version(POM, "keycloak")
 
 
 def ensure_dist(cache_dir: Path) -> Path:
@@ -45,30 +40,11 @@ def ensure_dist(cache_dir: Path) -> Path:
     dist = cache_dir / f"keycloak-{version}"
     if (dist / "bin" / "kc.sh").exists():
         return dist
-    mvn = prereq.require_mvn()
-    prereq.require_disk(cache_dir)
-    staging = Path(tempfile.mkdtemp(prefix="keycloak-dist-", dir=cache_dir))
-    result = subprocess.run(
-        [
-            mvn,
-            "-q",
-            "-B",
-            "-f",
-            str(POM),
-            "dependency:unpack",
-            f"-DoutputDirectory={staging}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    staging = mvn_into_staging(POM, "dependency:unpack", cache_dir, f"Keycloak {version}")
     unpacked = staging / f"keycloak-{version}"
-    if result.returncode != 0 or not (unpacked / "bin" / "kc.sh").exists():
+    if not (unpacked / "bin" / "kc.sh").exists():
         shutil.rmtree(staging, ignore_errors=True)
-        last = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["?"]
-        raise StackError(
-            f"mvn could not fetch Keycloak {version} (is Maven Central reachable?): {last[0][:200]}"
-        )
+        raise StackError(f"the Keycloak {version} archive has no bin/kc.sh")
     shutil.rmtree(dist, ignore_errors=True)
     unpacked.rename(dist)  # atomic: a half-unpacked cache never looks complete
     shutil.rmtree(staging, ignore_errors=True)
@@ -83,23 +59,16 @@ def _link_or_copy(src: str, dst: str) -> None:
 
 
 @dataclass(frozen=True)
-class KeycloakNode:
-    home: Path  # this node's folder: its server copy (with its data), log, pid
-    cache_dir: Path
-    port: int
+class KeycloakNode(JavaNode):
+    """``home`` also holds the node's server copy, with its data."""
+
+    PIDFILE = "keycloak.pid"
+
     heap: str = "512m"
 
     @property
     def issuer(self) -> str:
         return f"http://127.0.0.1:{self.port}/realms/{REALM}"
-
-    @property
-    def pidfile(self) -> Path:
-        return self.home / "keycloak.pid"
-
-    @property
-    def logfile(self) -> Path:
-        return self.home / "server.log"
 
     @property
     def _server(self) -> Path:
@@ -109,9 +78,6 @@ class KeycloakNode:
     def _dev_build(self) -> Path:
         """The cached dev-mode build (``lib/quarkus`` after a first start)."""
         return self.cache_dir / f"keycloak-{keycloak_version()}-dev-build"
-
-    def is_running(self) -> bool:
-        return procs.read_pid(self.pidfile) is not None
 
     def start(self, timeout: float = 240.0) -> None:
         self.launch()
@@ -154,9 +120,6 @@ class KeycloakNode:
             alive=self.is_running,
         )
         self._keep_dev_build()
-
-    def stop(self) -> bool:
-        return procs.stop(self.pidfile, timeout=30.0)
 
     def _prepare_server(self, dist: Path) -> None:
         server = self._server

@@ -80,24 +80,20 @@ def up(config: StackConfig, identity: bool = False) -> Endpoints:
     Keycloak only with ``identity`` (``tuntas stack up``): the stages do not verify tokens yet,
     so the demo, the bench and ``tuntas up`` need not wait for it.
     """
-    if config.external_kafka:
-        bootstrap = config.external_kafka
-    else:
-        node = config.kafka()
-        node.start()
-        bootstrap = node.bootstrap
+    if not config.external_kafka:
+        config.kafka().start()
     keycloak = config.keycloak() if identity else None
     if keycloak:
         keycloak.launch()  # the slowest to start: it boots while PostgreSQL does
-    if config.external_db:
-        dsn = config.external_db
-    else:
-        pg = config.postgres()
-        pg.start()
-        dsn = pg.dsn
+    if not config.external_db:
+        config.postgres().start()
     if keycloak:
         keycloak.wait_ready()
-    return Endpoints(bootstrap, dsn, config.oidc_issuer() if identity else None)
+    return Endpoints(
+        config.external_kafka or config.kafka().bootstrap,
+        config.external_db or config.postgres().dsn,
+        config.oidc_issuer() if identity else None,
+    )
 
 
 def down(config: StackConfig) -> list[str]:

@@ -130,34 +130,19 @@ class PostgresNode:
         return True
 
     def _ensure_database(self, bins: Path, user: str | None) -> None:
+        server = ("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres")
         exists = self._pg(
             bins,
             user,
             "psql",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-U",
-            "postgres",
+            *server,
             "-d",
             "postgres",
             "-tAc",
             f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'",
         )
         if exists.strip() != "1":
-            self._pg(
-                bins,
-                user,
-                "createdb",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                DATABASE,
-            )
+            self._pg(bins, user, "createdb", *server, DATABASE)
 
     def _pg(self, bins: Path, user: str | None, exe: str, *args: str) -> str:
         result = subprocess.run(
