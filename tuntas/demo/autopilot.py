@@ -14,7 +14,7 @@ import io
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -201,6 +201,19 @@ class Autopilot:
             await asyncio.gather(*tasks, return_exceptions=True)
         self.journal.note("offices closed: every card collected or stored")
 
+    async def _screen(
+        self, service: str, path: str, office: Office, what: str
+    ) -> AsyncIterator[list[Any]]:
+        """A staff member's screen: the office's list, read again every POLL_S, for ever."""
+        while True:
+            yield _check(
+                await self.http.get(
+                    self._url(service, path), params={"kecamatan": office.kecamatan}
+                ),
+                what,
+            )
+            await asyncio.sleep(POLL_S)
+
     # ------------------------------------------------------------ front desk
 
     async def _submit(self, visitor: Visitor, *, complete: bool) -> bool:
@@ -241,13 +254,7 @@ class Autopilot:
 
     async def _corrections(self, office: Office) -> None:
         done: set[tuple[str, int]] = set()
-        while True:
-            items = _check(
-                await self.http.get(
-                    self._url("intake", "/corrections"), params={"kecamatan": office.kecamatan}
-                ),
-                "the correction queue",
-            )
+        async for items in self._screen("intake", "/corrections", office, "the correction queue"):
             for item in items:
                 key = (item["application_id"], item["revision"])
                 visitor = self.visitor_of.get(UUID(item["application_id"]))
@@ -262,19 +269,12 @@ class Autopilot:
                 )
                 done.add(key)
                 self.journal.corrected[office.kecamatan] += 1
-            await asyncio.sleep(POLL_S)
 
     # ------------------------------------------------------------ section head
 
     async def _section_head(self, office: Office) -> None:
         staff = f"kasi.{office.kecamatan}"
-        while True:
-            items = _check(
-                await self.http.get(
-                    self._url("validation", "/queue"), params={"kecamatan": office.kecamatan}
-                ),
-                "the validation queue",
-            )
+        async for items in self._screen("validation", "/queue", office, "the validation queue"):
             for item in items:
                 app, revision = item["application_id"], item["revision"]
                 if item["findings"]:
@@ -285,19 +285,12 @@ class Autopilot:
                     self._url("validation", f"/items/{app}/{action}"), json=body
                 )
                 _check(response, f"{action} {app}", 200, 201, 409)  # 409: decided meanwhile
-            await asyncio.sleep(POLL_S)
 
     # ------------------------------------------------------------ recording
 
     async def _recording(self, office: Office) -> None:
         operator = f"operator.rekam.{office.kecamatan}"
-        while True:
-            items = _check(
-                await self.http.get(
-                    self._url("biometric", "/queue"), params={"kecamatan": office.kecamatan}
-                ),
-                "the recording queue",
-            )
+        async for items in self._screen("biometric", "/queue", office, "the recording queue"):
             for item in items:
                 visitor = self.visitor_of.get(UUID(item["application_id"]))
                 if visitor is None:
@@ -310,7 +303,6 @@ class Autopilot:
                     timeout=120,
                 )
                 _check(response, f"recording {item['tracking_number']}", 200, 201, 409)
-            await asyncio.sleep(POLL_S)
 
     async def _sit_down(self, office: Office, visitor: Visitor) -> None:
         """The applicant at the office's capture devices (the simulator's control): the
@@ -386,13 +378,7 @@ class Autopilot:
     async def _collection(self, office: Office) -> None:
         officer = f"petugas.{office.kecamatan}.02"
         activating: set[UUID] = set()
-        while True:
-            items = _check(
-                await self.http.get(
-                    self._url("intake", "/handover"), params={"kecamatan": office.kecamatan}
-                ),
-                "the handover list",
-            )
+        async for items in self._screen("intake", "/handover", office, "the handover list"):
             for item in items:
                 app = UUID(item["application_id"])
                 visitor = self.visitor_of.get(app)
@@ -406,7 +392,6 @@ class Autopilot:
                     await self._hand_over(visitor, app, officer)
                 elif app not in activating and await self._activate(office, visitor, app, officer):
                     activating.add(app)
-            await asyncio.sleep(POLL_S)
 
     async def _activate(self, office: Office, visitor: Visitor, app: UUID, officer: str) -> bool:
         response = await self.http.post(
