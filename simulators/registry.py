@@ -1,9 +1,8 @@
 """A population registry of the outside world: a realistic sample resident extract.
 
 Stands in for the district's SIAK database, which hands the validation stage an extract
-file. The file format is the interface: CSV (:data:`CSV_COLUMNS`, header first) or JSON
-(an array of objects), chosen by suffix, as ``python -m services.validation.registry
-import FILE`` reads it.
+file. The file format is the interface (:mod:`schemas.residents`), as
+``python -m services.validation.registry import FILE`` reads it.
 
     python -m simulators.registry generate --kecamatan 350805 --families 500 \\
         --seed 1 --out residents.csv
@@ -21,74 +20,17 @@ import random
 import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from schemas.application import (
     Address,
-    Applicant,
     BloodType,
-    CardFace,
     MaritalStatus,
     Religion,
 )
 from schemas.regions import lumajang
-from schemas.values import KkNumber, RegionLevel, Sex, age_on, parse_region_code, today_in_indonesia
-
-# ---------------------------------------------------------------- the record
-
-
-class FamilyRole(StrEnum):
-    """Status hubungan dalam keluarga, as on the Kartu Keluarga."""
-
-    KEPALA_KELUARGA = "kepala_keluarga"
-    ISTRI = "istri"
-    SUAMI = "suami"
-    ANAK = "anak"
-    ORANG_TUA = "orang_tua"
-    FAMILI_LAIN = "famili_lain"
-
-
-class RegistryPerson(CardFace):
-    """One resident as the extract lists them: card biodata, KK number and family role."""
-
-    kk_number: KkNumber
-    family_role: FamilyRole
-
-    def applicant(self, *, phone: str | None = None) -> Applicant:
-        """The applicant this resident is at the desk."""
-        data: dict[str, Any] = self.model_dump(exclude={"family_role"})
-        return Applicant.model_validate({**data, "phone": phone})
-
-    def flat(self) -> dict[str, str]:
-        """One CSV row (see :data:`CSV_COLUMNS`)."""
-        data = self.model_dump(mode="json", exclude={"address"})
-        address = self.address.model_dump(mode="json")
-        row = {**data, **{f"address_{k}": v for k, v in address.items()}}
-        return {column: str(row[column]) for column in CSV_COLUMNS}
-
-
-CSV_COLUMNS = (
-    "nik",
-    "kk_number",
-    "family_role",
-    "name",
-    "birth_place",
-    "birth_date",
-    "sex",
-    "blood_type",
-    "religion",
-    "marital_status",
-    "occupation",
-    "citizenship",
-    "address_street",
-    "address_rt",
-    "address_rw",
-    "address_desa_code",
-    "address_desa_name",
-)
-
+from schemas.residents import CSV_COLUMNS, FamilyRole, RegistryPerson
+from schemas.values import RegionLevel, Sex, age_on, parse_region_code, today_in_indonesia
 
 # ---------------------------------------------------------------- reference data
 

@@ -23,9 +23,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.requirements import problems_from
+from schemas.residents import RegistryPerson
 from services.runtime import db
 from services.validation import store
-from services.validation.rules import RegistryPerson
 from services.validation.settings import ValidationSettings
 
 # ---------------------------------------------------------------- files

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
-from typing import Any
 
-from schemas.application import Applicant, ApplicationType, CardFace, Documents
+from schemas.application import Applicant, ApplicationType, Documents
 from schemas.base import Contract
 from schemas.events import ApplicationAccepted
 from schemas.requirements import ADULT_AGE
-from schemas.values import InvalidValue, KkNumber, age_on, parse_kk_number, parse_nik
+from schemas.residents import RegistryPerson
+from schemas.values import InvalidValue, age_on, parse_kk_number, parse_nik
 
 # ---------------------------------------------------------------- values
 
@@ -31,36 +30,6 @@ class Finding(Contract):
     field: str  # dotted path into the application, e.g. "applicant.kk_number"
     message_id: str
     message_en: str
-
-
-class FamilyRole(StrEnum):
-    """Status hubungan dalam keluarga, as on the Kartu Keluarga."""
-
-    KEPALA_KELUARGA = "kepala_keluarga"
-    ISTRI = "istri"
-    SUAMI = "suami"
-    ANAK = "anak"
-    ORANG_TUA = "orang_tua"
-    FAMILI_LAIN = "famili_lain"
-
-
-class RegistryPerson(CardFace):
-    """One resident in the district's population registry (a row of the SIAK extract that
-    ``python -m services.validation.registry import`` reads)."""
-
-    kk_number: KkNumber
-    family_role: FamilyRole
-
-    @classmethod
-    def from_flat(cls, row: dict[str, Any]) -> RegistryPerson:
-        """From a CSV row: ``address_*`` columns form the address; empty cells are absent."""
-        address = {
-            k.removeprefix("address_"): v for k, v in row.items() if k.startswith("address_")
-        }
-        rest = {
-            k: v for k, v in row.items() if not k.startswith("address_") and v not in ("", None)
-        }
-        return cls.model_validate({**rest, "address": address})
 
 
 # Application states after which no new revision is taken and the NIK is free again (or, for

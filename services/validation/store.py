@@ -10,8 +10,9 @@ from typing import Any
 from uuid import UUID
 
 from schemas.events import ApplicationAccepted
+from schemas.residents import RegistryPerson
 from services.runtime.db import Conn
-from services.validation.rules import Finding, RegistryPerson
+from services.validation.rules import Finding
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PENDING = "pending"

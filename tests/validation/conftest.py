@@ -20,6 +20,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from schemas.application import ApplicationType, Documents, KkPhotocopy
 from schemas.envelope import Envelope, parse_event
 from schemas.events import ApplicationAccepted
+from schemas.residents import RegistryPerson
 from schemas.topics import EVENT_PARTITIONS, Topics
 from schemas.values import age_on
 from services.runtime import kafka
@@ -29,7 +30,6 @@ from services.validation import registry
 from services.validation.main import serve
 from services.validation.settings import ValidationSettings
 from simulators import registry as simulated
-from simulators.registry import RegistryPerson
 from tests.waiting import wait_for
 
 KECAMATAN = "350805"

@@ -18,7 +18,7 @@ import pytest
 
 from schemas.envelope import Envelope
 from schemas.events import BiometricsDuplicateConfirmed
-from simulators.registry import RegistryPerson
+from schemas.residents import RegistryPerson
 from tests.validation.conftest import Service, accepted, import_registry
 from tests.waiting import wait_for
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from schemas.residents import FamilyRole, RegistryPerson
 from schemas.values import RegionLevel, age_on, parse_nik, parse_region_code
 from services.runtime import db
 from services.validation import registry, store
 from services.validation.settings import ValidationSettings
 from simulators import registry as simulated
-from simulators.registry import FamilyRole, RegistryPerson
 
 TODAY = date(2025, 6, 1)
 

@@ -14,10 +14,11 @@ from schemas.application import (
     PoliceReport,
 )
 from schemas.events import ApplicationAccepted
+from schemas.residents import FamilyRole, RegistryPerson
 from schemas.samples import APPLICANT, SAMPLE_PAYLOADS
 from schemas.values import Sex
 from services.validation import rules
-from services.validation.rules import FamilyRole, Finding, RegistryPerson
+from services.validation.rules import Finding
 
 ON = date(2025, 1, 6)
 KEC = "350805"

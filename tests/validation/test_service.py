@@ -14,7 +14,7 @@ import asyncpg
 import pytest
 
 from schemas.events import ApplicationSentBack, ApplicationValidated
-from simulators.registry import RegistryPerson
+from schemas.residents import RegistryPerson
 from tests.validation.conftest import EventReader, Service, accepted, import_registry
 from tests.waiting import wait_for
 

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from schemas.events import ApplicationValidated
+from schemas.residents import RegistryPerson
 from services.runtime.service import Runtime
 from services.runtime.settings import Connections
-from simulators.registry import RegistryPerson
 from tests.validation.conftest import KECAMATAN, EventReader, Service, import_registry
 from tests.waiting import wait_for
 

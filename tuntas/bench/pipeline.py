@@ -36,9 +36,10 @@ from typing import Any
 import httpx
 from aiokafka import ConsumerRecord
 
+from schemas.residents import RegistryPerson
 from schemas.topics import Topics
 from services.runtime import db, kafka
-from simulators.registry import RegistryPerson, generate_registry, write_file
+from simulators.registry import generate_registry, write_file
 from tuntas import topology, up
 from tuntas.bench import checks, procstats
 from tuntas.stack import local

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from schemas.application import ApplicationType
+from schemas.residents import RegistryPerson
 from schemas.values import age_on
-from simulators.registry import RegistryPerson, generate_registry
+from simulators.registry import generate_registry
 
 TEMPEH = "350805"
 DEFAULT_KECAMATAN = (TEMPEH, "350804", "350806")  # Tempeh, Pasirian, Kunir
