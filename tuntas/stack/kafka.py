@@ -59,10 +59,22 @@ class KafkaNode(JavaNode):
 
     controller_port: int
     heap: str = "512m"
+    # The SASL/SCRAM listener the services use; ``port`` stays PLAINTEXT for tools and tests.
+    sasl_port: int | None = None
 
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def sasl_bootstrap(self) -> str | None:
+        """The SCRAM listener, if the broker was started with one (a broker started by an
+        older version keeps its PLAINTEXT-only config until it is restarted)."""
+        config = self.home / "server.properties"
+        if self.sasl_port is None or not config.exists():
+            return None
+        wanted = f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}"
+        return f"127.0.0.1:{self.sasl_port}" if wanted in config.read_text() else None
 
     def start(self, timeout: float = 90.0) -> None:
         if self.is_running():
@@ -72,6 +84,8 @@ class KafkaNode(JavaNode):
         prereq.require_disk(self.home)
         prereq.require_free_port(self.port, "Kafka")
         prereq.require_free_port(self.controller_port, "the Kafka controller")
+        if self.sasl_port is not None:
+            prereq.require_free_port(self.sasl_port, "Kafka's SASL listener")
         libs = ensure_jars(self.cache_dir)
         config = self._write_config()
         classpath = f"{libs}/*"
@@ -108,10 +122,9 @@ class KafkaNode(JavaNode):
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    *self._listeners(),
                     "controller.listener.names=CONTROLLER",
-                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    "inter.broker.listener.name=PLAINTEXT",
                     f"log.dirs={self.home / 'data'}",
                     "num.partitions=6",
                     "offsets.topic.replication.factor=1",
@@ -131,6 +144,33 @@ class KafkaNode(JavaNode):
             )
         )
         return config
+
+    def _listeners(self) -> list[str]:
+        """PLAINTEXT on loopback for tools and tests (its ANONYMOUS principal is a super user),
+        and, with ``sasl_port``, SASL_PLAINTEXT with SCRAM-SHA-512 for the services, whose
+        principals hold only the ACLs ``tuntas.stack.principals`` generates."""
+        plain = f"PLAINTEXT://127.0.0.1:{self.port}"
+        controller = f"CONTROLLER://127.0.0.1:{self.controller_port}"
+        if self.sasl_port is None:
+            return [
+                f"listeners={plain},{controller}",
+                f"advertised.listeners={plain}",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            ]
+        sasl = f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}"
+        return [
+            f"listeners={plain},{sasl},{controller}",
+            f"advertised.listeners={plain},{sasl}",
+            "listener.security.protocol.map="
+            "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "sasl.enabled.mechanisms=SCRAM-SHA-512",
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
+            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            # The loopback PLAINTEXT and controller listeners authenticate nobody: ANONYMOUS.
+            "super.users=User:ANONYMOUS",
+            "allow.everyone.if.no.acl.found=false",
+        ]
 
     def _format(self, java: str, classpath: str, config: Path) -> None:
         cluster_id = _cluster_id()

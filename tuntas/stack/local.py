@@ -23,6 +23,9 @@ class StackConfig:
     cache: Path
     kafka_port: int = 39092
     controller_port: int = 39093
+    # The services' SASL/SCRAM listener; None: PLAINTEXT only and no per-service identities
+    # (a stack built by hand, e.g. the tests' own).
+    kafka_sasl_port: int | None = None
     pg_port: int = 35432
     keycloak_port: int | None = None  # None: no identity provider (e.g. the tests' own stack)
     external_kafka: str | None = None
@@ -37,6 +40,7 @@ class StackConfig:
             cache=Path(env.get("TUNTAS_CACHE", Path.home() / ".cache" / "tuntas")).resolve(),
             kafka_port=int(env.get("TUNTAS_KAFKA_PORT", "39092")),
             controller_port=int(env.get("TUNTAS_KAFKA_CONTROLLER_PORT", "39093")),
+            kafka_sasl_port=int(env.get("TUNTAS_KAFKA_SASL_PORT", "39094")),
             pg_port=int(env.get("TUNTAS_PG_PORT", "35432")),
             keycloak_port=int(env.get("TUNTAS_KEYCLOAK_PORT", "38080")),
             external_kafka=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
@@ -45,7 +49,13 @@ class StackConfig:
         )
 
     def kafka(self) -> KafkaNode:
-        return KafkaNode(self.home / "kafka", self.cache, self.kafka_port, self.controller_port)
+        return KafkaNode(
+            self.home / "kafka",
+            self.cache,
+            self.kafka_port,
+            self.controller_port,
+            sasl_port=self.kafka_sasl_port,
+        )
 
     def postgres(self) -> PostgresNode:
         return PostgresNode(self.home / "postgres", self.pg_port)
@@ -66,6 +76,11 @@ class Endpoints:
     kafka_bootstrap: str
     database_url: str
     oidc_issuer: str | None = None
+    # Set only for the local stack's own broker and server, where `tuntas.stack.principals`
+    # can create a principal, ACLs and a database role per process: the SCRAM listener (None
+    # when the broker has none) and the folder of generated secrets.
+    kafka_sasl_bootstrap: str | None = None
+    secrets: Path | None = None
 
     def as_env(self) -> dict[str, str]:
         env = {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "DATABASE_URL": self.database_url}
@@ -93,6 +108,8 @@ def up(config: StackConfig, identity: bool = False) -> Endpoints:
         config.external_kafka or config.kafka().bootstrap,
         config.external_db or config.postgres().dsn,
         config.oidc_issuer() if identity else None,
+        kafka_sasl_bootstrap=None if config.external_kafka else config.kafka().sasl_bootstrap,
+        secrets=None if config.external_db else config.home / "secrets",
     )
 
 

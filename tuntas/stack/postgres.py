@@ -54,6 +54,14 @@ def _open_path_to(path: Path) -> None:
         parent.chmod(mode | stat.S_IXOTH | stat.S_IROTH | stat.S_IXGRP | stat.S_IRGRP)
 
 
+_HBA = """\
+# Written by tuntas/stack/postgres.py at every start.
+local all all                   trust
+host  all postgres 127.0.0.1/32 trust
+host  all all      127.0.0.1/32 scram-sha-256
+"""
+
+
 @dataclass(frozen=True)
 class PostgresNode:
     home: Path
@@ -105,6 +113,7 @@ class PostgresNode:
                 "--encoding=UTF8",
                 "--locale=C",
             )
+        self._write_hba(user)
         self._pg(
             bins,
             user,
@@ -122,6 +131,15 @@ class PostgresNode:
             "start",
         )
         self._ensure_database(bins, user)
+
+    def _write_hba(self, user: str | None) -> None:
+        """The superuser ``postgres`` without a password on loopback (tools, tests, migrations
+        of per-run databases); every other role, the services' included, by SCRAM password."""
+        hba = self.data / "pg_hba.conf"
+        hba.write_text(_HBA)
+        if user is not None:
+            entry = pwd.getpwnam(user)
+            os.chown(hba, entry.pw_uid, entry.pw_gid)
 
     def stop(self) -> bool:
         if not self.is_running():
