@@ -10,24 +10,15 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from services.biometric import quality
 from services.biometric.items import ALL_ITEMS, Capture, Finger
-from services.biometric.quality import (
-    Action,
-    CaptureException,
-    ExceptionReason,
-    Finding,
-    QualityPolicy,
-    check_capture,
-    may_be_excepted,
-    next_action,
-)
 from services.biometric.templates import fingerprint_template
 
 
 class CaptureFailed(Exception):
     """A mandatory item (face, signature) failed every attempt: the session cannot finish."""
 
-    def __init__(self, item: str, findings: list[Finding]) -> None:
+    def __init__(self, item: str, findings: list[quality.Finding]) -> None:
         super().__init__(f"{item}: " + "; ".join(f"{f.code}: {f.detail}" for f in findings))
         self.item = item
         self.findings = findings
@@ -37,7 +28,7 @@ class CaptureFailed(Exception):
 class Enrolment:
     captures: tuple[Capture, ...]  # accepted captures only
     templates: Mapping[Finger, bytes]  # one per accepted finger
-    exceptions: tuple[CaptureException, ...]
+    exceptions: tuple[quality.CaptureException, ...]
     attempts: Mapping[str, int]  # item → captures taken (0 for declared exceptions)
 
 
@@ -46,36 +37,38 @@ Take = Callable[[str], Awaitable[Capture | None]]  # one capture of an item; Non
 
 async def enrol(
     take: Take,
-    policy: QualityPolicy,
-    declared: Mapping[Finger, ExceptionReason] | None = None,
+    policy: quality.QualityPolicy,
+    declared: Mapping[Finger, quality.ExceptionReason] | None = None,
 ) -> Enrolment:
     """Capture the full set. `declared`: fingers the operator saw missing or bandaged; they
     are recorded as exceptions without asking the scanner."""
     declared = declared or {}
     captures: list[Capture] = []
-    exceptions: list[CaptureException] = []
+    exceptions: list[quality.CaptureException] = []
     attempts: dict[str, int] = {}
 
     declared_items = {f.item: reason for f, reason in declared.items()}
     for item in ALL_ITEMS:
         if item in declared_items:
-            exceptions.append(CaptureException(item, declared_items[item], attempts=0))
+            exceptions.append(quality.CaptureException(item, declared_items[item], attempts=0))
             attempts[item] = 0
             continue
         attempt = 0
         while True:
             attempt += 1
             capture = await take(item)
-            findings = await asyncio.to_thread(check_capture, item, capture, policy)
-            action = next_action(findings, attempt, policy)
-            if action is Action.ACCEPT:
+            findings = await asyncio.to_thread(quality.check_capture, item, capture, policy)
+            action = quality.next_action(findings, attempt, policy)
+            if action is quality.Action.ACCEPT:
                 assert capture is not None  # no findings ⇒ something was captured
                 captures.append(capture)
                 break
-            if action is Action.GIVE_UP:
-                if not may_be_excepted(item):
+            if action is quality.Action.GIVE_UP:
+                if not quality.may_be_excepted(item):
                     raise CaptureFailed(item, findings)
-                exceptions.append(CaptureException(item, ExceptionReason.UNREADABLE, attempt))
+                exceptions.append(
+                    quality.CaptureException(item, quality.ExceptionReason.UNREADABLE, attempt)
+                )
                 break
         attempts[item] = attempt
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -43,26 +44,25 @@ async def serve(
     finally:
         await conn.close()
 
-    client = HttpCaptureDevices(settings.device_url)
-    stage = Stage(
-        topics=topics,
-        keyring=keyring,
-        policy=settings.quality_policy(),
-        chip_fingers=settings.chip_finger_list(),
-        devices=devices or client,
-        dedupe_threshold=settings.dedupe_threshold,
-        auto_operator_id=settings.auto_operator_id,
-    )
+    async with contextlib.aclosing(HttpCaptureDevices(settings.device_url)) as client:
+        stage = Stage(
+            topics=topics,
+            keyring=keyring,
+            policy=settings.quality_policy(),
+            chip_fingers=settings.chip_finger_list(),
+            devices=devices or client,
+            dedupe_threshold=settings.dedupe_threshold,
+            auto_operator_id=settings.auto_operator_id,
+        )
 
-    def http(runtime: Runtime) -> Any:
-        runtime.extra["stage"] = stage
-        return create_app(runtime, stage)
+        def http(runtime: Runtime) -> Any:
+            runtime.extra["stage"] = stage
+            return create_app(runtime, stage)
 
-    background = []
-    if settings.auto_capture:
-        background.append(auto_operator(stage, settings.auto_capture_concurrency))
+        background = []
+        if settings.auto_capture:
+            background.append(auto_operator(stage, settings.auto_capture_concurrency))
 
-    try:
         await run(
             service=SERVICE,
             schema=schema,
@@ -94,5 +94,3 @@ async def serve(
             stop=stop,
             on_ready=on_ready,
         )
-    finally:
-        await client.aclose()

@@ -119,11 +119,7 @@ def _fingerprint(
         out.append(
             Finding(item, "size", f"{w}×{h} outside {_FINGER_MIN_SIDE}..{_FINGER_MAX_SIDE} px")
         )
-    if capture.quality < policy.min_finger_quality:
-        out.append(
-            Finding(item, "low_quality", f"quality {capture.quality} < {policy.min_finger_quality}")
-        )
-    return out
+    return out + _below_minimum(item, capture, policy.min_finger_quality)
 
 
 def _iris(item: str, capture: Capture, image: Image.Image, policy: QualityPolicy) -> list[Finding]:
@@ -134,11 +130,7 @@ def _iris(item: str, capture: Capture, image: Image.Image, policy: QualityPolicy
         out.append(
             Finding(item, "size", f"expected {IRIS_SIZE[0]}×{IRIS_SIZE[1]}, got {image.size}")
         )
-    if capture.quality < policy.min_iris_quality:
-        out.append(
-            Finding(item, "low_quality", f"quality {capture.quality} < {policy.min_iris_quality}")
-        )
-    return out
+    return out + _below_minimum(item, capture, policy.min_iris_quality)
 
 
 def _face(capture: Capture, image: Image.Image, policy: QualityPolicy) -> list[Finding]:
@@ -151,11 +143,14 @@ def _face(capture: Capture, image: Image.Image, policy: QualityPolicy) -> list[F
         out.append(Finding(FACE, "size", f"{w}×{h} smaller than {min_w}×{min_h}"))
     if abs(w / h - 3 / 4) > _ASPECT_TOLERANCE:
         out.append(Finding(FACE, "aspect", f"{w}×{h} is not 3:4 portrait"))
-    if capture.quality < policy.min_face_quality:
-        out.append(
-            Finding(FACE, "low_quality", f"quality {capture.quality} < {policy.min_face_quality}")
-        )
-    return out
+    return out + _below_minimum(FACE, capture, policy.min_face_quality)
+
+
+def _below_minimum(item: str, capture: Capture, minimum: int) -> list[Finding]:
+    """The device's own quality score against the policy's minimum for this kind of item."""
+    if capture.quality < minimum:
+        return [Finding(item, "low_quality", f"quality {capture.quality} < {minimum}")]
+    return []
 
 
 def _signature(image: Image.Image) -> list[Finding]:

@@ -439,19 +439,14 @@ _COLUMNS = (
 
 
 def _application(row: Any) -> Application:
+    """A row of ``_COLUMNS``: the columns as stored, the enums and the event parsed."""
     return Application(
-        application_id=row["application_id"],
-        kecamatan=row["kecamatan"],
-        nik=row["nik"],
-        tracking_number=row["tracking_number"],
-        application_type=ApplicationType(row["application_type"]),
-        validated=ApplicationValidated.model_validate(row["validated"]),
-        validated_message_id=row["validated_message_id"],
-        state=State(row["state"]),
-        skipped=row["skipped"],
-        record_id=row["record_id"],
-        operator_id=row["operator_id"],
-        received_at=row["received_at"],
+        **{
+            **row,
+            "application_type": ApplicationType(row["application_type"]),
+            "validated": ApplicationValidated.model_validate(row["validated"]),
+            "state": State(row["state"]),
+        }
     )
 
 
@@ -495,26 +490,24 @@ async def application_exists(conn: Conn, application_id: uuid.UUID) -> bool:
     )
 
 
+async def _applications(conn: Conn, where: str, *args: Any) -> list[Application]:
+    """The applications ``where`` selects (the SQL after WHERE: ORDER BY, LIMIT, FOR UPDATE)."""
+    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM applications WHERE {where}", *args)
+    return [_application(r) for r in rows]
+
+
 async def get_application(
     conn: Conn, application_id: uuid.UUID, *, lock: bool = False
 ) -> Application | None:
-    row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM applications WHERE application_id = $1"
-        + (" FOR UPDATE" if lock else ""),
-        application_id,
-    )
-    return None if row is None else _application(row)
+    where = "application_id = $1" + (" FOR UPDATE" if lock else "")
+    found = await _applications(conn, where, application_id)
+    return found[0] if found else None
 
 
 async def queue(conn: Conn, kecamatan: str, limit: int = 200) -> list[Application]:
     """The recording queue of one kecamatan, oldest first."""
-    rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM applications WHERE state = 'queued' AND kecamatan = $1"
-        " ORDER BY received_at, application_id LIMIT $2",
-        kecamatan,
-        limit,
-    )
-    return [_application(r) for r in rows]
+    where = "state = 'queued' AND kecamatan = $1 ORDER BY received_at, application_id LIMIT $2"
+    return await _applications(conn, where, kecamatan, limit)
 
 
 async def set_state(
@@ -602,17 +595,8 @@ class Case:
 
 
 def _case(row: Any) -> Case:
-    return Case(
-        case_id=row["case_id"],
-        application_id=row["application_id"],
-        kecamatan=row["kecamatan"],
-        record_id=row["record_id"],
-        candidates=row["candidates"],
-        decision=Decision(row["decision"]) if row["decision"] else None,
-        officer_id=row["officer_id"],
-        opened_at=row["opened_at"],
-        decided_at=row["decided_at"],
-    )
+    """A row of ``_CASE_COLUMNS``: the columns as stored, the decision parsed."""
+    return Case(**{**row, "decision": Decision(row["decision"]) if row["decision"] else None})
 
 
 _CASE_COLUMNS = (
@@ -641,23 +625,19 @@ async def open_case(
     )
 
 
-async def open_cases(conn: Conn, kecamatan: str, limit: int = 200) -> list[Case]:
-    rows = await conn.fetch(
-        f"SELECT {_CASE_COLUMNS} FROM adjudication_cases"
-        " WHERE decision IS NULL AND kecamatan = $1 ORDER BY opened_at, case_id LIMIT $2",
-        kecamatan,
-        limit,
-    )
+async def _cases(conn: Conn, where: str, *args: Any) -> list[Case]:
+    rows = await conn.fetch(f"SELECT {_CASE_COLUMNS} FROM adjudication_cases WHERE {where}", *args)
     return [_case(r) for r in rows]
 
 
+async def open_cases(conn: Conn, kecamatan: str, limit: int = 200) -> list[Case]:
+    where = "decision IS NULL AND kecamatan = $1 ORDER BY opened_at, case_id LIMIT $2"
+    return await _cases(conn, where, kecamatan, limit)
+
+
 async def get_case(conn: Conn, case_id: str, *, lock: bool = False) -> Case | None:
-    row = await conn.fetchrow(
-        f"SELECT {_CASE_COLUMNS} FROM adjudication_cases WHERE case_id = $1"
-        + (" FOR UPDATE" if lock else ""),
-        case_id,
-    )
-    return None if row is None else _case(row)
+    found = await _cases(conn, "case_id = $1" + (" FOR UPDATE" if lock else ""), case_id)
+    return found[0] if found else None
 
 
 async def decide(

@@ -18,17 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
+from schemas import events
 from schemas.envelope import Envelope
-from schemas.events import (
-    ApplicationValidated,
-    BiometricsCaptureQueued,
-    BiometricsDuplicateConfirmed,
-    BiometricsDuplicateSuspected,
-    BiometricsRecorded,
-    BiometricsSkipped,
-    EventPayload,
-    RecordPrintReady,
-)
 from schemas.topics import Topics
 from services.biometric import rules, store
 from services.biometric.crypto import MasterKeyring
@@ -98,7 +89,7 @@ class Recorded:
     attempts: Mapping[str, int]
 
 
-def _event(app: Application, payload: EventPayload) -> Envelope:
+def _event(app: Application, payload: events.EventPayload) -> Envelope:
     return Envelope.new(
         payload,
         application_id=app.application_id,
@@ -107,8 +98,8 @@ def _event(app: Application, payload: EventPayload) -> Envelope:
     )
 
 
-def _print_ready(app: Application, checks: rules.ClaimChecks) -> RecordPrintReady:
-    return RecordPrintReady(
+def _print_ready(app: Application, checks: rules.ClaimChecks) -> events.RecordPrintReady:
+    return events.RecordPrintReady(
         tracking_number=app.tracking_number,
         application_type=app.application_type,
         priority=rules.priority(app.application_type),
@@ -135,7 +126,7 @@ async def _commit(conn: Conn, stage: Stage, envelopes: Sequence[Envelope]) -> No
 
 
 async def validated(
-    stage: Stage, event: Envelope, payload: ApplicationValidated, conn: Conn
+    stage: Stage, event: Envelope, payload: events.ApplicationValidated, conn: Conn
 ) -> Sequence[Emit]:
     """Queue the applicant for recording, or reuse the NIK's record straight to print."""
     if await store.application_exists(conn, event.application_id):
@@ -165,7 +156,7 @@ async def validated(
         app = await store.get_application(conn, event.application_id)
         assert app is not None
         checks = await _claim_checks(conn, existing, stage.chip_fingers)
-        skipped = BiometricsSkipped(existing_record=checks.record)
+        skipped = events.BiometricsSkipped(existing_record=checks.record)
         ready = _print_ready(app, checks)
         log.info(
             "application %s: already recorded (record %s): biometrics skipped, print ready",
@@ -177,7 +168,7 @@ async def validated(
     log.info(
         "application %s queued for recording in kecamatan %s", event.application_id, event.kecamatan
     )
-    return [stage.emit(event.caused(BiometricsCaptureQueued()))]
+    return [stage.emit(event.caused(events.BiometricsCaptureQueued()))]
 
 
 # ---------------------------------------------------------------- capture
@@ -233,7 +224,7 @@ async def _capture(
         fingers = sum(1 for c in enrolment.captures if finger_of(c.item) is not None)
         recorded = _event(
             app,
-            BiometricsRecorded(
+            events.BiometricsRecorded(
                 record=checks.record,
                 fingerprints_captured=fingers,
                 iris_captured=any(c.item.startswith("iris.") for c in enrolment.captures),
@@ -259,7 +250,7 @@ async def _capture(
             state = State.DUPLICATE_SUSPECTED
             follow = _event(
                 app,
-                BiometricsDuplicateSuspected(
+                events.BiometricsDuplicateSuspected(
                     case_id=case_id, candidate_count=len(result.candidates)
                 ),
             )
@@ -335,7 +326,7 @@ async def adjudicate(
             state = State.PRINT_READY
         else:
             event = _event(
-                app, BiometricsDuplicateConfirmed(case_id=case_id, officer_id=officer_id)
+                app, events.BiometricsDuplicateConfirmed(case_id=case_id, officer_id=officer_id)
             )
             state = State.DUPLICATE_CONFIRMED
         await store.set_state(conn, app.application_id, state)

@@ -4,25 +4,17 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from services.biometric.api import adjudication, recording, stations
 from services.biometric.workflow import Stage
+from services.runtime import http
 from services.runtime.service import Runtime
 
 
 def create_app(runtime: Runtime, stage: Stage) -> FastAPI:
-    app = FastAPI(
-        title="Tuntas biometric stage",
-        description="Recording queue, biometric capture, duplicate adjudication, card data.",
-        version="1",
+    return http.app(
+        "Tuntas biometric stage",
+        "Recording queue, biometric capture, duplicate adjudication, card data.",
+        runtime.health,
+        [task.router(runtime, stage) for task in (recording, adjudication, stations)],
     )
-
-    @app.get("/health")
-    async def health() -> JSONResponse:
-        snapshot = runtime.health.snapshot()
-        return JSONResponse(snapshot, status_code=200 if runtime.health.ok else 503)
-
-    for module in (recording, adjudication, stations):
-        app.include_router(module.router(runtime, stage))
-    return app
