@@ -185,8 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         records = read_records(args.records_file)
         stored, existing = asyncio.run(load(settings, kecamatan, records, args.captured_on))
     except (RecordsFileError, InvalidValue, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        parser.exit(2, f"error: {error}\n")
     print(f"stored {stored} earlier record(s); {existing} NIK(s) already had one")
     return 0
 

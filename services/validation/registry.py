@@ -4,7 +4,7 @@
 
 Files are CSV (``address_*`` columns for the address, header first) or JSON (an array of
 objects, flat like the CSV or with a nested ``address``), chosen by suffix; the fields are
-those of :class:`services.validation.rules.RegistryPerson`. An import is all or nothing: one
+those of :class:`schemas.residents.RegistryPerson`. An import is all or nothing: one
 invalid row and nothing is written (the errors name the rows). A later import of the same
 NIK replaces its record (a newer extract wins).
 """
@@ -126,8 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         count = asyncio.run(import_file(args.file, settings))
     except (RegistryFileError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        parser.exit(1, f"error: {e}\n")
     print(f"imported {count} residents into {settings.schema_name}.registry_persons")
     return 0
 
