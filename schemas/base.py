@@ -13,10 +13,11 @@ class Contract(BaseModel):
 
 
 class Service(StrEnum):
-    """The five stages; every event names the one that produced it."""
+    """The stages; every event names the one that produced it."""
 
     INTAKE = "intake"
     VALIDATION = "validation"
     BIOMETRIC = "biometric"
     CARD_PRODUCTION = "card_production"
     NOTIFICATION = "notification"
+    SERVICE_QUALITY = "service_quality"  # complaints, IKM survey, monthly report

@@ -376,6 +376,19 @@ class SlaBreached(EventPayload):
     state: ApplicationState  # where the application was stuck
 
 
+# ---------------------------------------------------------------- service quality
+
+
+class SurveyInvited(EventPayload):
+    """After the handover the applicant is asked to answer the IKM survey once, at this
+    one-time link (notification sends it by SMS to the applicant's phone on file)."""
+
+    event_type: ClassVar[str] = "survey.invited"
+    producer: ClassVar[Service] = Service.SERVICE_QUALITY
+
+    survey_url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,300}$")]
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     model.event_type: model
     for model in (
@@ -406,5 +419,6 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         NotificationSent,
         NotificationFailed,
         SlaBreached,
+        SurveyInvited,
     )
 }

@@ -53,6 +53,7 @@ from schemas.events import (
     RecordPrintReady,
     SendBackReason,
     SlaBreached,
+    SurveyInvited,
     SpoilReason,
     StockChange,
     StockLevel,
@@ -192,6 +193,7 @@ SAMPLE_PAYLOADS: dict[str, EventPayload] = {
             deadline=datetime(2025, 1, 7, 2, 0, tzinfo=UTC),
             state=ApplicationState.WAITING_FOR_STOCK,
         ),
+        SurveyInvited(survey_url="https://tuntas.lumajangkab.go.id/survey/Xq3v9c2LmT0a"),
     )
 }
 

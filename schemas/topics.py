@@ -59,12 +59,23 @@ S = Service
 _STAGE_TOPICS: dict[Service, tuple[str, tuple[Service, ...]]] = {
     S.INTAKE: (
         "tuntas.intake.events",
-        (S.VALIDATION, S.BIOMETRIC, S.CARD_PRODUCTION, S.NOTIFICATION),
+        # Not CARD_PRODUCTION: a station reads only its kecamatan's print work (Kafka ACLs).
+        (S.VALIDATION, S.BIOMETRIC, S.NOTIFICATION, S.SERVICE_QUALITY),
     ),
-    S.VALIDATION: ("tuntas.validation.events", (S.INTAKE, S.BIOMETRIC, S.NOTIFICATION)),
-    S.BIOMETRIC: ("tuntas.biometric.events", (S.INTAKE, S.VALIDATION, S.NOTIFICATION)),
-    S.CARD_PRODUCTION: ("tuntas.card-production.events", (S.INTAKE, S.NOTIFICATION)),
-    S.NOTIFICATION: ("tuntas.notification.events", (S.INTAKE,)),
+    S.VALIDATION: (
+        "tuntas.validation.events",
+        (S.INTAKE, S.BIOMETRIC, S.NOTIFICATION, S.SERVICE_QUALITY),
+    ),
+    S.BIOMETRIC: (
+        "tuntas.biometric.events",
+        (S.INTAKE, S.VALIDATION, S.NOTIFICATION, S.SERVICE_QUALITY),
+    ),
+    S.CARD_PRODUCTION: (
+        "tuntas.card-production.events",
+        (S.INTAKE, S.NOTIFICATION, S.SERVICE_QUALITY),
+    ),
+    S.NOTIFICATION: ("tuntas.notification.events", (S.INTAKE, S.SERVICE_QUALITY)),
+    S.SERVICE_QUALITY: ("tuntas.service-quality.events", (S.NOTIFICATION,)),
 }
 _PRINT_READY = "tuntas.print-ready."
 _STOCK = "tuntas.card-production.stock"
@@ -125,6 +136,10 @@ class Topics:
         return self.events(S.NOTIFICATION)
 
     @property
+    def service_quality_events(self) -> str:
+        return self.events(S.SERVICE_QUALITY)
+
+    @property
     def stock(self) -> str:
         return self.prefix + _STOCK
 
@@ -178,7 +193,7 @@ class Topics:
                 EVENT_RETENTION_MS,
                 "delete",
                 (S.CARD_PRODUCTION,),
-                (S.NOTIFICATION,),
+                (S.NOTIFICATION, S.SERVICE_QUALITY),
                 tuple(sorted(STOCK_EVENTS)),
             )
         )

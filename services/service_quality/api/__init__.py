@@ -1,0 +1,28 @@
+"""HTTP API of the service quality stage: one router per task, and ``GET /health``.
+
+Public (no login): the complaint form (``/pengaduan``) and the survey pages (``/survey/…``).
+Staff: the complaint desk and the performance reports."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from services.runtime.service import Runtime
+from services.service_quality import workflow
+from services.service_quality.api import complaints, performance, public, survey
+
+
+def create_app(runtime: Runtime, ctx: workflow.Context) -> FastAPI:
+    app = FastAPI(title="Tuntas service quality", version="1")
+
+    @app.get("/health")
+    async def health() -> JSONResponse:
+        snap = runtime.health.snapshot()
+        return JSONResponse(snap, status_code=200 if runtime.health.ok else 503)
+
+    app.include_router(public.router(runtime, ctx))
+    app.include_router(survey.router(runtime, ctx))
+    app.include_router(complaints.router(runtime, ctx))
+    app.include_router(performance.router(runtime, ctx))
+    return app

@@ -1,0 +1,59 @@
+"""The monthly performance report (PDF, CSV or JSON) and the IKM, for any month, per kecamatan
+or for the district; and the reports produced on the first working day."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import Response
+
+from schemas.values import KecamatanCode
+from services.runtime.service import Runtime
+from services.service_quality import report_pdf, reports, store, workflow
+
+Month = Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+
+
+def _month(text: str | None, ctx: workflow.Context) -> date:
+    if text is None:
+        return ctx.clock.now().astimezone(ctx.calendar.hours.zone).date().replace(day=1)
+    year, month = text.split("-")
+    return date(int(year), int(month), 1)
+
+
+def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
+    api = APIRouter(tags=["reports"])
+
+    @api.get("/reports/monthly", response_model=None)
+    async def monthly(
+        month: Month | None = None,
+        kecamatan: KecamatanCode | None = None,
+        format: Literal["json", "csv", "pdf"] = "json",
+    ) -> Response | dict[str, Any]:
+        """One month (default: this month so far) for one kecamatan, or the district."""
+        async with runtime.pool.acquire() as conn:
+            f = await reports.build(conn, ctx, _month(month, ctx), kecamatan)
+        name = f"kinerja-{f.month:%Y-%m}-{kecamatan or 'kabupaten'}"
+        if format == "pdf":
+            return Response(
+                report_pdf.to_pdf(f),
+                media_type="application/pdf",
+                headers={"content-disposition": f'attachment; filename="{name}.pdf"'},
+            )
+        if format == "csv":
+            return Response(report_pdf.to_csv(f), media_type="text/csv")
+        return {**dataclasses.asdict(f), "on_time_pct": f.on_time_pct}
+
+    @api.get("/reports/produced")
+    async def produced(month: Month, kecamatan: str = "") -> Response:
+        """The PDF produced on the first working day after ``month`` ('' = the district)."""
+        async with runtime.pool.acquire() as conn:
+            pdf = await store.produced_pdf(conn, _month(month, ctx), kecamatan)
+        if pdf is None:
+            raise HTTPException(404, "not produced")
+        return Response(pdf, media_type="application/pdf")
+
+    return api

@@ -1,0 +1,90 @@
+"""The public complaint form (website channel): open to anyone, no login.
+
+Spam resistance: a per-address rate limit (429), a honeypot field robots fill in, bounded
+field lengths, and nothing stored before the whole form is valid (422 names the field).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from services.runtime.service import Runtime
+from services.service_quality import workflow
+from services.service_quality.api.models import TicketOut, WebComplaint
+from services.service_quality.rules import Category, ComplaintChannel
+
+
+class RateLimit:
+    """At most ``per_minute`` requests per client address in any 60 s."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, client: str) -> bool:
+        now = time.monotonic()
+        times = self.seen[client]
+        while times and now - times[0] > 60:
+            times.popleft()
+        if len(times) >= self.per_minute:
+            return False
+        times.append(now)
+        return True
+
+
+_CATEGORIES = "".join(f'<option value="{c.value}">{c.value}</option>' for c in Category)
+FORM = f"""<!doctype html><html lang="id"><meta charset="utf-8">
+<title>Pengaduan layanan KTP-el</title>
+<h1>Pengaduan layanan KTP-el</h1>
+<form method="post" action="/pengaduan">
+<label>Kode kecamatan <input name="kecamatan" required pattern="[0-9.]{{6,8}}"></label><br>
+<label>Kategori <select name="category">{_CATEGORIES}</select></label><br>
+<label>Perihal <input name="subject" required maxlength="200"></label><br>
+<label>Isi pengaduan <textarea name="body" required maxlength="5000"></textarea></label><br>
+<label>Nama <input name="name" maxlength="200"></label><br>
+<label>E-mail <input name="email" type="email"></label><br>
+<label>Telepon <input name="phone"></label><br>
+<label>No. pelacakan permohonan <input name="application_ref"></label><br>
+<div style="display:none"><label>Website <input name="website" tabindex="-1"
+ autocomplete="off"></label></div>
+<button>Kirim</button></form></html>"""
+
+
+def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
+    api = APIRouter(tags=["public"])
+    limit = RateLimit(ctx.settings.web_complaints_per_minute)
+
+    @api.get("/pengaduan", response_class=HTMLResponse)
+    async def form() -> str:
+        return FORM
+
+    @api.post("/pengaduan", status_code=201)
+    async def submit(data: Annotated[WebComplaint, Form()], request: Request) -> TicketOut:
+        """Returns the ticket number; 422 names a missing or wrong field; 429 when one address
+        sends too many."""
+        client = request.client.host if request.client else "?"
+        if not limit.allow(client):
+            raise HTTPException(429, "terlalu banyak pengaduan dari alamat ini; coba lagi nanti")
+        if data.website:
+            raise HTTPException(400, "pengaduan ditolak")
+        new = workflow.NewComplaint(
+            kecamatan=data.kecamatan,
+            channel=ComplaintChannel.WEBSITE,
+            category=data.category,
+            subject=data.subject,
+            body=data.body,
+            name=data.name,
+            email=data.email,
+            phone=data.phone,
+            application_ref=data.application_ref,
+        )
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            row = await workflow.receive(conn, ctx, new, "website")
+        return TicketOut(ticket=row["ticket"], follow_up_due=row["follow_up_due"])
+
+    return api

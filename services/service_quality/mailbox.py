@@ -1,0 +1,148 @@
+"""E-mail: the office's mailbox in (an SMTP server for the offices' addresses) and replies out
+(through the configured relay). Mail out is written to ``outgoing_mail`` in the transaction that
+decided it and delivered here, so a reply is neither lost nor sent for a rolled-back change."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parseaddr
+from typing import Any
+
+import aiosmtplib
+from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import Envelope as SmtpEnvelope
+from aiosmtpd.smtp import Session as SmtpSession
+
+from services.runtime.service import Runtime
+from services.service_quality import store, workflow
+from services.service_quality.rules import Category, ComplaintChannel
+
+log = logging.getLogger("tuntas.service_quality")
+MAX_MAIL_BYTES = 1_000_000
+MAX_BODY_CHARS = 5000
+
+
+@dataclass(frozen=True)
+class InboundMail:
+    sender: str
+    name: str | None
+    subject: str
+    body: str
+
+
+def read_mail(raw: bytes) -> InboundMail:
+    """The complaint in a message: sender, subject and its plain text (HTML as a fallback)."""
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    name, address = parseaddr(str(msg.get("From", "")))
+    part = msg.get_body(preferencelist=("plain", "html")) if isinstance(msg, EmailMessage) else None
+    body = part.get_content() if part is not None else ""
+    subject = str(msg.get("Subject", "")).strip() or "(tanpa subjek)"
+    return InboundMail(address, name or None, subject[:200], str(body).strip()[:MAX_BODY_CHARS])
+
+
+class OfficeMailbox:
+    """aiosmtpd handler: mail to an office's address becomes a complaint with a ticket; the
+    SMTP transaction is answered after the complaint is committed."""
+
+    def __init__(self, runtime: Runtime, ctx: workflow.Context) -> None:
+        self.runtime = runtime
+        self.ctx = ctx
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: SmtpSession,
+        envelope: SmtpEnvelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if address.lower() not in self.ctx.settings.mailboxes:
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address.lower())
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: SmtpEnvelope) -> str:
+        raw = envelope.original_content or envelope.content
+        if not isinstance(raw, bytes):
+            return "554 5.6.0 unreadable message"
+        mail = read_mail(raw)
+        if "@" not in mail.sender:
+            return "550 5.1.7 a sender address is needed for the reply"
+        async with self.runtime.pool.acquire() as conn, conn.transaction():
+            for rcpt in envelope.rcpt_tos:
+                row = await workflow.receive(
+                    conn,
+                    self.ctx,
+                    workflow.NewComplaint(
+                        kecamatan=self.ctx.settings.mailboxes[rcpt],
+                        channel=ComplaintChannel.EMAIL,
+                        category=Category.OTHER,
+                        subject=mail.subject,
+                        body=mail.body or mail.subject,
+                        name=mail.name,
+                        email=mail.sender,
+                    ),
+                    "mailbox",
+                )
+                log.info("mail to %s became complaint %s", rcpt, row["ticket"])
+        return "250 2.0.0 complaint registered"
+
+
+async def serve_smtp(runtime: Runtime, ctx: workflow.Context) -> None:
+    """The office mailbox's SMTP listener until the service stops (port in extra["smtp_port"])."""
+    handler = OfficeMailbox(runtime, ctx)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(handler, data_size_limit=MAX_MAIL_BYTES, hostname="tuntas-pengaduan"),
+        ctx.settings.smtp_host,
+        ctx.settings.smtp_port,
+    )
+    runtime.extra["smtp_port"] = server.sockets[0].getsockname()[1]
+    try:
+        await runtime.stop.wait()
+    finally:
+        server.close()
+        with contextlib.suppress(Exception):  # clients mid-session are cut off at shutdown
+            await server.wait_closed()
+
+
+def _message(row: dict[str, Any]) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = row["sender"]
+    msg["To"] = row["recipient"]
+    msg["Subject"] = row["subject"]
+    msg.set_content(row["body"])
+    return msg
+
+
+async def deliver(runtime: Runtime, ctx: workflow.Context) -> int:
+    """Send the mail due now through the relay; a failure is retried with backoff."""
+    settings = ctx.settings
+    now = ctx.clock.now()
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        rows = await store.due_mail(conn, now)
+        for row in rows:
+            try:
+                await aiosmtplib.send(
+                    _message(row), hostname=settings.relay_host, port=settings.relay_port,
+                    timeout=10,
+                )  # fmt: skip
+            except (aiosmtplib.SMTPException, OSError) as error:
+                attempts = row["attempts"] + 1
+                retry = (
+                    now + timedelta(seconds=min(30 * 2**attempts, 3600))
+                    if attempts < settings.mail_max_attempts
+                    else None
+                )
+                log.warning("mail %s to the relay failed: %s", row["id"], error)
+                await store.mail_failed(conn, row["id"], str(error), retry)
+                continue
+            await store.mail_sent(conn, row["id"], ctx.clock.now())
+    return len(rows)
