@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from services.runtime import sql
 from services.runtime.db import Conn
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -169,13 +170,12 @@ async def in_states(
 
 async def set_state(conn: Conn, app_id: UUID, state: str, **fields: Any) -> None:
     """Move to ``state`` and set the named columns (names come from this module's callers)."""
-    names = list(fields)
-    sets = "".join(f", {name} = ${i + 3}" for i, name in enumerate(names))
+    sets = sql.assignments(["state", *fields], first=2)
     await conn.execute(
-        f"UPDATE applications SET state = $2, updated_at = now(){sets} WHERE id = $1",
+        f"UPDATE applications SET {sets}, updated_at = now() WHERE id = $1",
         app_id,
         str(state),
-        *[fields[n] for n in names],
+        *fields.values(),
     )
 
 

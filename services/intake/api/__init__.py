@@ -24,7 +24,7 @@ from services.intake.api.limits import BodyLimit, TooLarge, body_limit, too_larg
 from services.intake.context import Desk
 from services.intake.refusals import DeskError
 from services.intake.settings import IntakeSettings
-from services.runtime import health
+from services.runtime import http
 from services.runtime.commands import KeyReused
 from services.runtime.service import Runtime
 
@@ -35,16 +35,17 @@ _FILE_PARTS = ("application_type", "applicant", "documents")
 def create_app(runtime: Runtime, settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     context = Desk(runtime, settings)
-    app = FastAPI(
-        title="Tuntas intake — front desk (loket pelayanan KTP-el)",
-        version="1",
-        description=(
+    app = http.app(
+        "Tuntas intake — front desk (loket pelayanan KTP-el)",
+        (
             "Procedure steps 1-2 and 7-8: receive a complete file and give a receipt (tanda "
             "terima), correct files sent back by the section head, hand over activated cards "
             "against the applicant's signed receipt, and the public status lookup.\n\n"
             "Refusals are 4xx: `detail` lists the problems, each with `loc`/`path` (the field), "
             "`code`, `message_id` (Bahasa Indonesia) and `message_en`."
         ),
+        runtime.health,
+        [task.routes(context) for task in (desk, corrections, handover, public)],
     )
     limit = body_limit(settings)
 
@@ -73,9 +74,6 @@ def create_app(runtime: Runtime, settings: IntakeSettings | None = None) -> Fast
     async def _body_too_large(request: Request, exc: TooLarge) -> JSONResponse:
         return JSONResponse(too_large_body(limit), status_code=413)
 
-    app.include_router(health.endpoint(runtime.health))
-    for task in (desk, corrections, handover, public):
-        app.include_router(task.routes(context))
     app.add_middleware(BodyLimit, limit=limit)
     return app
 
