@@ -10,6 +10,7 @@ import asyncpg
 
 from schemas.events import RecordPrintReady
 from services.card_production.rules import PRIORITY_RANK
+from services.runtime import sql
 from services.runtime.db import Conn
 
 QUEUED = "queued_for_printing"
@@ -75,19 +76,16 @@ async def get_job(
 
 
 async def list_jobs(conn: Conn, kecamatan: str, state: str | None) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
-            "SELECT * FROM jobs WHERE kecamatan = $1 AND ($2::text IS NULL OR state = $2)"
-            f" ORDER BY {_ORDER}",
-            kecamatan,
-            state,
-        )
+    return await conn.fetch(
+        "SELECT * FROM jobs WHERE kecamatan = $1 AND ($2::text IS NULL OR state = $2)"
+        f" ORDER BY {_ORDER}",
+        kecamatan,
+        state,
     )
 
 
 async def update_job(conn: Conn, kecamatan: str, application_id: UUID, **fields: Any) -> None:
-    names = list(fields)
-    sets = ", ".join(f"{name} = ${i + 3}" for i, name in enumerate(names))
+    sets = sql.assignments(fields, first=3)
     await conn.execute(
         f"UPDATE jobs SET {sets}, updated_at = now() WHERE kecamatan = $1 AND application_id = $2",
         kecamatan,
@@ -155,25 +153,21 @@ async def job_counts(conn: Conn, kecamatan: str) -> dict[str, int]:
 
 
 async def queued_without_blank(conn: Conn, kecamatan: str) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
-            "SELECT * FROM jobs WHERE kecamatan = $1 AND state = $2 AND blank_serial IS NULL"
-            f" AND NOT held ORDER BY {_ORDER} FOR UPDATE",
-            kecamatan,
-            QUEUED,
-        )
+    return await conn.fetch(
+        "SELECT * FROM jobs WHERE kecamatan = $1 AND state = $2 AND blank_serial IS NULL"
+        f" AND NOT held ORDER BY {_ORDER} FOR UPDATE",
+        kecamatan,
+        QUEUED,
     )
 
 
 async def waiting_jobs(conn: Conn, kecamatan: str, limit: int) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
-            "SELECT * FROM jobs WHERE kecamatan = $1 AND state = ANY($2::text[]) AND NOT held"
-            f" ORDER BY {_ORDER} LIMIT $3 FOR UPDATE",
-            kecamatan,
-            [WAITING, CERTIFICATE],
-            limit,
-        )
+    return await conn.fetch(
+        "SELECT * FROM jobs WHERE kecamatan = $1 AND state = ANY($2::text[]) AND NOT held"
+        f" ORDER BY {_ORDER} LIMIT $3 FOR UPDATE",
+        kecamatan,
+        [WAITING, CERTIFICATE],
+        limit,
     )
 
 
@@ -192,12 +186,10 @@ async def escalate(
 
 
 async def escalations(conn: Conn, kecamatan: str) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
-            "SELECT id, application_id, reason, detail, created_at FROM escalations"
-            " WHERE kecamatan = $1 ORDER BY id",
-            kecamatan,
-        )
+    return await conn.fetch(
+        "SELECT id, application_id, reason, detail, created_at FROM escalations"
+        " WHERE kecamatan = $1 ORDER BY id",
+        kecamatan,
     )
 
 
@@ -272,18 +264,16 @@ async def blank_state(conn: Conn, kecamatan: str, serial: str) -> str | None:
 
 
 async def batches(conn: Conn, kecamatan: str) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch("SELECT * FROM blank_batches WHERE kecamatan = $1 ORDER BY id", kecamatan)
+    return await conn.fetch(
+        "SELECT * FROM blank_batches WHERE kecamatan = $1 ORDER BY id", kecamatan
     )
 
 
 async def spoiled_blanks(conn: Conn, kecamatan: str) -> list[asyncpg.Record]:
-    return list(
-        await conn.fetch(
-            "SELECT serial, application_id, spoil_reason, spoil_note, updated_at FROM blanks"
-            " WHERE kecamatan = $1 AND state = 'spoiled' ORDER BY updated_at",
-            kecamatan,
-        )
+    return await conn.fetch(
+        "SELECT serial, application_id, spoil_reason, spoil_note, updated_at FROM blanks"
+        " WHERE kecamatan = $1 AND state = 'spoiled' ORDER BY updated_at",
+        kecamatan,
     )
 
 
