@@ -15,7 +15,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from tests.intake.kit import man_applicant, new_card_file, read_events
+from tests.intake.kit import man_applicant, new_card_file
+from tests.kit.topics import read_events
 from tests.waiting import wait_for
 from tuntas.stack.prereq import free_port
 

@@ -12,7 +12,8 @@ from schemas.events import (
     SendBackReason,
 )
 from schemas.samples import TEMPEH
-from tests.intake.kit import NIK, OTHER_NIK, PNG, Desk, b64, envelope, new_card_file
+from tests.intake.kit import NIK, OTHER_NIK, PNG, Desk, b64, new_card_file
+from tests.kit.payloads import envelope
 from tests.waiting import wait_for
 
 

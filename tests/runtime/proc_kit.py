@@ -16,7 +16,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from services.runtime import crashpoints
-from tests.runtime.stage_kit import Ping, parse, produce
+from tests.kit.topics import produce
+from tests.runtime.stage_kit import Ping, parse
 from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,8 @@ import asyncio
 from services.runtime import db, deadletter, kafka
 from services.runtime.consumer import Consumer, ConsumerConfig
 from services.runtime.outbox import Relay
-from tests.runtime.stage_kit import MIGRATION, Ping, make_handler, parse, produce, read_topic
+from tests.kit.topics import produce, read_topic
+from tests.runtime.stage_kit import MIGRATION, Ping, make_handler, parse
 
 
 async def _stage(kafka_bootstrap: str, pg_dsn: str, schema: str, src: str, dst: str):  # type: ignore[no-untyped-def]

@@ -13,7 +13,8 @@ from services.runtime.consumer import Consumer, ConsumerConfig
 from services.runtime.db import Conn
 from services.runtime.messages import Emit
 from services.runtime.outbox import Relay
-from tests.runtime.stage_kit import MIGRATION, Ping, make_handler, parse, produce
+from tests.kit.topics import produce
+from tests.runtime.stage_kit import MIGRATION, Ping, make_handler, parse
 from tests.waiting import wait_for
 
 

@@ -14,8 +14,9 @@ from services.runtime.consumer import Consumer, ConsumerConfig
 from services.runtime.db import Conn
 from services.runtime.messages import Emit, PoisonMessage
 from services.runtime.outbox import Relay
+from tests.kit.topics import produce
 from tests.runtime.proc_kit import REPO, read_all
-from tests.runtime.stage_kit import MIGRATION, Ping, parse, produce
+from tests.runtime.stage_kit import MIGRATION, Ping, parse
 from tests.waiting import wait_for
 
 

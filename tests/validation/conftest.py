@@ -2,34 +2,33 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from schemas.application import ApplicationType, Documents, KkPhotocopy
 from schemas.envelope import Envelope, parse_event
-from schemas.events import ApplicationAccepted
 from schemas.residents import RegistryPerson
 from schemas.topics import EVENT_PARTITIONS, Topics
 from schemas.values import age_on
 from services.runtime import kafka
 from services.runtime.service import Runtime
-from services.runtime.settings import Connections
 from services.validation import registry
 from services.validation.main import serve
 from services.validation.settings import ValidationSettings
 from simulators import registry as simulated
+from tests.kit import payloads
+from tests.kit.stage import connections, serving
+from tests.kit.topics import publish
 from tests.waiting import wait_for
 
 KECAMATAN = "350805"
@@ -51,17 +50,7 @@ class Service:
 
     async def produce(self, *events: Envelope) -> None:
         """Publish as their producing stage would, on its topic (intake's, biometric's)."""
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
-        await producer.start()
-        try:
-            for event in events:
-                await producer.send_and_wait(
-                    self.topics.for_event(event.type, event.kecamatan),
-                    event.to_bytes(),
-                    key=str(event.correlation_id).encode(),
-                )
-        finally:
-            await producer.stop()
+        await publish(self.bootstrap, self.topics, *events)
 
     async def queue(self, **params: str) -> list[dict[str, Any]]:
         response = await self.http.get("/queue", params={"kecamatan": KECAMATAN, **params})
@@ -155,11 +144,7 @@ def start_service(
     @contextlib.asynccontextmanager
     async def start(**knobs: Any) -> AsyncIterator[Service]:
         settings = ValidationSettings(
-            connections=Connections(
-                kafka_bootstrap_servers=kafka_bootstrap,
-                database_url=pg_dsn,
-                tuntas_topic_prefix=topic_prefix,
-            ),
+            connections=connections(kafka_bootstrap, pg_dsn, topic_prefix),
             db_schema=db_schema,
             http_port=0,
             **knobs,
@@ -169,32 +154,16 @@ def start_service(
             kafka_bootstrap,
             [topics.intake_events, topics.biometric_events, topics.validation_events],
         )
-        stop = asyncio.Event()
-        ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
-
-        async def on_ready(runtime: Runtime) -> None:
-            ready.set_result(runtime)
-
-        task = asyncio.ensure_future(serve(settings, stop=stop, on_ready=on_ready))
-        try:
-            await asyncio.wait([task, ready], return_when=asyncio.FIRST_COMPLETED)
-            if task.done():
-                task.result()  # raises the start-up failure
-            runtime = ready.result()
-            port = await wait_for(lambda: runtime.extra.get("http_port"), what="HTTP port")
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-                yield Service(
-                    runtime,
-                    client,
-                    settings,
-                    topics,
-                    kafka_bootstrap,
-                    pg_dsn,
-                    db_schema,
-                )
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 60)
+        async with serving(serve, settings) as served:
+            yield Service(
+                served.runtime,
+                served.http,
+                settings,
+                topics,
+                kafka_bootstrap,
+                pg_dsn,
+                db_schema,
+            )
 
     return start
 
@@ -232,19 +201,11 @@ def accepted(
     applicant = person.applicant(phone="081234567890")
     if applicant_changes:
         applicant = applicant.model_validate({**applicant.model_dump(), **applicant_changes})
-    now = datetime.now(UTC)
-    payload = ApplicationAccepted(
-        tracking_number=tracking,
+    return payloads.accepted(
+        applicant,
+        application_id,
         revision=revision,
-        application_type=ApplicationType.NEW,
-        applicant=applicant,
-        documents=Documents(kk_photocopy=KkPhotocopy(kk_number=person.kk_number)),
-        deadline=now + timedelta(days=1),
-        officer_id="petugas.tempeh.01",
-    )
-    return Envelope.new(
-        payload,
-        application_id=application_id or uuid4(),
+        tracking=tracking,
         kecamatan=KECAMATAN,
         causation_id=causation_id,
     )

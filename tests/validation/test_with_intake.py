@@ -7,7 +7,6 @@ new work item ⇒ approve ⇒ application.validated, seen by intake too.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -19,8 +18,7 @@ import pytest
 
 from schemas.events import ApplicationValidated
 from schemas.residents import RegistryPerson
-from services.runtime.service import Runtime
-from services.runtime.settings import Connections
+from tests.kit.stage import connections, serving
 from tests.validation.conftest import KECAMATAN, EventReader, Service, import_registry
 from tests.waiting import wait_for
 
@@ -36,33 +34,15 @@ async def intake_http(
 ) -> AsyncIterator[httpx.AsyncClient]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     settings = intake_settings.IntakeSettings(
-        connections=Connections(
-            kafka_bootstrap_servers=kafka_bootstrap,
-            database_url=pg_dsn,
-            tuntas_topic_prefix=topic_prefix,
-        ),
+        connections=connections(kafka_bootstrap, pg_dsn, topic_prefix),
         db_schema=schema,
         http_port=0,
         require_kk_scan=False,
     )
-    stop = asyncio.Event()
-    ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
-
-    async def on_ready(runtime: Runtime) -> None:
-        ready.set_result(runtime)
-
-    task = asyncio.ensure_future(intake_main.serve(settings, stop=stop, on_ready=on_ready))
     try:
-        await asyncio.wait([task, ready], return_when=asyncio.FIRST_COMPLETED)
-        if task.done():
-            task.result()
-        runtime = ready.result()
-        port = await wait_for(lambda: runtime.extra.get("http_port"), what="intake HTTP port")
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            yield client
+        async with serving(intake_main.serve, settings) as served:
+            yield served.http
     finally:
-        stop.set()
-        await asyncio.wait_for(task, 60)
         conn = await asyncpg.connect(pg_dsn)
         try:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
