@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 
 from services.notification.api import calls, desk, reminders, sla, sms
 from services.notification.api.sla import SlaReader
 from services.notification.clock import Clock
 from services.notification.settings import NotificationSettings
+from services.runtime import http
 from services.runtime.service import Runtime
 
 
@@ -22,16 +22,15 @@ def create_app(
     sla_counts: SlaReader | None,
     wake_scheduler: Callable[[], None],
 ) -> FastAPI:
-    app = FastAPI(title="Tuntas notification", version="1")
-
-    @app.get("/health")
-    async def health() -> JSONResponse:
-        snap = runtime.health.snapshot()
-        return JSONResponse(snap, status_code=200 if runtime.health.ok else 503)
-
-    app.include_router(sms.router(runtime))
-    app.include_router(calls.router(runtime, settings, clock, wake_scheduler))
-    app.include_router(desk.router(runtime))
-    app.include_router(reminders.router(runtime, settings))
-    app.include_router(sla.router(sla_counts))
-    return app
+    return http.app(
+        "Tuntas notification",
+        "",
+        runtime.health,
+        [
+            sms.router(runtime),
+            calls.router(runtime, settings, clock, wake_scheduler),
+            desk.router(runtime),
+            reminders.router(runtime, settings),
+            sla.router(sla_counts),
+        ],
+    )
