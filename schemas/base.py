@@ -21,3 +21,4 @@ class Service(StrEnum):
     CARD_PRODUCTION = "card_production"
     NOTIFICATION = "notification"
     SERVICE_QUALITY = "service_quality"  # complaints, IKM survey, monthly report
+    ABIS = "abis"  # the 1:N identification system behind biometric (docs/abis.md)

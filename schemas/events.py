@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal, Self
+from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
@@ -389,6 +390,71 @@ class SurveyInvited(EventPayload):
     survey_url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,300}$")]
 
 
+# ---------------------------------------------------------------- ABIS (docs/abis.md)
+
+
+class AbisOperation(StrEnum):
+    """MOSIP's ABIS operations: the interface a vendor or national ABIS plugs in behind."""
+
+    INSERT = "insert"
+    IDENTIFY = "identify"
+    DELETE = "delete"
+    PING = "ping"
+    PENDING_JOBS = "pending_jobs"
+
+
+RequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,100}$")]
+
+
+class AbisRequested(EventPayload):
+    """A request to the ABIS. Never carries biometric data: for ``insert`` the ABIS fetches
+    the record's templates from ``reference_url`` (MOSIP's referenceURL); ``identify`` searches
+    the gallery with the biometrics already inserted under ``reference_id``."""
+
+    event_type: ClassVar[str] = "abis.requested"
+    producer: ClassVar[Service] = Service.BIOMETRIC
+
+    operation: AbisOperation
+    request_id: RequestId
+    reference_id: UUID | None = None  # insert, identify, delete
+    reference_url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,300}$")] | None = None
+    target_fpir: Annotated[float, Field(gt=0, lt=1)] | None = None  # identify
+    max_results: Annotated[int, Field(ge=1, le=100)] | None = None  # identify
+
+    @model_validator(mode="after")
+    def _fields_of_operation(self) -> Self:
+        needs_reference = self.operation in (
+            AbisOperation.INSERT,
+            AbisOperation.IDENTIFY,
+            AbisOperation.DELETE,
+        )
+        if needs_reference and self.reference_id is None:
+            raise ValueError(f"{self.operation.value} needs reference_id")
+        if self.operation is AbisOperation.INSERT and self.reference_url is None:
+            raise ValueError("insert needs reference_url")
+        return self
+
+
+class AbisCandidate(Contract):
+    reference_id: UUID
+    score: int = Field(ge=0, le=100)
+
+
+class AbisResponded(EventPayload):
+    """The ABIS's answer to one request (same ``request_id`` and ``operation``)."""
+
+    event_type: ClassVar[str] = "abis.responded"
+    producer: ClassVar[Service] = Service.ABIS
+
+    operation: AbisOperation
+    request_id: RequestId
+    reference_id: UUID | None = None
+    succeeded: bool
+    failure_reason: Code | None = None  # e.g. "reference_not_found", "reference_unreachable"
+    candidates: tuple[AbisCandidate, ...] = ()  # identify: best first, at most max_results
+    job_count: int | None = Field(default=None, ge=0)  # pending_jobs
+
+
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     model.event_type: model
     for model in (
@@ -420,5 +486,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         NotificationFailed,
         SlaBreached,
         SurveyInvited,
+        AbisRequested,
+        AbisResponded,
     )
 }

@@ -23,6 +23,10 @@ from schemas.application import (
 )
 from schemas.envelope import Envelope
 from schemas.events import (
+    AbisCandidate,
+    AbisOperation,
+    AbisRequested,
+    AbisResponded,
     ApplicationAccepted,
     ApplicationCancelled,
     ApplicationRefused,
@@ -53,11 +57,11 @@ from schemas.events import (
     RecordPrintReady,
     SendBackReason,
     SlaBreached,
-    SurveyInvited,
     SpoilReason,
     StockChange,
     StockLevel,
     StockLow,
+    SurveyInvited,
 )
 from schemas.states import ApplicationState
 from schemas.values import Sex
@@ -194,6 +198,21 @@ SAMPLE_PAYLOADS: dict[str, EventPayload] = {
             state=ApplicationState.WAITING_FOR_STOCK,
         ),
         SurveyInvited(survey_url="https://tuntas.lumajangkab.go.id/survey/Xq3v9c2LmT0a"),
+        AbisRequested(
+            operation=AbisOperation.INSERT,
+            request_id="abis-insert-7d1f",
+            reference_id=UUID("7d1f0c2e-5b6a-4c3d-8e9f-0a1b2c3d4e5f"),
+            reference_url="http://127.0.0.1:8103/abis/references/7d1f0c2e-5b6a-4c3d-8e9f-0a1b2c3d4e5f",
+        ),
+        AbisResponded(
+            operation=AbisOperation.IDENTIFY,
+            request_id="abis-identify-7d1f",
+            reference_id=UUID("7d1f0c2e-5b6a-4c3d-8e9f-0a1b2c3d4e5f"),
+            succeeded=True,
+            candidates=(
+                AbisCandidate(reference_id=UUID("1c2d3e4f-5a6b-4c7d-8e9f-a0b1c2d3e4f5"), score=71),
+            ),
+        ),
     )
 }
 

@@ -6,7 +6,10 @@ stay in order. Two exceptions:
   station subscribes to (and, with Kafka ACLs, can read) only its own print work;
 - ``stock.*`` events go to ``tuntas.card-production.stock``, keyed by kecamatan code. Their
   envelope's correlation id is the application whose card moved the stock, or a fresh id for
-  deliveries and counts.
+  deliveries and counts;
+- ``abis.requested`` goes to ``tuntas.abis.requests``, keyed by reference id (an insert and
+  the identify after it stay in order), so an ABIS (Tuntas's or a vendor's) reads its requests
+  only; its answers go to ``tuntas.abis.responses``.
 Every topic ``T`` has a dead-letter topic ``T.dlq`` (same key, longer retention) for messages
 its consumers could not read.
 
@@ -76,11 +79,14 @@ _STAGE_TOPICS: dict[Service, tuple[str, tuple[Service, ...]]] = {
     ),
     S.NOTIFICATION: ("tuntas.notification.events", (S.INTAKE, S.SERVICE_QUALITY)),
     S.SERVICE_QUALITY: ("tuntas.service-quality.events", (S.NOTIFICATION,)),
+    S.ABIS: ("tuntas.abis.responses", (S.BIOMETRIC,)),
 }
 _PRINT_READY = "tuntas.print-ready."
 _STOCK = "tuntas.card-production.stock"
 PRINT_READY_EVENTS = frozenset({"record.print_ready"})
 STOCK_EVENTS = frozenset({"stock.level", "stock.low"})
+_ABIS_REQUESTS = "tuntas.abis.requests"
+ABIS_REQUEST_EVENTS = frozenset({"abis.requested"})
 
 
 def topic_config(name: str) -> dict[str, str]:
@@ -94,7 +100,8 @@ def _events_of(producer: Service) -> tuple[str, ...]:
     return tuple(
         name
         for name, model in EVENT_TYPES.items()
-        if model.producer is producer and name not in PRINT_READY_EVENTS | STOCK_EVENTS
+        if model.producer is producer
+        and name not in PRINT_READY_EVENTS | STOCK_EVENTS | ABIS_REQUEST_EVENTS
     )
 
 
@@ -143,6 +150,14 @@ class Topics:
     def stock(self) -> str:
         return self.prefix + _STOCK
 
+    @property
+    def abis_requests(self) -> str:
+        return self.prefix + _ABIS_REQUESTS
+
+    @property
+    def abis_responses(self) -> str:
+        return self.events(S.ABIS)
+
     def print_ready(self, kecamatan: str) -> str:
         """``tuntas.print-ready.350805``: one kecamatan's print work (dotted codes accepted)."""
         return self.prefix + _PRINT_READY + parse_region_code(kecamatan, RegionLevel.KECAMATAN)
@@ -157,6 +172,8 @@ class Topics:
             return self.print_ready(kecamatan)
         if event_type in STOCK_EVENTS:
             return self.stock
+        if event_type in ABIS_REQUEST_EVENTS:
+            return self.abis_requests
         model = EVENT_TYPES.get(event_type)
         if model is None:
             raise KeyError(f"unknown event type {event_type!r}")
@@ -195,6 +212,18 @@ class Topics:
                 (S.CARD_PRODUCTION,),
                 (S.NOTIFICATION, S.SERVICE_QUALITY),
                 tuple(sorted(STOCK_EVENTS)),
+            )
+        )
+        main.append(
+            TopicSpec(
+                self.abis_requests,
+                Key.APPLICATION_ID,  # the envelope's correlation id: the reference id
+                EVENT_PARTITIONS,
+                EVENT_RETENTION_MS,
+                "delete",
+                (S.BIOMETRIC,),
+                (S.ABIS,),
+                tuple(sorted(ABIS_REQUEST_EVENTS)),
             )
         )
         main += [

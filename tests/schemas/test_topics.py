@@ -73,7 +73,8 @@ def test_catalog_covers_every_event_on_exactly_the_topic_it_is_published_to() ->
 def test_catalog_shape() -> None:
     specs = Topics("t.").specs(KECAMATAN)
     names = [s.name for s in specs]
-    assert len(names) == len(set(names)) == 2 * (7 + 21)  # six stage topics and the stock topic
+    # six stage topics, the ABIS responses, the stock topic and the ABIS requests
+    assert len(names) == len(set(names)) == 2 * (9 + 21)
     main = [s for s in specs if not s.name.endswith(".dlq")]
     for spec in main:
         dlq = next(s for s in specs if s.name == spec.name + ".dlq")
