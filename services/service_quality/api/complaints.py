@@ -35,18 +35,7 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
                     }
                 ],
             )
-        new = workflow.NewComplaint(
-            kecamatan=kecamatan,
-            channel=body.channel,
-            category=body.category,
-            subject=body.subject,
-            body=body.body,
-            name=body.name,
-            email=body.email,
-            phone=body.phone,
-            application_ref=body.application_ref,
-            received_at=body.received_at,
-        )
+        new = body.draft(kecamatan, body.channel, body.received_at)
         async with runtime.pool.acquire() as conn, conn.transaction():
             row = await workflow.receive(conn, ctx, new, body.officer_id)
         return TicketOut(ticket=row["ticket"], follow_up_due=row["follow_up_due"])

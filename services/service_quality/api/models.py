@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from schemas.values import KecamatanCode
 from services.service_quality.ikm import Education, Occupation, Sex
 from services.service_quality.rules import Category, ComplaintChannel
+from services.service_quality.workflow import NewComplaint
 
 Officer = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
@@ -22,34 +23,42 @@ Score = Annotated[int, Field(ge=1, le=4)]
 Ticket = Annotated[str, StringConstraints(pattern=r"^ADU-[0-9]{6}-[0-9]{8}-[0-9]{4,}$")]
 
 
-class WebComplaint(BaseModel):
+class ComplaintFields(BaseModel):
+    """What every channel's complaint says."""
+
+    category: Category
+    subject: Line
+    body: Text
+    name: Line | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    application_ref: Line | None = None
+
+    def draft(
+        self, kecamatan: str, channel: ComplaintChannel, received_at: datetime | None = None
+    ) -> NewComplaint:
+        return NewComplaint(
+            kecamatan=kecamatan,
+            channel=channel,
+            received_at=received_at,
+            **self.model_dump(include=set(ComplaintFields.model_fields)),
+        )
+
+
+class WebComplaint(ComplaintFields):
     """The public form. ``website`` is a honeypot: people leave it empty, form robots fill it."""
 
     model_config = ConfigDict(extra="forbid")
 
     kecamatan: KecamatanCode
-    category: Category
-    subject: Line
-    body: Text
-    name: Line | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    application_ref: Line | None = None
     website: str = ""
 
 
-class StaffComplaint(BaseModel):
+class StaffComplaint(ComplaintFields):
     """A complaint taken by telephone or found in the suggestion box, keyed in by staff."""
 
     channel: ComplaintChannel = Field(description="telephone or suggestion_box")
-    category: Category
-    subject: Line
-    body: Text
     officer_id: Officer
-    name: Line | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    application_ref: Line | None = None
     received_at: datetime | None = Field(
         default=None, description="suggestion box: when the note was dropped in (default: now)"
     )

@@ -72,17 +72,7 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
             raise HTTPException(429, "terlalu banyak pengaduan dari alamat ini; coba lagi nanti")
         if data.website:
             raise HTTPException(400, "pengaduan ditolak")
-        new = workflow.NewComplaint(
-            kecamatan=data.kecamatan,
-            channel=ComplaintChannel.WEBSITE,
-            category=data.category,
-            subject=data.subject,
-            body=data.body,
-            name=data.name,
-            email=data.email,
-            phone=data.phone,
-            application_ref=data.application_ref,
-        )
+        new = data.draft(data.kecamatan, ComplaintChannel.WEBSITE)
         async with runtime.pool.acquire() as conn, conn.transaction():
             row = await workflow.receive(conn, ctx, new, "website")
         return TicketOut(ticket=row["ticket"], follow_up_due=row["follow_up_due"])
