@@ -11,14 +11,23 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from schemas.base import Service
 from simulators.vchip.address import default_hopper
-from tuntas.stack import cups, pcsc
+from tuntas.stack import cups, pcsc, principals
 from tuntas.stack.local import Endpoints
 from tuntas.supervisor import ProcessSpec
 
-PORTS = {"intake": 8101, "validation": 8102, "biometric": 8103, "notification": 8105}
+PORTS = {
+    "intake": 8101,
+    "validation": 8102,
+    "biometric": 8103,
+    "notification": 8105,
+    "service_quality": 8106,
+}
 STATION_BASE_PORT = 8110
 SMSC_PORT = 2775
+OFFICE_SMTP_PORT = 2525  # service_quality: the offices' mailbox (complaints by e-mail)
+MAIL_RELAY_PORT = 2526  # simulators.mail: where the offices' replies go (the outside world)
 CAPTURE_DEVICES_PORT = 4501  # the recording stations' capture device service (simulated)
 TEMPEH = "350805"
 
@@ -61,6 +70,10 @@ def sms_log(options: Options) -> Path:
     return outputs(options) / "sms.jsonl"
 
 
+def mail_log(options: Options) -> Path:
+    return outputs(options) / "mail.jsonl"
+
+
 def pdf_root(options: Options) -> Path:
     return outputs(options) / "cards"
 
@@ -91,7 +104,12 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
 
     def stage(name: str, extra: dict[str, str]) -> None:
         prefix = f"TUNTAS_{name.upper()}_"
-        env = {**common, f"{prefix}HTTP_PORT": str(PORTS[name] + options.port_offset), **extra}
+        env = {
+            **common,
+            **principals.process_env(endpoints, Service(name)),
+            f"{prefix}HTTP_PORT": str(PORTS[name] + options.port_offset),
+            **extra,
+        }
         specs.append(
             ProcessSpec(name, _module(f"services.{name}"), env, f"{url(name, options)}/health")
         )
@@ -101,6 +119,13 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
         ProcessSpec(
             "smsc",
             _module("simulators.smsc", "--port", str(smsc_port), "--log", str(sms_log(options))),
+        )
+    )
+    relay_port = str(MAIL_RELAY_PORT + options.port_offset)
+    specs.append(
+        ProcessSpec(
+            "mail",
+            _module("simulators.mail", "--port", relay_port, "--log", str(mail_log(options))),
         )
     )
     devices_port = str(CAPTURE_DEVICES_PORT + options.port_offset)
@@ -124,6 +149,14 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             "TUNTAS_NOTIFICATION_SMSC_HOST": "127.0.0.1",
         },
     )
+    stage(
+        "service_quality",
+        {
+            "TUNTAS_SERVICE_QUALITY_PUBLIC_URL": url("service_quality", options),
+            "TUNTAS_SERVICE_QUALITY_SMTP_PORT": str(OFFICE_SMTP_PORT + options.port_offset),
+            "TUNTAS_SERVICE_QUALITY_RELAY_PORT": relay_port,
+        },
+    )
     pcscd = readers(options)
     for index, code in enumerate(options.kecamatan):
         port = STATION_BASE_PORT + index + options.port_offset
@@ -131,6 +164,7 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
         hopper = default_hopper(chip_dir)
         env = {
             **common,
+            **principals.process_env(endpoints, Service.CARD_PRODUCTION, code),
             **pcscd.env(),
             "TUNTAS_CARD_PRODUCTION_HTTP_PORT": str(port),
             "TUNTAS_CARD_PRODUCTION_KECAMATAN": code,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import signal
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
@@ -13,7 +14,7 @@ from rich.live import Live
 from rich.table import Table
 
 from tuntas import topology
-from tuntas.stack import local
+from tuntas.stack import local, principals
 from tuntas.supervisor import Supervisor
 
 
@@ -25,6 +26,7 @@ async def running(
     endpoints = await asyncio.to_thread(local.up, config)
     if options.database:
         endpoints = await own_database(endpoints, options.database)
+    await principals.prepare(endpoints, options.topic_prefix, options.kecamatan)
     await asyncio.to_thread(topology.prepare_hardware, options)
     try:
         supervisor = Supervisor(
@@ -52,7 +54,7 @@ async def own_database(endpoints: local.Endpoints, name: str) -> local.Endpoints
     finally:
         await conn.close()
     dsn = urlsplit(endpoints.database_url)._replace(path=f"/{name}").geturl()
-    return local.Endpoints(endpoints.kafka_bootstrap, dsn)
+    return dataclasses.replace(endpoints, database_url=dsn)
 
 
 async def drop_topics(bootstrap: str, prefix: str) -> int:

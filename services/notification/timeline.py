@@ -27,6 +27,7 @@ from schemas.topics import EVENT_PARTITIONS, Topics
 from services.notification import rules, sla
 from services.notification.clock import Clock
 from services.notification.settings import NotificationSettings
+from services.runtime import kafka
 
 log = logging.getLogger("tuntas.notification.timeline")
 
@@ -55,6 +56,7 @@ class Timeline:
         self.app = faust.App(
             f"{topics.prefix}notification-timeline",
             broker=f"kafka://{bootstrap}",
+            broker_credentials=kafka.faust_credentials(),  # the process's own principal
             store="memory://",
             web_enabled=False,
             autodiscover=False,

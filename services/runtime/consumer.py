@@ -26,7 +26,7 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, RebalanceInProgressError
 
-from services.runtime import crashpoints, deadletter, inbox, outbox, status
+from services.runtime import crashpoints, db, deadletter, inbox, kafka, outbox, status
 from services.runtime.db import Conn
 from services.runtime.errors import is_transient, retrying
 from services.runtime.logs import bind
@@ -110,6 +110,7 @@ class Consumer(Generic[E]):
         self._positions: dict[TopicPartition, int] = {}
         self.stats = ConsumerStats()
         self._kafka = AIOKafkaConsumer(
+            **kafka.security(),
             bootstrap_servers=config.bootstrap,
             group_id=config.group_id,
             enable_auto_commit=False,
@@ -200,6 +201,9 @@ class Consumer(Generic[E]):
     ) -> _Applied:
         """Apply the batch in the open transaction. ``isolate``: one savepoint per message, so a
         failing message (its handler, its outbox rows or its status) is set aside alone."""
+        # A consumer acts for every kecamatan: it says so, since row-level security shows an
+        # unscoped transaction nothing (docs/identity.md).
+        await db.scoped(conn, None)
         fresh = await inbox.claim(
             conn, [(ev.message_id, r.topic, r.partition, r.offset) for r, ev in parsed]
         )

@@ -1,4 +1,9 @@
-"""Connections and migrations: every service keeps its state in its own PostgreSQL schema."""
+"""Connections and migrations: every service keeps its state in its own PostgreSQL schema.
+
+Kecamatan isolation (docs/identity.md): the tables holding a kecamatan's rows have row-level
+security keyed on the transaction-local setting ``tuntas.kecamatan`` (a code, or ``*`` for
+every kecamatan; unset: no rows). :func:`scoped` sets it inside a transaction.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,27 @@ from pathlib import Path
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from services.runtime.settings import Connections
+
 # What handlers and repositories take: a plain connection or one borrowed from a pool.
 Conn = asyncpg.Connection | PoolConnectionProxy
 
 RUNTIME_MIGRATIONS = Path(__file__).parent / "migrations"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_KECAMATAN = re.compile(r"^[0-9]{6}$")
+SCOPE_SETTING = "tuntas.kecamatan"
+ALL_KECAMATAN = "*"
+
+
+async def scoped(conn: Conn, kecamatan: str | None) -> None:
+    """Limit the open transaction to one kecamatan's rows (``None``: every kecamatan, what a
+    machine acting for the whole district says). Call it first thing in the transaction, with
+    the authenticated caller's office; it ends with the transaction."""
+    if kecamatan is not None and not _KECAMATAN.match(kecamatan):
+        raise ValueError(f"invalid kecamatan code {kecamatan!r}: six digits")
+    if not conn.is_in_transaction():
+        raise RuntimeError("scoped() outside a transaction would last for the whole session")
+    await conn.execute("SELECT set_config($1, $2, true)", SCOPE_SETTING, kecamatan or ALL_KECAMATAN)
 
 
 def check_schema_name(schema: str) -> str:
@@ -28,16 +49,21 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+def _session(schema: str) -> dict[str, str]:
+    # A service's own sessions start in the all-kecamatan scope: its HTTP routes narrow it per
+    # transaction with scoped() once they know the caller (a hand-made session has no scope).
+    return {"search_path": check_schema_name(schema), SCOPE_SETTING: ALL_KECAMATAN}
+
+
 async def create_pool(
     dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10
 ) -> asyncpg.Pool:
     """A pool whose connections see ``schema`` first (SQL names tables unqualified)."""
-    check_schema_name(schema)
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        server_settings={"search_path": schema},
+        server_settings=_session(schema),
         init=_init_connection,
     )
     assert pool is not None
@@ -45,8 +71,7 @@ async def create_pool(
 
 
 async def connect(dsn: str, schema: str) -> asyncpg.Connection:
-    check_schema_name(schema)
-    conn = await asyncpg.connect(dsn, server_settings={"search_path": schema})
+    conn = await asyncpg.connect(dsn, server_settings=_session(schema))
     await _init_connection(conn)
     return conn
 
@@ -54,9 +79,38 @@ async def connect(dsn: str, schema: str) -> asyncpg.Connection:
 async def migrate(conn: asyncpg.Connection, schema: str, *folders: Path) -> list[str]:
     """Apply the runtime's migrations, then each folder's ``NNN_*.sql`` files, once each, in order.
 
+    With ``DATABASE_OWNER_URL`` set, they run as that owner role, which then grants ``conn``'s
+    role (the service's login role) the use of the tables and nothing more: it cannot alter
+    them nor switch their row-level security off. Without it, ``conn``'s role owns the schema.
     An advisory lock per schema lets several instances start at once without racing.
     Returns the names applied now.
     """
+    owner_url = Connections().database_owner_url
+    if not owner_url:
+        return await _migrate(conn, schema, folders)
+    owner = await connect(owner_url, schema)
+    try:
+        applied = await _migrate(owner, schema, folders)
+        grantee = await conn.fetchval("SELECT current_user")
+        if grantee != await owner.fetchval("SELECT current_user"):
+            await _grant_use(owner, schema, grantee)
+        return applied
+    finally:
+        await owner.close()
+
+
+async def _grant_use(owner: asyncpg.Connection, schema: str, role: str) -> None:
+    """Rows and sequences, every time (tables added by a migration included); no DDL."""
+    quoted = f'"{check_schema_name(role)}"'
+    await owner.execute(
+        f'GRANT USAGE ON SCHEMA "{schema}" TO {quoted};'
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" TO {quoted};'
+        f'GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {quoted};'
+        f'REVOKE INSERT, UPDATE, DELETE ON "{schema}".schema_migrations FROM {quoted};'
+    )
+
+
+async def _migrate(conn: asyncpg.Connection, schema: str, folders: tuple[Path, ...]) -> list[str]:
     check_schema_name(schema)
     applied_now: list[str] = []
     async with conn.transaction():

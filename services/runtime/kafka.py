@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -13,13 +14,45 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 from schemas.topics import topic_config
+from services.runtime.settings import Connections
 
 log = logging.getLogger("tuntas.kafka")
 
+SCRAM = "SCRAM-SHA-512"
 
-def producer(bootstrap: str, *, linger_ms: int = 5) -> AIOKafkaProducer:
+
+def security(connections: Connections | None = None) -> dict[str, Any]:
+    """Every aiokafka client's security options: SCRAM-SHA-512 over SASL_PLAINTEXT as the
+    process's own principal when it has one (``KAFKA_SASL_USERNAME``), else PLAINTEXT."""
+    conns = connections or Connections()
+    if not conns.kafka_sasl_username:
+        return {}
+    return {
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": SCRAM,
+        "sasl_plain_username": conns.kafka_sasl_username,
+        "sasl_plain_password": conns.kafka_password(),
+    }
+
+
+def faust_credentials(connections: Connections | None = None) -> Any:
+    """The same principal for a faust app (``broker_credentials``); None: PLAINTEXT."""
+    conns = connections or Connections()
+    if not conns.kafka_sasl_username:
+        return None
+    import faust  # only the notification stage runs faust: not every process pays its import
+
+    return faust.SASLCredentials(
+        username=conns.kafka_sasl_username, password=conns.kafka_password(), mechanism=SCRAM
+    )
+
+
+def producer(
+    bootstrap: str, *, linger_ms: int = 5, connections: Connections | None = None
+) -> AIOKafkaProducer:
     """Idempotent, ``acks=all``: a retried send never duplicates nor reorders within a partition."""
     return AIOKafkaProducer(
+        **security(connections),
         bootstrap_servers=bootstrap,
         acks="all",
         enable_idempotence=True,
@@ -34,12 +67,14 @@ def replication_factor() -> int:
     return int(os.environ.get("TUNTAS_REPLICATION_FACTOR", "1"))
 
 
-async def ensure_topics(bootstrap: str, topics: Iterable[tuple[str, int]]) -> None:
+async def ensure_topics(
+    bootstrap: str, topics: Iterable[tuple[str, int]], connections: Connections | None = None
+) -> None:
     """Create each (name, partitions) topic unless it exists, with the catalog's configs
     (retention, cleanup policy), and bring an existing topic's configs back to the catalog's
     when they differ. Safe to call from every instance."""
     wanted = dict(topics)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**security(connections), bootstrap_servers=bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -5,8 +5,11 @@ listener of the local stack."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 from aiokafka import AIOKafkaClient
@@ -24,7 +27,40 @@ from aiokafka.protocol.types import (
 )
 
 from tuntas.stack.errors import StackError
-from tuntas.stack.principals import Acl, scram_salted
+
+
+class Op(IntEnum):  # Kafka's AclOperation codes
+    READ = 3
+    WRITE = 4
+    CREATE = 5
+    DESCRIBE = 8
+    DESCRIBE_CONFIGS = 10
+    ALTER_CONFIGS = 11
+
+
+class Resource(IntEnum):  # ResourceType
+    TOPIC = 2
+    GROUP = 3
+
+
+class Pattern(IntEnum):  # PatternType
+    LITERAL = 3
+    PREFIXED = 4
+
+
+@dataclass(frozen=True, order=True)
+class Acl:
+    principal: str
+    resource: Resource
+    name: str
+    pattern: Pattern
+    operation: Op
+
+
+def scram_salted(password: str, salt: bytes, iterations: int) -> bytes:
+    """SCRAM's SaltedPassword: Hi() = PBKDF2 with HMAC-SHA-512 (RFC 5802)."""
+    return hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
+
 
 SCRAM_SHA_512 = 2  # ScramMechanism code
 ITERATIONS = 8192
@@ -32,7 +68,7 @@ ALLOW = 3
 ANY_HOST = "*"
 
 
-class _AlterScramResponse(Response):
+class _AlterScramResponse(Response):  # type: ignore[misc]
     API_KEY = 51
     API_VERSION = 0
     SCHEMA = Schema(
@@ -50,7 +86,7 @@ class _AlterScramResponse(Response):
     )
 
 
-class _AlterScramStruct(RequestStruct):
+class _AlterScramStruct(RequestStruct):  # type: ignore[misc]
     FLEXIBLE_VERSION = True
     API_KEY = 51
     API_VERSION = 0
@@ -58,7 +94,9 @@ class _AlterScramStruct(RequestStruct):
     SCHEMA = Schema(
         (
             "deletions",
-            CompactArray(("name", CompactString("utf-8")), ("mechanism", Int8), ("tags", TaggedFields)),
+            CompactArray(
+                ("name", CompactString("utf-8")), ("mechanism", Int8), ("tags", TaggedFields)
+            ),
         ),
         (
             "upsertions",
@@ -75,7 +113,7 @@ class _AlterScramStruct(RequestStruct):
     )
 
 
-class _AlterScram(Request[_AlterScramStruct]):
+class _AlterScram(Request[_AlterScramStruct]):  # type: ignore[misc]
     API_KEY = 51
 
     def __init__(self, upsertions: list[tuple[Any, ...]]) -> None:
@@ -85,7 +123,7 @@ class _AlterScram(Request[_AlterScramStruct]):
         return request_struct_class([], self._upsertions, {})
 
 
-class _CreateAcls(Request[CreateAclsRequest_v1]):
+class _CreateAcls(Request[CreateAclsRequest_v1]):  # type: ignore[misc]
     API_KEY = 30
 
     def __init__(self, creations: list[tuple[Any, ...]]) -> None:
@@ -107,7 +145,7 @@ async def _send(bootstrap: str, request: Request[Any]) -> Any:
 async def upsert_scram_users(bootstrap: str, passwords: Mapping[str, str]) -> None:
     """Create or reset each user's SCRAM-SHA-512 credential (the broker stores only the salted
     password's keys, never the password)."""
-    upsertions = []
+    upsertions: list[tuple[Any, ...]] = []
     for name, password in passwords.items():
         salt = os.urandom(32)
         salted = scram_salted(password, salt, ITERATIONS)
@@ -129,4 +167,3 @@ async def create_acls(bootstrap: str, acls: Sequence[Acl]) -> None:
         failed = [r for r in response.creation_responses if r[0]]
         if failed:
             raise StackError(f"Kafka refused ACLs: {failed[:3]}")
-

@@ -10,33 +10,27 @@ runs the migrations. None is a superuser; none may bypass row-level security.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets as random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from enum import IntEnum
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from schemas.base import Service
 from schemas.topics import Topics, TopicSpec
+from tuntas.stack import kafka_admin
+from tuntas.stack.kafka_admin import Acl, Op, Pattern, Resource
 
 OWNER_ROLE = "tuntas_owner"
-STAGES = (
-    Service.INTAKE,
-    Service.VALIDATION,
-    Service.BIOMETRIC,
-    Service.CARD_PRODUCTION,
-    Service.NOTIFICATION,
-)
+STAGES = tuple(Service)
 # Consumer groups, as each stage names its own (after the run's topic prefix).
 GROUPS = {
     Service.INTAKE: "tuntas.intake",
     Service.VALIDATION: "validation",
     Service.BIOMETRIC: "biometric",
     Service.NOTIFICATION: "notification",
+    Service.SERVICE_QUALITY: "service_quality",
 }
 # The notification stage's faust app: its id prefixes its group and its own topics
 # (table changelog, assignor), and it reads back the breaches it publishes.
@@ -57,38 +51,9 @@ def db_role(service: Service) -> str:
 
 # ---------------------------------------------------------------- the ACL table
 
-
-class Op(IntEnum):  # Kafka's AclOperation codes
-    READ = 3
-    WRITE = 4
-    CREATE = 5
-    DESCRIBE = 8
-    DESCRIBE_CONFIGS = 10
-    ALTER_CONFIGS = 11
-
-
-class Resource(IntEnum):  # ResourceType
-    TOPIC = 2
-    GROUP = 3
-
-
-class Pattern(IntEnum):  # PatternType
-    LITERAL = 3
-    PREFIXED = 4
-
-
 # What a service's start-up needs on every topic it uses: kafka.ensure_topics creates a missing
 # one and aligns its configs with the catalog's. No data access comes with these.
 MANAGE = (Op.DESCRIBE, Op.CREATE, Op.DESCRIBE_CONFIGS, Op.ALTER_CONFIGS)
-
-
-@dataclass(frozen=True, order=True)
-class Acl:
-    principal: str
-    resource: Resource
-    name: str
-    pattern: Pattern
-    operation: Op
 
 
 def acl_table(prefix: str, kecamatan: Sequence[str]) -> list[Acl]:
@@ -184,9 +149,7 @@ def _as_role(dsn: str, role: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
-def process_env(
-    endpoints: Any, service: Service, kecamatan: str | None = None
-) -> dict[str, str]:
+def process_env(endpoints: Any, service: Service, kecamatan: str | None = None) -> dict[str, str]:
     """A stage process's own identity (``endpoints``: a ``tuntas.stack.local.Endpoints``);
     empty when the stack is not the local one (external components: their env is used as is)."""
     if endpoints.secrets is None:
@@ -217,8 +180,6 @@ async def prepare(endpoints: Any, prefix: str, kecamatan: Sequence[str]) -> None
         return
     await ensure_roles(endpoints.database_url, endpoints.secrets / "postgres")
     if endpoints.kafka_sasl_bootstrap:
-        from tuntas.stack import kafka_admin
-
         principals = [kafka_principal(s) for s in STAGES if s is not Service.CARD_PRODUCTION]
         principals += [kafka_principal(Service.CARD_PRODUCTION, k) for k in kecamatan]
         folder = endpoints.secrets / "kafka"
@@ -241,7 +202,7 @@ async def ensure_roles(admin_dsn: str, folder: Path, roles: Sequence[str] | None
             verb = "ALTER" if exists else "CREATE"
             # A token_urlsafe password: letters, digits, '-' and '_' only, safe in a literal.
             await conn.execute(
-                f"{verb} ROLE \"{name}\" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
+                f'{verb} ROLE "{name}" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE '
                 f"PASSWORD '{_password(folder, name)}'"
             )
         database = await conn.fetchval("SELECT current_database()")
@@ -269,8 +230,3 @@ BEGIN
   END LOOP;
 END $$;
 """
-
-
-def scram_salted(password: str, salt: bytes, iterations: int) -> bytes:
-    """SCRAM's SaltedPassword: Hi() = PBKDF2 with HMAC-SHA-512 (RFC 5802)."""
-    return hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
