@@ -57,6 +57,8 @@ class Journal:
     printer_stops: list[tuple[str, float, float]] = field(default_factory=list)
     failed_matches: Counter[str] = field(default_factory=Counter)
     moments: list[tuple[float, str]] = field(default_factory=list)
+    # (service address, seconds it did not answer, requests retried meanwhile)
+    outages: list[tuple[str, float, int]] = field(default_factory=list)
 
     def note(self, text: str) -> None:
         self.moments.append((time.monotonic() - self.started, text))
@@ -123,6 +125,74 @@ def signature_png(name: str) -> str:
     return _b64(buf.getvalue())
 
 
+class PatientTransport(httpx.AsyncBaseTransport):
+    """Staff whose screen says "server not reachable" wait and try again, and say so.
+
+    A connection refused or cut, a timeout, or a 5xx (a stage restarting answers 503 until
+    its database and broker are back) is retried with backoff, up to ``give_up_s``. Every
+    request of the autopilot is safe to send twice: reads and PUTs are idempotent, the
+    desk's POSTs carry an Idempotency-Key or are guarded by the state they change (a repeat
+    answers 409, which the callers read as "done meanwhile"), and the courier's batch
+    reference makes a repeated delivery answer 200.
+    """
+
+    def __init__(
+        self,
+        journal: Journal,
+        inner: httpx.AsyncBaseTransport | None = None,
+        *,
+        give_up_s: float = 600.0,
+        backoff_max_s: float = 4.0,
+    ) -> None:
+        self._journal = journal
+        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._give_up_s = give_up_s
+        self._backoff_max_s = backoff_max_s
+        self._down: dict[str, tuple[float, int]] = {}  # address → (since, retries)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        address = f"{request.url.host}:{request.url.port}"
+        delay = 0.1
+        while True:
+            try:
+                response = await self._inner.handle_async_request(request)
+            except httpx.TransportError as error:
+                why = type(error).__name__
+            else:
+                if response.status_code < 500:
+                    self._recovered(address)
+                    return response
+                await response.aread()
+                await response.aclose()
+                why = f"HTTP {response.status_code}"
+            since, retries = self._down.get(address, (time.monotonic(), 0))
+            if not retries:
+                self._journal.note(
+                    f"{address} not answering {request.method} {request.url.path} ({why}):"
+                    " staff wait and try again"
+                )
+            if time.monotonic() - since > self._give_up_s:
+                raise DemoError(f"{address} has not answered for {self._give_up_s:.0f}s ({why})")
+            self._down[address] = (since, retries + 1)
+            await asyncio.sleep(delay)
+            delay = min(self._backoff_max_s, delay * 2)
+
+    def _recovered(self, address: str) -> None:
+        if address in self._down:
+            since, retries = self._down.pop(address)
+            took = time.monotonic() - since
+            self._journal.outages.append((address, took, retries))
+            self._journal.note(f"{address} answering again after {took:.1f}s ({retries} retries)")
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def staff_client(journal: Journal) -> httpx.AsyncClient:
+    """The HTTP client the autopilot's staff use: patient with stages that restart."""
+    return httpx.AsyncClient(timeout=30, transport=PatientTransport(journal))
+
+
 def _check(response: httpx.Response, what: str, *ok: int) -> Any:
     if response.status_code not in (ok or (200, 201)):
         raise DemoError(f"{what}: HTTP {response.status_code}: {response.text[:300]}")
@@ -138,6 +208,7 @@ class Autopilot:
         seen: Seen,
         *,
         day_s: float,
+        journal: Journal | None = None,
     ) -> None:
         self.plan = plan
         self.options = options
@@ -145,7 +216,7 @@ class Autopilot:
         self.courier = Courier(http)
         self.seen = seen
         self.day_s = day_s
-        self.journal = Journal()
+        self.journal = journal or Journal()
         self.app_of: dict[str, UUID] = {}  # visitor key → application id
         self.visitor_of: dict[UUID, Visitor] = {}
         self.finished: dict[str, str] = {}  # visitor key → "collected" | "stored"
@@ -263,7 +334,9 @@ class Autopilot:
                 body = application_file(visitor, complete=True, typo=False)
                 _check(
                     await self.http.put(
-                        self._url("intake", f"/applications/{item['application_id']}"), json=body
+                        self._url("intake", f"/applications/{item['application_id']}"),
+                        json=body,
+                        headers={"Idempotency-Key": f"demo-{self.plan.seed}-fix-{key[0]}-{key[1]}"},
                     ),
                     f"resubmitting {visitor.key}",
                 )
@@ -420,7 +493,9 @@ class Autopilot:
             },
         }
         response = await self.http.post(
-            self._url("intake", f"/applications/{app}/handover"), json=body
+            self._url("intake", f"/applications/{app}/handover"),
+            json=body,
+            headers={"Idempotency-Key": f"demo-{self.plan.seed}-handover-{app}"},
         )
         _check(response, f"handing over {visitor.key}")
         self.finished[visitor.key] = "collected"

@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -29,7 +28,7 @@ from schemas.values import RegionLevel, parse_region_code, today_in_indonesia
 from simulators.registry import write_file
 from tuntas import topology, up
 from tuntas.demo import report, scenario
-from tuntas.demo.autopilot import Autopilot, DemoError
+from tuntas.demo.autopilot import Autopilot, DemoError, Journal, staff_client
 from tuntas.demo.watch import Seen, Watcher, run_topics
 from tuntas.stack import local
 from tuntas.supervisor import Supervisor
@@ -164,8 +163,11 @@ async def run_demo(opts: DemoOptions, console: Console | None = None) -> DemoRes
             topics = run_topics(Topics(options.topic_prefix), opts.kecamatan)
             watcher = Watcher(bootstrap, topics)
             await watcher.start()
-            async with httpx.AsyncClient(timeout=30) as http:
-                pilot = Autopilot(plan, options, http, watcher.seen, day_s=opts.day_s)
+            journal = Journal()
+            async with staff_client(journal) as http:
+                pilot = Autopilot(
+                    plan, options, http, watcher.seen, day_s=opts.day_s, journal=journal
+                )
                 progress = Progress(
                     TextColumn("{task.description:28}"),
                     BarColumn(),

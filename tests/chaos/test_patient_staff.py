@@ -1,0 +1,87 @@
+"""The demo's staff ride through a stage's restart (issue #21: the stock keeper's
+httpx.ConnectError while a card station restarted aborted the whole demo).
+
+The station here is a real HTTP server on loopback, stopped and started again under the
+autopilot's stock keeper, as the supervisor does with a killed station.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+
+from tests.waiting import wait_for
+from tuntas import topology
+from tuntas.demo.autopilot import Autopilot, Journal, staff_client
+from tuntas.demo.scenario import plan_day
+from tuntas.demo.watch import Seen
+from tuntas.stack.prereq import free_port
+
+TEMPEH = "350805"
+
+
+def _station() -> tuple[FastAPI, list[str]]:
+    asked: list[str] = []
+    app = FastAPI()
+
+    @app.get("/stock")
+    async def stock() -> dict[str, int]:
+        asked.append("stock")
+        return {"blanks_available": 5}
+
+    @app.get("/jobs")
+    async def jobs() -> list[object]:
+        asked.append("jobs")
+        return []
+
+    return app, asked
+
+
+async def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="error", lifespan="off"))
+    task = asyncio.ensure_future(server.serve())
+    await wait_for(lambda: server.started, what="the station's HTTP port")
+    return server, task
+
+
+async def test_stock_keeper_waits_for_a_restarting_station_instead_of_crashing(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    options = topology.Options(
+        home=tmp_path, kecamatan=(TEMPEH,), port_offset=port - topology.STATION_BASE_PORT
+    )
+    plan = plan_day(1, (TEMPEH,), seed=1, today=date(2026, 12, 3))
+    journal = Journal()
+    app, asked = _station()
+    async with staff_client(journal) as http:
+        pilot = Autopilot(plan, options, http, Seen(), day_s=10.0, journal=journal)
+        # The station is down (killed, not restarted yet) when the stock keeper looks.
+        keeper = asyncio.ensure_future(pilot._stock_keeper(plan.offices[0]))
+        try:
+            await wait_for(
+                lambda: any("not answering" in text for _, text in journal.moments),
+                what="the journal saying the station does not answer",
+            )
+            assert not keeper.done()
+            server, task = await _serve(app, port)
+            await wait_for(lambda: journal.outages, what="the station answering again")
+            await wait_for(lambda: "jobs" in asked, what="the stock keeper's next round")
+            # Killed again mid-day, and started again: the keeper is still at work after.
+            server.should_exit = True
+            await task
+            seen = len(asked)
+            server, task = await _serve(app, port)
+            await wait_for(lambda: len(asked) > seen + 2, what="rounds after the second restart")
+            assert not keeper.done(), keeper
+            server.should_exit = True
+            await task
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+    assert journal.outages and all(took > 0 for _, took, _ in journal.outages)
+    assert any("answering again" in text for _, text in journal.moments)
