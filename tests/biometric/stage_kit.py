@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import SecretStr
 
@@ -23,15 +23,12 @@ from schemas.topics import Topics
 from services.biometric.main import serve
 from services.biometric.settings import BiometricSettings
 from services.runtime.service import Runtime
-from services.runtime.settings import Connections
+from tests.kit.payloads import envelope
+from tests.kit.stage import connections, serving
+from tests.kit.topics import publish
 from tests.waiting import wait_for
 
 KEC, OTHER_KEC = "350805", "350806"
-
-
-def nik(serial: int, kecamatan: str = KEC) -> str:
-    """A valid NIK: a woman born 1 July 1985 (41 = 1 + 40), this serial."""
-    return f"{kecamatan}410785{serial:04d}"
 
 
 def validated(
@@ -124,17 +121,9 @@ class Stage:
     async def send_validated(
         self, payload: ApplicationValidated, kecamatan: str = KEC
     ) -> uuid.UUID:
-        application_id = uuid.uuid4()
-        event = Envelope.new(payload, application_id=application_id, kecamatan=kecamatan)
-        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all")
-        await producer.start()
-        try:
-            await producer.send_and_wait(
-                self.topics.validation_events, event.to_bytes(), key=str(application_id).encode()
-            )
-        finally:
-            await producer.stop()
-        return application_id
+        event = envelope(payload, kecamatan=kecamatan)
+        await publish(self.bootstrap, self.topics, event)
+        return event.application_id
 
     async def queued(self, application_id: uuid.UUID, kecamatan: str = KEC) -> None:
         async def listed() -> bool:
@@ -196,11 +185,7 @@ async def running_stage(
 
     keys = knobs.pop("master_keys", f"1:{new_master_key()}")
     settings = BiometricSettings(
-        connections=Connections(
-            kafka_bootstrap_servers=kafka_bootstrap,
-            database_url=pg_dsn,
-            tuntas_topic_prefix=topic_prefix,
-        ),
+        connections=connections(kafka_bootstrap, pg_dsn, topic_prefix),
         db_schema=db_schema,
         http_port=0,
         kecamatan_codes=f"{KEC},{OTHER_KEC}",
@@ -209,26 +194,11 @@ async def running_stage(
         device_url=device_url,
         **knobs,
     )
-    stop = asyncio.Event()
-    ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
-
-    async def on_ready(runtime: Runtime) -> None:
-        ready.set_result(runtime)
-
-    task = asyncio.ensure_future(serve(settings, stop=stop, on_ready=on_ready))
-    done, _ = await asyncio.wait([task, ready], timeout=60, return_when="FIRST_COMPLETED")
-    if task in done:
-        task.result()  # raises the start-up failure
-    runtime = ready.result()
-    await wait_for(lambda: runtime.extra.get("http_port"), what="the HTTP port")
     topics = Topics(topic_prefix)
-    out = Collector(kafka_bootstrap, [topics.biometric_events, topics.print_ready(KEC)])
-    await out.start()
-    http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{runtime.extra['http_port']}")
-    try:
-        yield Stage(runtime, http, topics, kafka_bootstrap, out, keys, device_url)
-    finally:
-        await http.aclose()
-        await out.stop()
-        stop.set()
-        await asyncio.wait_for(task, 60)
+    async with serving(serve, settings) as served:
+        out = Collector(kafka_bootstrap, [topics.biometric_events, topics.print_ready(KEC)])
+        await out.start()
+        try:
+            yield Stage(served.runtime, served.http, topics, kafka_bootstrap, out, keys, device_url)
+        finally:
+            await out.stop()

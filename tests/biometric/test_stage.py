@@ -22,10 +22,10 @@ from tests.biometric.stage_kit import (
     OTHER_KEC,
     Stage,
     all_prefixed_records,
-    nik,
     running_stage,
     validated,
 )
+from tests.kit.payloads import nik
 from tests.waiting import wait_for
 from tuntas.stack.prereq import free_port
 

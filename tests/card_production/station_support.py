@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
@@ -22,10 +21,11 @@ from services.card_production.main import serve
 from services.card_production.settings import CardProductionSettings
 from services.card_production.workflow import Station
 from services.runtime import kafka
-from services.runtime.settings import Connections
 from tests.card_production.biometric_stub import BiometricStub
 from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue, insert
-from tests.waiting import wait_for
+from tests.kit import topics
+from tests.kit.payloads import envelope
+from tests.kit.stage import connections, serving
 
 TEMPEH = "350805"
 PASRUJAMBE = "350806"
@@ -57,7 +57,7 @@ def print_ready(
         signature=ref("b"),
         fingerprint_templates=ref("c"),
     )
-    return Envelope.new(payload, application_id=uuid.uuid4(), kecamatan=kecamatan)
+    return envelope(payload, kecamatan=kecamatan)
 
 
 def record_of(event: Envelope) -> str:
@@ -67,15 +67,7 @@ def record_of(event: Envelope) -> str:
 
 async def produce(bootstrap: str, topic: str, *events: Envelope) -> None:
     await kafka.ensure_topics(bootstrap, [(topic, 3)])
-    producer = kafka.producer(bootstrap)
-    await producer.start()
-    try:
-        for event in events:
-            await producer.send_and_wait(
-                topic, event.to_bytes(), key=str(event.correlation_id).encode()
-            )
-    finally:
-        await producer.stop()
+    await topics.produce(bootstrap, topic, topics.records(events))
 
 
 @dataclass
@@ -124,11 +116,7 @@ async def station(
     **knobs: Any,
 ) -> AsyncIterator[RunningStation]:
     settings = CardProductionSettings(
-        connections=Connections(
-            kafka_bootstrap_servers=kafka_bootstrap,
-            database_url=pg_dsn,
-            tuntas_topic_prefix=topic_prefix,
-        ),
+        connections=connections(kafka_bootstrap, pg_dsn, topic_prefix),
         kecamatan=kecamatan,
         db_schema=db_schema,
         http_port=0,
@@ -141,25 +129,15 @@ async def station(
         idle_poll_s=0.5,
         **knobs,
     )
-    stop = asyncio.Event()
-    ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-
-    async def on_ready(runtime: Any) -> None:
-        ready.set_result(runtime)
-
-    task = asyncio.ensure_future(serve(settings, stop=stop, on_ready=on_ready))
-    try:
-        runtime = await asyncio.wait_for(asyncio.shield(ready), 60)
-        await wait_for(lambda: "http_port" in runtime.extra, what="HTTP port")
-        base = f"http://127.0.0.1:{runtime.extra['http_port']}"
-        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-            yield RunningStation(
-                settings, runtime.extra["station"], http, pg_dsn, db_schema,
-                Topics(topic_prefix),
-            )  # fmt: skip
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 60)
+    async with serving(serve, settings) as served:
+        yield RunningStation(
+            settings,
+            served.runtime.extra["station"],
+            served.http,
+            pg_dsn,
+            db_schema,
+            Topics(topic_prefix),
+        )
 
 
 __all__ = ["PASRUJAMBE", "TEMPEH", "ChipSlot", "PdfQueue", "insert"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import random
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -27,11 +25,11 @@ from schemas.samples import APPLICANT, SAMPLE_PAYLOADS, TEMPEH
 from schemas.topics import EVENT_PARTITIONS, Topics
 from services.notification.main import serve
 from services.notification.settings import NotificationSettings
-from services.runtime import kafka
 from services.runtime.service import Runtime
-from services.runtime.settings import Connections
+from tests.kit import payloads
+from tests.kit.stage import Served, connections, serving
+from tests.kit.topics import publish
 from tests.notification.conftest import Smsc
-from tests.waiting import wait_for
 
 MONDAY_9_WIB = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)  # Monday 6 January 2025, 09:00 WIB
 
@@ -54,18 +52,6 @@ def wib(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2025, 1, day, hour - 7, minute, tzinfo=UTC)
 
 
-def phone() -> str:
-    return f"+62812{random.randrange(10**7):07d}"
-
-
-@dataclass
-class Running:
-    runtime: Runtime
-    http: httpx.AsyncClient
-    stop: asyncio.Event
-    task: asyncio.Future[None]
-
-
 @dataclass
 class Harness:
     settings: NotificationSettings
@@ -73,59 +59,32 @@ class Harness:
     topics: Topics
     bootstrap: str
     smsc: Smsc
-    running: Running | None = None
+    served: Served | None = None
+    _serving: contextlib.AsyncExitStack | None = None
 
     @property
     def runtime(self) -> Runtime:
-        assert self.running is not None
-        return self.running.runtime
+        assert self.served is not None
+        return self.served.runtime
 
     @property
     def http(self) -> httpx.AsyncClient:
-        assert self.running is not None
-        return self.running.http
+        assert self.served is not None
+        return self.served.http
 
     async def start(self) -> None:
-        stop = asyncio.Event()
-        ready: asyncio.Future[Runtime] = asyncio.get_running_loop().create_future()
-
-        async def on_ready(runtime: Runtime) -> None:
-            ready.set_result(runtime)
-
-        task = asyncio.ensure_future(
-            serve(self.settings, stop=stop, on_ready=on_ready, clock=self.clock)
+        self._serving = contextlib.AsyncExitStack()
+        self.served = await self._serving.enter_async_context(
+            serving(serve, self.settings, clock=self.clock)
         )
-        done, _ = await asyncio.wait([ready, task], timeout=90, return_when="FIRST_COMPLETED")
-        if task in done:
-            task.result()
-        runtime = ready.result()
-        port = await wait_for(lambda: runtime.extra.get("http_port"), what="the HTTP port")
-        http = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=20)
-        self.running = Running(runtime, http, stop, task)
 
     async def stop(self) -> None:
-        if self.running is None:
-            return
-        r, self.running = self.running, None
-        await r.http.aclose()
-        r.stop.set()
-        await asyncio.wait_for(r.task, 60)
+        if self._serving is not None:
+            serving_, self._serving, self.served = self._serving, None, None
+            await serving_.aclose()
 
     async def publish(self, *events: Envelope) -> None:
-        producer = kafka.producer(self.bootstrap)
-        await producer.start()
-        try:
-            futures = [
-                await producer.send(
-                    self.topics.for_event(e.type, e.kecamatan),
-                    e.to_bytes(),
-                    key=str(e.application_id).encode(),
-                )
-                for e in events
-            ]
-            await asyncio.gather(*futures)
-        finally:
-            await producer.stop()
+        await publish(self.bootstrap, self.topics, *events)
 
     async def tick(self, at: datetime) -> int:
         self.clock.set(at)
@@ -148,9 +107,7 @@ class Harness:
 def envelope(
     payload: EventPayload, app: UUID, at: datetime, *, message_id: UUID | None = None
 ) -> Envelope:
-    return Envelope.new(
-        payload, application_id=app, kecamatan=TEMPEH, occurred_at=at, message_id=message_id
-    )
+    return payloads.envelope(payload, app, TEMPEH, occurred_at=at, message_id=message_id)
 
 
 def accepted(app: UUID, number: str | None, at: datetime = MONDAY_9_WIB) -> Envelope:
@@ -210,11 +167,7 @@ async def harness(
     **knobs: Any,
 ) -> AsyncIterator[Harness]:
     settings = NotificationSettings(
-        connections=Connections(
-            kafka_bootstrap_servers=kafka_bootstrap,
-            database_url=pg_dsn,
-            tuntas_topic_prefix=topic_prefix,
-        ),
+        connections=connections(kafka_bootstrap, pg_dsn, topic_prefix),
         db_schema=db_schema,
         http_port=0,
         smsc_port=smsc.port,

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from schemas.envelope import Envelope
+from schemas.events import SurveyInvited
 from schemas.samples import TEMPEH
+from tests.kit.payloads import phone
 from tests.notification.conftest import Smsc
 from tests.notification.service_kit import (
     Harness,
@@ -18,7 +20,6 @@ from tests.notification.service_kit import (
     collected,
     harness,
     new_app,
-    phone,
     read_events,
     ready,
     texts,
@@ -105,9 +106,13 @@ async def test_reminder_falls_due_after_working_days_and_collection_stops_it(
     history = [e["what"] for e in call["history"]]
     assert {"card_ready", "card_ready:sent", "reminder_due", "call_due"} <= set(history)
 
-    await h.publish(collected(app, wib(9, 11)))
+    handed = collected(app, wib(9, 11))
+    # service_quality answers a handover with the applicant's one-time survey link
+    link = "https://tuntas.lumajangkab.go.id/survey/Xq3v9c2LmT0a"
+    await h.publish(handed, handed.caused(SurveyInvited(survey_url=link)))
     await wait_for(
-        lambda: any("survei kepuasan" in t for t in texts(smsc, number)), what="the IKM SMS"
+        lambda: any("survei kepuasan" in t and link in t for t in texts(smsc, number)),
+        what="the IKM SMS with its link",
     )
     assert await h.calls() == []
     assert await h.tick(wib(31, 12)) == 0  # no reminder after collection, ever

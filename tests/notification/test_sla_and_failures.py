@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from tests.kit.payloads import phone
 from tests.notification.conftest import Smsc
 from tests.notification.service_kit import (
     accepted,
     harness,
     new_app,
-    phone,
     read_events,
     ready,
     wib,
