@@ -20,7 +20,13 @@ from services.notification.sms import SmppClient
 from services.runtime import service
 from services.runtime.service import Runtime, Subscription
 
-CONSUMED = (Service.INTAKE, Service.VALIDATION, Service.BIOMETRIC, Service.CARD_PRODUCTION)
+CONSUMED = (
+    Service.INTAKE,
+    Service.VALIDATION,
+    Service.BIOMETRIC,
+    Service.CARD_PRODUCTION,
+    Service.SERVICE_QUALITY,  # survey.invited: the IKM link after a handover
+)
 
 
 async def serve(

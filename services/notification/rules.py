@@ -13,6 +13,7 @@ from schemas.events import (
     ApplicationAccepted,
     ApplicationSentBack,
     CertificateIssued,
+    SurveyInvited,
 )
 from schemas.workdays import OfficeHours, WorkingCalendar
 from services.notification.settings import NotificationSettings, ReminderChannel, ReminderSchedule
@@ -38,7 +39,7 @@ EVENT_TEMPLATES: dict[str, Template] = {
     "application.sent_back": Template.SENT_BACK,
     "card.ready_for_collection": Template.CARD_READY,
     "certificate.issued": Template.TEMPORARY_CERTIFICATE,
-    "card.collected": Template.IKM_SURVEY,
+    "survey.invited": Template.IKM_SURVEY,  # the one-time link service_quality made
 }
 
 # Events after which no reminder is due any more.
@@ -70,6 +71,8 @@ def event_fields(event: Envelope, hours: OfficeHours) -> dict[str, str]:
         return {"what_to_fix": "; ".join(r.note for r in p.reasons)}
     if isinstance(p, CertificateIssued):
         return {"valid_until": format_day(p.valid_until)}
+    if isinstance(p, SurveyInvited):
+        return {"survey_url": p.survey_url}
     return {}
 
 
