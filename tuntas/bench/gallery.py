@@ -17,6 +17,8 @@ warps per person), and applies per impression:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -27,9 +29,10 @@ _SUB = 2  # orientation samples per block side (their mean gives the block's coh
 _HEADER = b"TOF1" + bytes([BLOCKS])
 
 Templates = NDArray[np.int8]  # (records, FINGERS, 2 * BLOCKS * BLOCKS)
+Floats = NDArray[Any]  # float32 throughout (numpy's stubs lose the width in arithmetic)
 
 
-def people(rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+def people(rng: np.random.Generator, n: int) -> Floats:
     """Ridge-model parameters of ``n`` people × FINGERS fingers: (n, FINGERS, 18)."""
     shape = (n, FINGERS)
     cols = [
@@ -50,9 +53,7 @@ def people(rng: np.random.Generator, n: int) -> NDArray[np.float64]:
     return np.stack(cols, axis=-1).astype(np.float32)
 
 
-def impressions(
-    params: NDArray[np.float64], rng: np.random.Generator, *, vary: bool = True
-) -> Templates:
+def impressions(params: Floats, rng: np.random.Generator, *, vary: bool = True) -> Templates:
     """One impression of every finger in ``params`` (n, FINGERS, 18) → int8 templates."""
     n = params.shape[0]
     shape = (n, FINGERS, 1)
@@ -60,6 +61,12 @@ def impressions(
     grid = ((np.arange(BLOCKS * _SUB) + 0.5) * step).astype(np.float32)
     gx, gy = np.meshgrid(grid, grid)  # image coordinates of the samples
     gx, gy = gx.ravel()[None, None, :], gy.ravel()[None, None, :]
+    rot: Floats
+    tx: Floats
+    ty: Floats
+    amp: Floats
+    freq: Floats
+    ph: Floats
     if vary:
         rot = np.clip(rng.normal(0, np.radians(8), shape), -np.radians(25), np.radians(25))
         tx, ty = rng.uniform(-30, 30, shape), rng.uniform(-30, 30, shape)
@@ -90,12 +97,11 @@ def impressions(
     keep = _footprint(n, rng, tx, ty, vary)
     c, s = np.where(keep, c, 0.0), np.where(keep, s, 0.0)
     out = np.stack([c, s], axis=-1).reshape(n, FINGERS, 2 * BLOCKS * BLOCKS)
-    return np.clip(np.rint(out * 127), -127, 127).astype(np.int8)
+    templates: Templates = np.clip(np.rint(out * 127), -127, 127).astype(np.int8)
+    return templates
 
 
-def _phase_gradient(
-    p: NDArray[np.float64], x: NDArray[np.float64], y: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _phase_gradient(p: Floats, x: Floats, y: Floats) -> tuple[Floats, Floats]:
     """∇ of render.py's phase ``hypot(u·aniso, v) + tilt·u + Σ warps`` at (x, y)."""
     cx, cy, angle, aniso, tilt = (p[..., i : i + 1] for i in range(5))
     dx, dy = x - cx, y - cy
@@ -114,8 +120,8 @@ def _phase_gradient(
 def _footprint(
     n: int,
     rng: np.random.Generator,
-    tx: NDArray[np.float64],
-    ty: NDArray[np.float64],
+    tx: Floats,
+    ty: Floats,
     vary: bool,
 ) -> NDArray[np.bool_]:
     """Blocks with ridges: the fingertip ellipse, minus a partial print's lost slice and
@@ -153,7 +159,8 @@ def exhaustive_scores(probes: Templates, gallery: Templates) -> NDArray[np.int16
     return np.rint(total / FINGERS).astype(np.int16)
 
 
-def _unit(v: NDArray[np.int8]) -> NDArray[np.float32]:
+def _unit(v: NDArray[np.int8]) -> Floats:
     f = v.astype(np.float32)
     norm = np.linalg.norm(f, axis=1, keepdims=True)
-    return np.divide(f, norm, out=np.zeros_like(f), where=norm > 0)
+    unit: Floats = np.divide(f, norm, out=np.zeros_like(f), where=norm > 0)
+    return unit
