@@ -12,7 +12,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table
 
 from services.service_quality import ikm
 from services.service_quality.figures import Figures, csv_rows
@@ -114,7 +114,6 @@ def to_pdf(f: Figures) -> bytes:
             ]
             + [(f"SMS {k}", v) for k, v in f.sms.items()],
         ),
-        PageBreak(),
         _h("Pengaduan"),
         _table(
             ("kanal", "jumlah", "selesai median (hari)", "p90 (hari)"),

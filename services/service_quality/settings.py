@@ -1,5 +1,5 @@
 """Service quality settings (``TUNTAS_SERVICE_QUALITY_*``): complaint deadlines, the offices'
-mailboxes and calendar, the mail relay, the public address of the survey pages, SP4N-LAPOR!."""
+mailboxes and calendar, the mail relay, the public address of the survey pages."""
 
 from __future__ import annotations
 
@@ -45,12 +45,11 @@ class ServiceQualitySettings(RuntimeKnobs):
     # Public complaint form: submissions per client address per minute.
     web_complaints_per_minute: int = Field(default=5, ge=1)
 
-    # E-mail. In: the office's mailbox. Locally the stage is the mail server for these
-    # addresses (SMTP on ``smtp_port``; -1: off); in production ``imap_host`` is polled instead.
+    # E-mail. In: the office's mailbox; the stage is the SMTP server for these addresses
+    # (``smtp_port``; -1: off).
     mailboxes: dict[str, str] = Field(default_factory=lumajang_mailboxes)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
-    imap_host: str = ""
     # Out: the relay replies go through.
     relay_host: str = "127.0.0.1"
     relay_port: int = 2526
@@ -59,10 +58,6 @@ class ServiceQualitySettings(RuntimeKnobs):
 
     # The monthly report: checked this often, produced on the first working day.
     report_check_s: float = 600.0
-
-    # SP4N-LAPOR! connector ("" = off).
-    lapor_url: str = ""
-    lapor_token: str = ""
 
     def calendar(self) -> WorkingCalendar:
         return WorkingCalendar(self.office_hours, collective_leave=self.collective_leave)

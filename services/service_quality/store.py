@@ -160,12 +160,6 @@ async def escalate_overdue(conn: Conn, now: datetime) -> list[Row]:
     return [dict(r) for r in rows]
 
 
-async def set_lapor_reference(conn: Conn, complaint_id: UUID, reference: str) -> None:
-    await conn.execute(
-        "UPDATE complaints SET lapor_reference = $2 WHERE id = $1", complaint_id, reference
-    )
-
-
 async def complaints_received(
     conn: Conn, start: datetime, end: datetime, kecamatan: str | None
 ) -> list[Row]:

@@ -36,8 +36,7 @@ CREATE TABLE complaints (
     acknowledged_at timestamptz,
     closed_at       timestamptz,
     outcome         text,
-    escalated_at    timestamptz,               -- to the camat, once overdue
-    lapor_reference text                       -- SP4N-LAPOR! tracking id once exported
+    escalated_at    timestamptz                -- to the camat, once overdue
 );
 CREATE INDEX complaints_open ON complaints (kecamatan, status, follow_up_due);
 CREATE INDEX complaints_month ON complaints (kecamatan, received_at);
