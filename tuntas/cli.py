@@ -6,7 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from tuntas import bench, bench_stage, demo, ops
+from tuntas import bench, bench_stage, chaos, demo, ops
+from tuntas.deploy import cli as deploy
 from tuntas.stack import local
 from tuntas.stack.errors import StackError
 
@@ -95,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     ops.add_commands(sub)
     bench_stage.add_command(sub)
     demo.add_command(sub)
+    deploy.add_command(sub)
     bench.add_command(sub)
+    chaos.add_command(sub)
     return parser
 
 

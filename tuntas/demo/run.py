@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +34,9 @@ from tuntas.demo.autopilot import Autopilot, DemoError, Journal, staff_client
 from tuntas.demo.watch import Seen, Watcher, run_topics
 from tuntas.stack import local
 from tuntas.supervisor import Supervisor
+
+# Entered around the office day with the running deployment (`tuntas chaos`: the faults).
+DayHook = Callable[[Supervisor, topology.Options], contextlib.AbstractAsyncContextManager[object]]
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,11 @@ async def _follow(seen: Seen, total: int, progress: Progress) -> None:
         await asyncio.sleep(0.5)
 
 
-async def run_demo(opts: DemoOptions, console: Console | None = None) -> DemoResult:
+async def run_demo(
+    opts: DemoOptions,
+    console: Console | None = None,
+    during: DayHook | None = None,
+) -> DemoResult:
     say = console or Console()
     config = local.StackConfig.from_env()
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -180,7 +189,10 @@ async def run_demo(opts: DemoOptions, console: Console | None = None) -> DemoRes
                         _follow(watcher.seen, len(plan.visitors), progress)
                     )
                     try:
-                        await pilot.run_day(opts.timeout_s)
+                        async with (
+                            during(supervisor, options) if during else contextlib.nullcontext()
+                        ):
+                            await pilot.run_day(opts.timeout_s)
                         calls = await pilot.days_after(supervisor, timeout_s=120)
                     finally:
                         follower.cancel()

@@ -1,0 +1,220 @@
+"""``tuntas chaos``: the demo's working day while a seeded fault driver hurts the deployment,
+then the checks over the database, the topics and the devices' outputs (``make chaos``).
+
+The day is the demo's (:mod:`tuntas.demo`): same scenario mix, same autopilot acting through
+the staff APIs. :mod:`tuntas.chaos.faults` kills and freezes processes, stops the printers and,
+when the run owns its PostgreSQL (``--own-postgres``), stops the server as ``pg_ctl -m
+immediate`` does. :mod:`tuntas.chaos.checks` then says whether every application ended in
+one state and every effect happened at most once. One line sums it up at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rich.console import Console
+
+from schemas.topics import Topics
+from tuntas import topology, up
+from tuntas.chaos import checks, faults
+from tuntas.demo.autopilot import DemoError
+from tuntas.demo.run import DemoOptions, run_demo
+from tuntas.stack import local, prereq
+from tuntas.stack.postgres import PostgresNode
+from tuntas.supervisor import Supervisor
+
+CHAOS_PORT_OFFSET = 700  # beside `tuntas up` (0), the demo tests (600) and the bench (1000)
+
+
+@dataclass(frozen=True)
+class ChaosOptions:
+    applicants: int = 2000
+    kecamatan: int = 5
+    seed: int = 21
+    mean_interval_s: float = 1.0
+    day_s: float = 1800.0
+    timeout_s: float = 3600.0
+    out: Path | None = None
+    port_offset: int = CHAOS_PORT_OFFSET
+
+
+@dataclass
+class ChaosResult:
+    seconds: float
+    applications: int
+    faults: dict[str, int]
+    restarts: dict[str, int]
+    outages: int
+    checks: list[checks.Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def summary(self) -> str:
+        failed = [c.name for c in self.checks if not c.ok]
+        kills = sum(n for k, n in self.faults.items() if k in ("kill", "reader-removed"))
+        verdict = "all checks passed" if not failed else f"FAILED: {'; '.join(failed)}"
+        return (
+            f"chaos: {self.applications} applications, {sum(self.faults.values())} faults"
+            f" ({kills} kills, {self.restarts_total} restarts, {self.outages} outages ridden"
+            f" through) in {self.seconds:.0f}s: {verdict}"
+        )
+
+    @property
+    def restarts_total(self) -> int:
+        return sum(self.restarts.values())
+
+    def document(self, opts: ChaosOptions) -> dict[str, Any]:
+        return {
+            "options": {k: str(v) for k, v in opts.__dict__.items()},
+            "seconds": round(self.seconds, 1),
+            "applications": self.applications,
+            "faults": self.faults,
+            "restarts": self.restarts,
+            "outages_ridden_through": self.outages,
+            "checks": [
+                {"name": c.name, "figure": c.figure, "problems": c.problems} for c in self.checks
+            ],
+            "summary": self.summary(),
+        }
+
+
+def _kecamatan(count: int) -> tuple[str, ...]:
+    from tuntas.bench import kecamatan_codes
+
+    return kecamatan_codes(count)
+
+
+@contextlib.contextmanager
+def own_postgres() -> Any:
+    """A PostgreSQL server of the run's own on a free port (the shared one is never
+    stopped): the environment points the run at it while the block lasts."""
+    home = Path(tempfile.mkdtemp(prefix="tuntas-chaos-"))
+    node = PostgresNode(home / "postgres", prereq.free_port())
+    saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "TUNTAS_HOME", "TUNTAS_PG_PORT")}
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["TUNTAS_HOME"] = str(home)
+    os.environ["TUNTAS_PG_PORT"] = str(node.port)
+    try:
+        yield node
+    finally:
+        node.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+async def run(
+    opts: ChaosOptions, postgres: PostgresNode | None = None, console: Console | None = None
+) -> ChaosResult:
+    say = console or Console()
+    config = local.StackConfig.from_env()
+    out = opts.out or config.home / "chaos"
+    out.mkdir(parents=True, exist_ok=True)
+    log = faults.FaultLog(out / "faults.jsonl")
+    log.path.write_text("")
+    plan = faults.FaultPlan(opts.seed, mean_interval_s=opts.mean_interval_s)
+    supervisors: list[Supervisor] = []
+
+    @contextlib.asynccontextmanager
+    async def hurt(supervisor: Supervisor, options: topology.Options) -> AsyncIterator[object]:
+        supervisors.append(supervisor)
+        driver = faults.Driver(plan, supervisor, options, log, postgres=postgres, note=say.print)
+        async with driver.running():
+            yield None
+
+    began = time.monotonic()
+    result = await run_demo(
+        DemoOptions(
+            applicants=opts.applicants,
+            kecamatan=_kecamatan(opts.kecamatan),
+            seed=opts.seed,
+            day_s=opts.day_s,
+            timeout_s=opts.timeout_s,
+            out=out / "report",
+            progress=False,
+            keep=True,  # the checks read them; removed after
+            port_offset=opts.port_offset,
+        ),
+        console=say,
+        during=hurt,
+    )
+    seconds = time.monotonic() - began
+    options = result.options
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or config.kafka().bootstrap
+    found = await checks.run_all(
+        result.endpoints_db,
+        bootstrap,
+        Topics(options.topic_prefix),
+        options.kecamatan,
+        topology.outputs(options),
+        topology.sms_log(options),
+    )
+    restarts = {n: s.restarts for n, s in supervisors[0].states.items()} if supervisors else {}
+    outages = sum(1 for _, text in result.report.moments if "answering again" in text)
+    chaos = ChaosResult(
+        seconds, len(result.plan.visitors), dict(log.counts()), restarts, outages, found
+    )
+    for check in found:
+        say.print(check.line())
+    (out / "chaos.json").write_text(json.dumps(chaos.document(opts), indent=2))
+    assert options.database is not None
+    await up.drop_topics(bootstrap, options.topic_prefix)
+    server = urlsplit(result.endpoints_db)._replace(path="/postgres").geturl()
+    await up.drop_database(server, options.database)
+    return chaos
+
+
+def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("chaos", help="a demo day under seeded faults, then the checks")
+    d = ChaosOptions()
+    p.add_argument("--applicants", type=int, default=d.applicants)
+    p.add_argument("--kecamatan", type=int, default=d.kecamatan, help="how many offices")
+    p.add_argument("--seed", type=int, default=d.seed, help="the day's and the faults' seed")
+    p.add_argument(
+        "--mean-interval", type=float, default=d.mean_interval_s, help="s between faults"
+    )
+    p.add_argument("--day-seconds", type=float, default=d.day_s)
+    p.add_argument("--timeout", type=float, default=d.timeout_s)
+    p.add_argument("--out", type=Path, help="results folder (default: $TUNTAS_HOME/chaos)")
+    p.add_argument(
+        "--own-postgres",
+        action="store_true",
+        help="run on a PostgreSQL of its own (free port, temp folder) and stop it at random",
+    )
+    p.set_defaults(handler=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    opts = ChaosOptions(
+        applicants=args.applicants,
+        kecamatan=args.kecamatan,
+        seed=args.seed,
+        mean_interval_s=args.mean_interval,
+        day_s=args.day_seconds,
+        timeout_s=args.timeout,
+        out=args.out,
+    )
+    with own_postgres() if args.own_postgres else contextlib.nullcontext() as node:
+        try:
+            result = asyncio.run(run(opts, node))
+        except DemoError as error:
+            print(f"tuntas chaos: the day did not survive: {error}", file=sys.stderr)
+            return 1
+    print(result.summary())
+    return 0 if result.ok else 2

@@ -1,0 +1,240 @@
+"""After a day under faults: the checks over the run's database, topics and device outputs.
+
+Each check is a name, a figure and the offending examples; an empty list of problems passes.
+- every accepted application ends the day in exactly one end state (collected, or stored at
+  the office), and the topics carry exactly one end event for it;
+- each effect at most once: an SMS per (application, template) in the notification stage and
+  on the SMSC's own log, a card printed per application, a chip personalised per application,
+  a blank per serial;
+- blank stock conserved: received = used + spoiled + in stock (none left reserved);
+- no message in any dead-letter topic;
+- each stage's effectively-once sources (:mod:`tuntas.bench.checks`), on their own tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import UUID
+
+import asyncpg
+
+from schemas.topics import Topics
+from tuntas.bench import checks as bench_checks
+from tuntas.demo.watch import Seen, Watcher, run_topics
+from tuntas.tail import partitions
+
+END_STATES = ("collected", "stored_uncollected")
+END_EVENTS = ("card.collected", "card.stored_uncollected")
+ONCE_PER_APPLICATION = ("card.ready_for_collection", "card.printed", *END_EVENTS)
+# Stage sources a demo day legitimately repeats (a file sent back is decided twice).
+REPEATING_SOURCES = ("validation decisions",)
+
+
+@dataclass
+class Check:
+    name: str
+    figure: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok else "FAIL"
+        shown = "" if self.ok else f": {len(self.problems)} problem(s), e.g. {self.problems[:3]}"
+        return f"{mark} {self.name} ({self.figure}){shown}"
+
+
+def repeated(keys: Iterable[object]) -> list[str]:
+    """The keys seen more than once, as ``key ×n``."""
+    return [f"{k} ×{n}" for k, n in Counter(keys).items() if n > 1]
+
+
+def end_states(rows: Sequence[tuple[str, str]], seen: Seen) -> Check:
+    """``rows``: (application id, intake state)."""
+    problems = [f"{app}: {state}" for app, state in rows if state not in END_STATES]
+    for app, state in rows:
+        events = [e.type for e in seen.by_application.get(UUID(app), []) if e.type in END_EVENTS]
+        if len(events) != 1 or events[0] != f"card.{state}":
+            problems.append(f"{app}: intake {state}, end events on the topics {events}")
+    return Check(
+        "every application in exactly one end state", f"{len(rows)} applications", problems
+    )
+
+
+def once_per_application(seen: Seen) -> Check:
+    problems = repeated(
+        (e.correlation_id, e.type) for e in seen.events if e.type in ONCE_PER_APPLICATION
+    )
+    return Check(
+        "one ready/printed/end event per application on the topics",
+        f"{len(seen.events)} distinct events",
+        problems,
+    )
+
+
+def sms_once(outbox: Sequence[tuple[str, str, str]], smsc_log: Path) -> Check:
+    """``outbox``: (application, template, source key) of each SMS sent. Reminders repeat by
+    design, one per step (their source key says which)."""
+    keys = [
+        (app, template, key if key.startswith("reminder:") else "") for app, template, key in outbox
+    ]
+    problems = repeated(keys)
+    lines = smsc_log.read_text(encoding="utf-8").splitlines() if smsc_log.exists() else []
+    delivered = [json.loads(line) for line in lines if line.strip()]
+    problems += [
+        f"SMSC got twice: {p}" for p in repeated((d["destination"], d["text"]) for d in delivered)
+    ]
+    return Check(
+        "each SMS at most once (per application and template; on the SMSC)",
+        f"{len(outbox)} sent, {len(delivered)} at the SMSC",
+        problems,
+    )
+
+
+def cards_once(jobs: Sequence[tuple[str, str | None, str | None]], chip_files: int) -> Check:
+    """``jobs``: (application, print job, chip serial) of every station job."""
+    printed = [j for j in jobs if j[1]]
+    problems = repeated(j[1] for j in printed)
+    problems += repeated(j[2] for j in jobs if j[2])
+    if chip_files < len([j for j in jobs if j[2]]):
+        problems.append(f"{chip_files} chips in the output trays for fewer jobs")
+    return Check(
+        "a card and a chip per application",
+        f"{len(printed)} printed, {chip_files} chips personalised or spoiled",
+        problems,
+    )
+
+
+def blanks_conserved(received: int, states: Counter[str], used_by: Sequence[str | None]) -> Check:
+    problems = []
+    held = sum(states.values())
+    if held != received:
+        problems.append(f"received {received} blanks, {held} on the books")
+    if states.get("reserved", 0):
+        problems.append(f"{states['reserved']} blank(s) still reserved")
+    problems += [f"application {a} used several blanks" for a in repeated(used_by)]
+    figure = (
+        f"received {received} = used {states.get('used', 0)} + spoiled"
+        f" {states.get('spoiled', 0)} + in stock {states.get('available', 0)}"
+    )
+    return Check("blank stock conserved, one blank per serial", figure, problems)
+
+
+def dead_letters(counts: dict[str, int]) -> Check:
+    problems = [f"{topic}: {n}" for topic, n in counts.items() if n]
+    return Check(
+        "no message in a dead-letter topic", f"{sum(counts.values())} dead letters", problems
+    )
+
+
+def stage_sources(submitted: Iterable[str], sources: dict[str, list[str]]) -> Check:
+    want = set(submitted)
+    results = [
+        bench_checks.compare(name, want, ids)
+        for name, ids in sources.items()
+        if name not in REPEATING_SOURCES
+    ]
+    problems = [r.summary() for r in results if not r.ok]
+    return Check("each stage's state: every application once", f"{len(results)} sources", problems)
+
+
+# ------------------------------------------------------------------ gathering
+
+
+async def read_topics(bootstrap: str, topics: Topics, kecamatan: Sequence[str]) -> Seen:
+    """Every distinct event of the run, read from the beginning."""
+    watcher = Watcher(bootstrap, run_topics(topics, kecamatan))
+    await watcher.start()
+    try:
+        await watcher.caught_up(timeout=120)
+    finally:
+        await watcher.stop()
+    return watcher.seen
+
+
+async def dead_letter_counts(
+    bootstrap: str, topics: Topics, kecamatan: Sequence[str]
+) -> dict[str, int]:
+    from aiokafka import AIOKafkaConsumer
+
+    names = [spec.name for spec in topics.specs(list(kecamatan)) if spec.name.endswith(".dlq")]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        parts = await partitions(bootstrap, names)
+        starts = await consumer.beginning_offsets(parts)
+        ends = await consumer.end_offsets(parts)
+    finally:
+        await consumer.stop()
+    out: Counter[str] = Counter()
+    for tp in parts:
+        out[tp.topic] += ends[tp] - starts[tp]
+    return dict(out)
+
+
+async def run_all(
+    dsn: str,
+    bootstrap: str,
+    topics: Topics,
+    kecamatan: Sequence[str],
+    outputs: Path,
+    smsc_log: Path,
+) -> list[Check]:
+    seen = await read_topics(bootstrap, topics, kecamatan)
+    stations = [f"card_production_{k}" for k in kecamatan]
+    conn = await asyncpg.connect(dsn)
+    try:
+        apps = [
+            (r[0], r[1])
+            for r in await conn.fetch("SELECT id::text, state FROM intake.applications")
+        ]
+        outbox = [
+            (r[0], r[1], r[2])
+            for r in await conn.fetch(
+                "SELECT application_id, template, source_key FROM notification.sms_outbox"
+                " WHERE status = 'sent'"
+            )
+        ]
+        jobs: list[tuple[str, str | None, str | None]] = []
+        received = 0
+        states: Counter[str] = Counter()
+        used_by: list[str | None] = []
+        for schema in stations:
+            jobs += [
+                (r[0], r[1], r[2])
+                for r in await conn.fetch(
+                    f"SELECT application_id::text, print_job, chip_serial FROM {schema}.jobs"
+                )
+            ]
+            received += int(
+                await conn.fetchval(f"SELECT coalesce(sum(count), 0) FROM {schema}.blank_batches")
+            )
+            for state, n in await conn.fetch(
+                f"SELECT state, count(*) FROM {schema}.blanks GROUP BY 1"
+            ):
+                states[state] += n
+            used_by += [
+                r[0]
+                for r in await conn.fetch(
+                    f"SELECT application_id::text FROM {schema}.blanks WHERE state = 'used'"
+                )
+            ]
+    finally:
+        await conn.close()
+    sources = await bench_checks.stage_sources(dsn, stations)
+    chip_files = sum(1 for k in kecamatan for _ in (outputs / "chips" / k / "cards").glob("*.json"))
+    return [
+        end_states(apps, seen),
+        once_per_application(seen),
+        sms_once(outbox, smsc_log),
+        cards_once(jobs, chip_files),
+        blanks_conserved(received, states, used_by),
+        dead_letters(await dead_letter_counts(bootstrap, topics, kecamatan)),
+        stage_sources([a for a, _ in apps], sources),
+    ]

@@ -1,0 +1,207 @@
+"""Fuzzing every route of every stage: schemathesis from each stage's own OpenAPI, plus
+hand-made hostile inputs (huge bodies, wrong content types, broken multipart, path traversal,
+unicode edge cases). A 5xx is a defect; so is a hostile body a mutating route accepts (2xx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+HUGE = 12 * 1024 * 1024  # above every stage's body limit
+TRAVERSAL = ("../../../../etc/passwd", "..%2f..%2f..%2fetc%2fpasswd", "..\\..\\boot.ini")
+UNICODE = (
+    "\u202eFDP.exe",  # right-to-left override
+    "a\u200b\u200db",  # zero-width joiners
+    "\x00nul",
+    "😀" * 200,
+    "Ǆ̈́\u0345\ufb03",  # case folding and combining marks
+    "\ufeffbom",
+)
+BAD_UTF8 = b'{"name": "\xed\xa0\x80\xff\xfe"}'  # a lone surrogate and bytes never in UTF-8
+MUTATING = ("post", "put", "patch", "delete")
+
+
+@dataclass(frozen=True)
+class Route:
+    stage: str
+    base: str
+    method: str
+    path: str  # the OpenAPI template, e.g. /applications/{application_id}
+    params: dict[str, str]  # path parameter → its schema's format or type
+
+
+@dataclass
+class FuzzResult:
+    requests: int = 0
+    server_errors: list[str] = field(default_factory=list)
+    wrongly_accepted: list[str] = field(default_factory=list)
+
+    def merge(self, other: FuzzResult) -> None:
+        self.requests += other.requests
+        self.server_errors += other.server_errors
+        self.wrongly_accepted += other.wrongly_accepted
+
+
+async def routes(stages: dict[str, str]) -> list[Route]:
+    """Every operation of every stage, from ``GET <base>/openapi.json``."""
+    out: list[Route] = []
+    async with httpx.AsyncClient(timeout=30) as http:
+        for stage, base in stages.items():
+            spec = (await http.get(f"{base}/openapi.json")).raise_for_status().json()
+            for path, item in spec["paths"].items():
+                for method, op in item.items():
+                    params = {
+                        p["name"]: p.get("schema", {}).get("format") or p["schema"].get("type", "")
+                        for p in op.get("parameters", [])
+                        if p.get("in") == "path"
+                    }
+                    out.append(Route(stage, base, method, path, params))
+    return out
+
+
+def _fill(route: Route, value: str | None) -> str:
+    """The route's URL with each path parameter a valid UUID or ``value``."""
+    path = route.path
+    for name, kind in route.params.items():
+        plain = str(uuid.uuid4()) if kind == "uuid" or value is None else value
+        path = path.replace("{" + name + "}", plain)
+    return route.base + path
+
+
+def hostile(route: Route) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(label, url, httpx request arguments) of each hostile input for ``route``."""
+    url = _fill(route, None)
+    yield "huge body", url, {"content": b"[" + b"1," * (HUGE // 2) + b"1]"}
+    yield (
+        "wrong content type",
+        url,
+        {"content": b"name=x", "headers": {"content-type": "text/plain"}},
+    )
+    yield "xml", url, {"content": b"<a>x</a>", "headers": {"content-type": "application/xml"}}
+    yield (
+        "invalid utf-8",
+        url,
+        {"content": BAD_UTF8, "headers": {"content-type": "application/json"}},
+    )
+    yield (
+        "truncated json",
+        url,
+        {"content": b'{"a": [1, 2', "headers": {"content-type": "application/json"}},
+    )
+    yield (
+        "deep json",
+        url,
+        {"content": b"[" * 5000 + b"]" * 5000, "headers": {"content-type": "application/json"}},
+    )
+    broken = (
+        b'--x\r\nContent-Disposition: form-data; name="file"; filename="../../x.pdf"\r\n\r\n%PDF'
+    )
+    yield (
+        "broken multipart",
+        url,
+        {
+            "content": broken,
+            "headers": {"content-type": "multipart/form-data; boundary=x"},
+        },
+    )
+    yield (
+        "traversal file name",
+        url,
+        {"files": {"file": ("../../../../etc/passwd", b"%PDF-1.4\n%%EOF\n", "application/pdf")}},
+    )
+    for text in UNICODE:
+        yield (
+            f"unicode {text[:8]!r}",
+            url,
+            {"json": {k: text for k in ("name", "kecamatan", "officer_id", "nik")}},
+        )
+        yield f"unicode query {text[:8]!r}", url, {"params": {"kecamatan": text, "limit": text}}
+    if route.params:
+        for value in (*TRAVERSAL, *UNICODE[:3], "%00", "x" * 5000):
+            yield f"path {value[:12]!r}", _fill(route, value), {"json": {}}
+
+
+async def hostile_inputs(all_routes: list[Route], concurrency: int = 8) -> FuzzResult:
+    result = FuzzResult()
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(
+        http: httpx.AsyncClient, route: Route, label: str, url: str, kw: dict[str, Any]
+    ) -> None:
+        async with limit:
+            try:
+                response = await http.request(route.method.upper(), url, **kw)
+            except httpx.TransportError:  # the stage cut the connection (a huge body): fine
+                result.requests += 1
+                return
+            result.requests += 1
+            where = f"{route.stage} {route.method.upper()} {route.path} [{label}]"
+            if response.status_code >= 500:
+                result.server_errors.append(
+                    f"{where}: {response.status_code} {response.text[:120]}"
+                )
+            elif response.is_success and route.method in MUTATING:
+                result.wrongly_accepted.append(f"{where}: {response.status_code}")
+
+    async with httpx.AsyncClient(timeout=60) as http:
+        await asyncio.gather(
+            *(one(http, r, label, url, kw) for r in all_routes for label, url, kw in hostile(r))
+        )
+    return result
+
+
+_CASES = re.compile(r"(\d+) generated|Test cases:\s*(\d+)", re.IGNORECASE)
+
+
+async def schemathesis(stage: str, base: str, max_examples: int, out: Path) -> FuzzResult:
+    """``schemathesis run`` over one stage's OpenAPI: not_a_server_error and
+    negative_data_rejection (invalid data must not be accepted)."""
+    report = out / f"schemathesis-{stage}.txt"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "schemathesis.cli", "run", f"{base}/openapi.json",
+        "--checks", "not_a_server_error,negative_data_rejection",
+        "--max-examples", str(max_examples),
+        "--phases", "examples,coverage,fuzzing",
+        "--workers", "2",
+        "--seed", "21",
+        "--suppress-health-check", "all",
+        "--no-color",
+        "--continue-on-failure",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    text = (await proc.communicate())[0].decode(errors="replace")
+    report.write_text(text)
+    result = FuzzResult(requests=sum(int(a or b) for a, b in _CASES.findall(text)))
+    if proc.returncode != 0:
+        failures = [
+            line
+            for line in text.splitlines()
+            if line.startswith(("_", "-", "Server error", "API accepted"))
+        ]
+        label = f"{stage}: schemathesis exit {proc.returncode}: see {report}"
+        if any("Server error" in line for line in failures):
+            result.server_errors.append(label)
+        else:
+            result.wrongly_accepted.append(label)
+    return result
+
+
+def summary(result: FuzzResult) -> str:
+    return json.dumps(
+        {
+            "requests": result.requests,
+            "server_errors": len(result.server_errors),
+            "wrongly_accepted": len(result.wrongly_accepted),
+        }
+    )
