@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from schemas.topics import Topics, TopicSpec
-from tuntas.stack.principals import Acl, Pattern, Resource, acl_table
+from tuntas.stack.principals import acl_table
 
 CHART = Path(__file__).resolve().parents[2] / "deploy" / "helm" / "tuntas"
 CATALOG_FILE = CHART / "files" / "catalog.json"
@@ -33,8 +33,8 @@ _OPERATIONS = {
     "DESCRIBE_CONFIGS": "DescribeConfigs",
     "ALTER_CONFIGS": "AlterConfigs",
 }
-_RESOURCES = {Resource.TOPIC: "topic", Resource.GROUP: "group"}
-_PATTERNS = {Pattern.LITERAL: "literal", Pattern.PREFIXED: "prefix"}
+_RESOURCES = {"TOPIC": "topic", "GROUP": "group"}
+_PATTERNS = {"LITERAL": "literal", "PREFIXED": "prefix"}
 
 
 def _topic(spec: TopicSpec) -> dict[str, Any]:
@@ -45,11 +45,11 @@ def _topics(kecamatan: tuple[str, ...]) -> list[dict[str, Any]]:
     return [_topic(spec) for spec in Topics().specs(kecamatan)]
 
 
-def _users(acls: list[Acl]) -> dict[str, list[dict[str, Any]]]:
+def _users(acls: list[Any]) -> dict[str, list[dict[str, Any]]]:
     """Strimzi's ``spec.authorization.acls`` per principal: one entry per resource."""
     grouped: dict[str, dict[tuple[str, str, str], list[str]]] = defaultdict(dict)
     for acl in acls:
-        key = (_RESOURCES[acl.resource], acl.name, _PATTERNS[acl.pattern])
+        key = (_RESOURCES[acl.resource.name], acl.name, _PATTERNS[acl.pattern.name])
         grouped[acl.principal].setdefault(key, []).append(_OPERATIONS[acl.operation.name])
     return {
         principal: [
