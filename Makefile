@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 OS_PACKAGES := libpcsclite-dev libcups2-dev swig pcscd vsmartcard-vpcd cups faketime \
 	printer-driver-cups-pdf poppler-utils
 
-.PHONY: install os-packages demo test soak lint up down bench bench-stage clean
+.PHONY: install os-packages demo test soak lint up down bench bench-stage chart deploy-tools clean
 
 install: $(STAMP)
 
@@ -35,11 +35,20 @@ os-packages:
 demo: install
 	$(VENV)/bin/tuntas demo $(DEMO_ARGS)
 
-test: install
+test: install deploy-tools
 	$(PY) -m pytest
 
 soak: install
 	$(PY) -m pytest -m slow -p no:cacheprovider
+
+# The chart's tools, cached under ~/.cache/tuntas: the pinned Helm (go install, minutes the
+# first time) and the Strimzi and CloudNativePG CRD schemas (Maven Central, the Go proxy).
+deploy-tools: install
+	$(VENV)/bin/tuntas deploy tools
+
+# deploy/helm: the catalog file current, helm lint, each documented size templated and validated.
+chart: deploy-tools
+	$(VENV)/bin/tuntas deploy check
 
 lint: install
 	$(VENV)/bin/ruff check .
