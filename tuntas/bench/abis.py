@@ -1,0 +1,147 @@
+"""The 1:N bench (``python -m tuntas.bench.abis``): accuracy of the ABIS's search beside
+today's exhaustive matcher on one generated gallery, and search cost over gallery sizes.
+
+- accuracy: ``--people`` enrolled people, a second impression of ``--mated`` of them and
+  ``--people`` strangers as probes (:mod:`tuntas.bench.gallery`); rank-1, and FNIR at
+  FPIR 0.1 % and 0.01 % (the threshold is set from the strangers' best scores), for
+  (a) today's matcher (``match_score`` mean over the four fingers, every record compared),
+  (b) the ABIS embedding compared with every record, (c) the ABIS's HNSW index;
+- scale: for each of ``--sizes``, build time, search p50/p99 (one query at a time, as the
+  ABIS answers them) and the process's resident memory growth.
+
+It measures ``services.abis.index`` in this process: a million inserts through Kafka and the
+reference URL would measure the registration side, not the search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+import uuid
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from services.abis.index import GalleryIndex, embed
+from tuntas.bench import gallery
+
+FPIRS = (1e-3, 1e-4)
+
+
+def _rates(
+    mate: NDArray[Any], best_other: NDArray[Any], top_is_mate: NDArray[Any]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"rank1": round(float(top_is_mate.mean()), 4)}
+    ordered = np.sort(best_other)[::-1]
+    for fpir in FPIRS:
+        threshold = ordered[int(fpir * len(ordered))]  # scores above it: at most fpir of them
+        out[f"fnir_at_fpir_{fpir:g}"] = round(float((mate <= threshold).mean()), 4)
+        out[f"threshold_at_fpir_{fpir:g}"] = round(float(threshold), 4)
+    return out
+
+
+def accuracy(people: int, mated: int, seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    params = gallery.people(rng, 2 * people)
+    enrolled = gallery.impressions(params[:people], rng)
+    again = gallery.impressions(params[:mated], rng)
+    strangers = gallery.impressions(params[people:], rng)
+    rows = np.arange(mated)
+
+    def chunked(probes: NDArray[np.int8], fn: Any) -> NDArray[Any]:
+        return np.concatenate([fn(probes[i : i + 2000]) for i in range(0, len(probes), 2000)])
+
+    today_m = chunked(again, lambda p: gallery.exhaustive_scores(p, enrolled))
+    today_s = chunked(strangers, lambda p: gallery.exhaustive_scores(p, enrolled))
+    e_enrolled, e_again, e_strangers = embed(enrolled), embed(again), embed(strangers)
+    emb_m, emb_s = e_again @ e_enrolled.T, e_strangers @ e_enrolled.T
+    index = GalleryIndex()
+    refs = [uuid.UUID(int=i) for i in range(people)]
+    index.add(refs, e_enrolled)
+    found_m = [dict(index.search(e_again[i], 10)) for i in range(mated)]
+    found_s = [index.search(e_strangers[i], 1) for i in range(people)]
+    mate_idx = np.array([found_m[i].get(refs[i], -1.0) for i in range(mated)])
+    top_idx = np.array(
+        [bool(f) and max(f, key=f.__getitem__) == refs[i] for i, f in enumerate(found_m)]
+    )
+    best_idx = np.array([f[0][1] if f else -1.0 for f in found_s])
+    return {
+        "people": people,
+        "mated_probes": mated,
+        "non_mated_probes": people,
+        "today_exhaustive": _rates(today_m[rows, rows], today_s.max(1), today_m.argmax(1) == rows),
+        "abis_embedding_exhaustive": _rates(
+            emb_m[rows, rows], emb_s.max(1), emb_m.argmax(1) == rows
+        ),
+        "abis_index": _rates(mate_idx, best_idx, top_idx),
+    }
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
+
+
+def scale(size: int, queries: int, seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    before = _rss_mb()
+    index = GalleryIndex()
+    build = 0.0
+    params = gallery.people(rng, queries)
+    probes = embed(gallery.impressions(params, rng))
+    enrolled = 0
+    for start in range(0, size, 20_000):
+        n = min(20_000, size - start)
+        chunk = params if start == 0 and n >= queries else None
+        people = gallery.people(rng, n)
+        if chunk is not None:
+            people[:queries] = chunk  # the probes' mates are enrolled
+        vectors = embed(gallery.impressions(people, rng))
+        began = time.perf_counter()
+        index.add([uuid.UUID(int=start + i) for i in range(n)], vectors)
+        build += time.perf_counter() - began
+        enrolled += n
+    latencies = []
+    for probe in probes:
+        began = time.perf_counter()
+        index.search(probe, 10)
+        latencies.append(time.perf_counter() - began)
+    ms = np.array(latencies) * 1000
+    return {
+        "gallery": enrolled,
+        "build_s": round(build, 1),
+        "search_p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "search_p99_ms": round(float(np.percentile(ms, 99)), 3),
+        "memory_mb": round(_rss_mb() - before, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tuntas.bench.abis", description=__doc__)
+    parser.add_argument("--people", type=int, default=10_000, help="accuracy gallery (0 skips)")
+    parser.add_argument("--mated", type=int, default=5_000)
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    result: dict[str, Any] = {}
+    if args.people:
+        result["accuracy"] = accuracy(args.people, args.mated, args.seed)
+        print(json.dumps(result["accuracy"], indent=1), flush=True)
+    result["scale"] = []
+    for size in (int(s) for s in args.sizes.split(",") if s.strip()):
+        result["scale"].append(scale(size, args.queries, args.seed))
+        print(json.dumps(result["scale"][-1]), flush=True)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
