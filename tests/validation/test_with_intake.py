@@ -18,12 +18,11 @@ import pytest
 
 from schemas.events import ApplicationValidated
 from schemas.residents import RegistryPerson
+from services.intake.main import serve as intake_serve
+from services.intake.settings import IntakeSettings
 from tests.kit.stage import connections, serving
 from tests.validation.conftest import KECAMATAN, EventReader, Service, import_registry
 from tests.waiting import wait_for
-
-intake_main = pytest.importorskip("services.intake.main")
-intake_settings = pytest.importorskip("services.intake.settings")
 
 Start = Callable[..., AbstractAsyncContextManager[Service]]
 
@@ -33,14 +32,14 @@ async def intake_http(
     kafka_bootstrap: str, pg_dsn: str, topic_prefix: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    settings = intake_settings.IntakeSettings(
+    settings = IntakeSettings(
         connections=connections(kafka_bootstrap, pg_dsn, topic_prefix),
         db_schema=schema,
         http_port=0,
         require_kk_scan=False,
     )
     try:
-        async with serving(intake_main.serve, settings) as served:
+        async with serving(intake_serve, settings) as served:
             yield served.http
     finally:
         conn = await asyncpg.connect(pg_dsn)
