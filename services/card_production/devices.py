@@ -16,10 +16,10 @@ from typing import Protocol
 
 import cups
 
+from schemas.ktpel import Activation
 from services.card_production.hardware import encoder, printer
 from services.card_production.hardware.encoder import ChipData, EncodeResult
 from services.card_production.hardware.hopper import Hopper, HopperError
-from services.card_production.hardware.ktpel import Activation
 from services.card_production.hardware.printer import QueueStatus
 
 log = logging.getLogger("tuntas.card_production")

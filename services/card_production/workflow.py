@@ -23,6 +23,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from schemas import ktpel
 from schemas.application import CardFace
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -50,7 +51,7 @@ from services.card_production.biosource import (
     HttpBiometricSource,
 )
 from services.card_production.devices import Devices, FeedError
-from services.card_production.hardware import encoder, ktpel, printer, render
+from services.card_production.hardware import encoder, printer, render
 from services.card_production.settings import CardProductionSettings
 from services.runtime import outbox, status
 from services.runtime.db import Conn

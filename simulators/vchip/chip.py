@@ -7,8 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulators.vchip import profile as ktpel
-from simulators.vchip.profile import EF, Activation
+from schemas import ktpel
+from schemas.ktpel import EF, Activation
+
+CAPACITY = 20480  # EEPROM for file contents: less than the sum of the profile's maxima
 
 KIND_KTPEL = "ktpel"
 KIND_FOREIGN = "foreign"
@@ -197,7 +199,7 @@ class VirtualChip:
             return _sw(ktpel.SW_WRONG_OFFSET)
         content = self.state.files.get(ef, bytearray())
         grown = max(len(content), offset + len(data))
-        if grown > size or self.used() - len(content) + grown > ktpel.CAPACITY:
+        if grown > size or self.used() - len(content) + grown > CAPACITY:
             return _sw(ktpel.SW_NO_MEMORY)
         self.faults.writes += 1
         pull, fail = self.faults.pull_after_writes, self.faults.fail_after_writes

@@ -8,9 +8,10 @@ import os
 
 import pytest
 
-from services.card_production.hardware import encoder, ktpel
+from schemas import ktpel
+from schemas.ktpel import Activation
+from services.card_production.hardware import encoder
 from services.card_production.hardware.encoder import ChipData
-from services.card_production.hardware.ktpel import Activation
 from tests.card_production.hardware_fixtures import ChipSlot, insert
 from tests.waiting import wait_for
 

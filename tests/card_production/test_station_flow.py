@@ -9,8 +9,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
+from schemas.ktpel import Activation
 from services.card_production.hardware import encoder
-from services.card_production.hardware.ktpel import Activation
 from tests.card_production.biometric_stub import BiometricStub, finger_seed
 from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue
 from tests.card_production.station_support import (

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from services.card_production.hardware import ktpel as station_profile
-from simulators.vchip import profile as ktpel
+from schemas import ktpel
+from schemas.ktpel import EF, Activation
+from simulators.vchip import chip as chip_module
 from simulators.vchip.address import default_hopper
 from simulators.vchip.chip import KIND_FOREIGN, CardPulled, CardState, Faults, VirtualChip
-from simulators.vchip.profile import EF, Activation
 
 
 def sw(answer: bytes) -> int:
@@ -91,12 +91,12 @@ def test_memory_limits_per_file_and_total(chip: VirtualChip) -> None:
     for ef in (EF.PHOTO, EF.BIODATA, EF.SIGNATURE):
         select(chip, ef)
         for offset in range(0, ktpel.EF_SIZES[ef], 255):
-            n = min(255, ktpel.EF_SIZES[ef] - offset, ktpel.CAPACITY - used)
+            n = min(255, ktpel.EF_SIZES[ef] - offset, chip_module.CAPACITY - used)
             if n == 0:
                 break
             assert update(chip, offset, b"\xaa" * n) == 0x9000
             used += n
-    assert chip.used() == ktpel.CAPACITY
+    assert chip.used() == chip_module.CAPACITY
     select(chip, EF.FINGER_1)
     assert update(chip, 0, b"x") == ktpel.SW_NO_MEMORY
 
@@ -171,25 +171,3 @@ def test_hopper_socket_path_fits_a_unix_socket_even_for_deep_state_dirs(tmp_path
     assert len(os.fsencode(path)) <= 107
     assert path == default_hopper(deep)  # the chip and its clients agree on it
     assert path != default_hopper(tmp_path / ("d" * 60) / ("f" * 60))
-
-
-def test_the_chips_profile_agrees_with_the_stations() -> None:
-    """The simulator keeps its own copy of the card profile (a real chip is not built from
-    the station's code): every constant the station uses must be the chip's too."""
-    shared = [n for n in dir(station_profile) if n.isupper() and len(n) > 2 and hasattr(ktpel, n)]
-    assert {"AID", "EF_SIZES", "PIN_REF", "TRANSPORT_PIN", "SW_OK", "MAX_LE"} <= set(shared)
-    for name in shared:
-        ours, theirs = getattr(ktpel, name), getattr(station_profile, name)
-        if isinstance(ours, dict):
-            assert {int(k): v for k, v in ours.items()} == {int(k): v for k, v in theirs.items()}, (
-                name
-            )
-        elif isinstance(ours, tuple):
-            assert [int(x) for x in ours] == [int(x) for x in theirs], name
-        else:
-            assert ours == theirs, name
-    for enum in ("EF", "Activation"):
-        ours_e, theirs_e = getattr(ktpel, enum), getattr(station_profile, enum)
-        assert {m.name: m.value for m in ours_e} == {m.name: m.value for m in theirs_e}
-    station_instructions = {n for n in dir(station_profile) if n.startswith(("INS_", "SW_"))}
-    assert station_instructions <= set(dir(ktpel))

@@ -20,8 +20,8 @@ from smartcard.Exceptions import CardConnectionException, NoCardException, Smart
 from smartcard.pcsc.PCSCExceptions import BaseSCardException
 from smartcard.System import readers
 
-from services.card_production.hardware import ktpel
-from services.card_production.hardware.ktpel import EF, Activation
+from schemas import ktpel
+from schemas.ktpel import EF, Activation
 
 REMOVAL_SETTLE_S = 2.0  # pcscd notices a vanished card on its next presence poll
 

@@ -1,5 +1,6 @@
-"""The KTP-el chip profile as the station's encoder speaks it (the chip simulator keeps its
-own copy: ``simulators/vchip/profile.py``).
+"""The KTP-el chip profile: the card's command set, as published to card vendors and encoder
+makers. A contract both sides speak: the card station's encoder (``services/card_production``)
+and any chip, real or simulated (``simulators/vchip``), build on it; neither imports the other.
 
 The application and file identifiers are the project's own (the real card's profile is not
 public): a proprietary AID under the ``D`` registration category with Indonesia's ISO 3166
@@ -24,6 +25,8 @@ class EF(IntEnum):
     FINGER_2 = 0x0106
     ACTIVATION = 0x0107
 
+
+FINGER_EFS = (EF.FINGER_1, EF.FINGER_2)
 
 # Maximum size of each EF in bytes; data EFs hold one BER-TLV (tag DATA_TAG) so a reader
 # learns the length from the header and a shorter re-write leaves no stale tail.
@@ -55,8 +58,18 @@ class Activation(IntEnum):
 # Status words (ISO 7816-4).
 SW_OK = 0x9000
 SW_EOF = 0x6282  # end of file reached before Le bytes
+SW_MEMORY_FAILURE = 0x6581
+SW_WRONG_LENGTH = 0x6700
 SW_SECURITY = 0x6982
 SW_BLOCKED = 0x6983
+SW_NO_CURRENT_EF = 0x6986
+SW_WRONG_DATA = 0x6A80
+SW_NOT_FOUND = 0x6A82
+SW_NO_MEMORY = 0x6A84
+SW_WRONG_P1P2 = 0x6A86
+SW_WRONG_OFFSET = 0x6B00
+SW_UNKNOWN_INS = 0x6D00
+SW_UNKNOWN_CLA = 0x6E00
 
 INS_SELECT = 0xA4
 INS_READ_BINARY = 0xB0
