@@ -22,6 +22,9 @@ import pytest
 
 from tuntas.stack import local, prereq
 
+# ``oidc_env``: a served stage's staff routes verify tokens from the session's IdP.
+pytest_plugins = ["tests.kit.tokens"]
+
 
 @dataclass(frozen=True)
 class Components:

@@ -14,6 +14,7 @@ from schemas.application import Applicant, ApplicationFile, ApplicationType, Doc
 from schemas.events import StaffId
 from schemas.values import KecamatanCode, Nik, ShortText
 from services.intake import rules
+from services.runtime.auth import token_officer
 
 if TYPE_CHECKING:
     from services.intake.store import Application
@@ -51,7 +52,7 @@ class FileInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    officer_id: StaffId
+    officer_id: StaffId = token_officer()
     application_type: ApplicationType
     applicant: Applicant
     documents: Documents | None = None
@@ -156,7 +157,7 @@ class SignedReceipt(BaseModel):
 class HandoverRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    officer_id: StaffId
+    officer_id: StaffId = token_officer()
     presented_nik: Nik = Field(description="The NIK on the identity the collector presents")
     signed_receipt: SignedReceipt | None = None
 
@@ -164,14 +165,14 @@ class HandoverRequest(BaseModel):
 class StoreRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    officer_id: StaffId
+    officer_id: StaffId = token_officer()
     storage_place: ShortText | None = None
 
 
 class CancelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    officer_id: StaffId
+    officer_id: StaffId = token_officer()
     reason: ShortText
 
 

@@ -18,11 +18,12 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import jwt
 from fastapi import Depends, HTTPException, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -150,3 +151,85 @@ def authenticated(verifier: TokenVerifier, *roles: str) -> Callable[..., Identit
         return identity
 
     return dependency
+
+
+def _station_only(identity: Identity) -> Identity:
+    if not identity.is_machine or identity.kecamatan is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "for card stations only")
+    return identity
+
+
+class MissingIdentityProvider(RuntimeError):
+    """The staff routes cannot be served without ``TUNTAS_OIDC_ISSUER``."""
+
+
+class Access:
+    """Who may call an app's routes: every staff route takes a ``Depends`` from here.
+
+    A ``district_admin`` passes every staff route (it administers every kecamatan); whether it
+    then sees a kecamatan's data is :func:`may_see`'s answer, as for everyone."""
+
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self.verifier = verifier
+
+    @classmethod
+    def from_env(cls) -> Access:
+        try:
+            settings = OidcSettings()  # type: ignore[call-arg]  # the issuer comes from the env
+        except ValidationError:
+            raise MissingIdentityProvider(
+                "TUNTAS_OIDC_ISSUER is not set: the staff APIs verify tokens from the identity"
+                " provider (`tuntas stack env` prints it; docs/identity.md)"
+            ) from None
+        return cls(TokenVerifier.from_settings(settings))
+
+    def staff(self, *roles: str) -> Any:
+        """A route for these roles (and the district admin); office staff must have an office."""
+        holder = authenticated(self.verifier, *roles, DISTRICT_ADMIN)
+
+        def dependency(identity: Identity = Depends(holder)) -> Identity:  # noqa: B008
+            if identity.kecamatan is None and DISTRICT_ADMIN not in identity.roles:
+                raise HTTPException(status.HTTP_403_FORBIDDEN, "no kecamatan in the token")
+            return identity
+
+        return Depends(dependency)
+
+    def station(self) -> Any:
+        """A route for card stations: a machine token bound to a kecamatan."""
+        anyone = authenticated(self.verifier)
+
+        def dependency(identity: Identity = Depends(anyone)) -> Identity:  # noqa: B008
+            return _station_only(identity)
+
+        return Depends(dependency)
+
+
+def own_office(identity: Identity, kecamatan: str | None) -> str | None:
+    """The kecamatan a list route may show: the one asked for, if the caller may see it (else
+    403); none asked for: the caller's own (``None``, every kecamatan, for a district admin)."""
+    if kecamatan is None:
+        return identity.kecamatan
+    if not may_see(identity, kecamatan):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "not allowed for this kecamatan")
+    return kecamatan
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def signed_by(body: Body, identity: Identity, field: str = "officer_id") -> Body:
+    """The request body with its officer set to the caller: events and audit rows name the
+    token's user, whatever the body said."""
+    return body.model_copy(update={field: identity.username})
+
+
+def db_scope(identity: Identity) -> str | None:
+    """The kecamatan a route's transaction is limited to (``services.runtime.db.scoped``):
+    the caller's office; ``None`` (every kecamatan) for a district admin."""
+    return None if DISTRICT_ADMIN in identity.roles else identity.kecamatan
+
+
+def token_officer() -> Any:
+    """A request body's officer field, kept so older clients still parse: ignored, the officer
+    is the caller (:func:`signed_by`)."""
+    return Field(default="", description="Ignored: the officer is the caller of the token")

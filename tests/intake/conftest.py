@@ -9,7 +9,8 @@ from tests.intake.kit import Desk, running, settings_for
 
 @pytest.fixture
 async def desk(
-    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, oidc_env: str
 ) -> AsyncIterator[Desk]:
-    async with running(settings_for(kafka_bootstrap, pg_dsn, db_schema, topic_prefix)) as d:
+    settings = settings_for(kafka_bootstrap, pg_dsn, db_schema, topic_prefix)
+    async with running(settings, oidc_env) as d:
         yield d

@@ -18,6 +18,7 @@ from services.intake.main import serve
 from services.intake.settings import IntakeSettings
 from services.runtime.service import Runtime
 from tests.kit.stage import connections, serving
+from tests.kit.tokens import As, bearer, staff_token
 from tests.kit.topics import produce, read_events, records
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -58,6 +59,11 @@ class Desk:
     topics: Topics
     bootstrap: str
     schema: str
+    issuer: str
+
+    def bearer(self, username: str = "desk.tempeh") -> dict[str, str]:
+        """The header of a request sent as ``username`` (the client sends as the Tempeh desk)."""
+        return bearer(staff_token(self.issuer, username))
 
     async def produce(self, topic: str, events: Sequence[Envelope]) -> None:
         await produce(self.bootstrap, topic, records(events))
@@ -81,8 +87,10 @@ def settings_for(kafka: str, dsn: str, schema: str, prefix: str, **knobs: Any) -
 
 
 @asynccontextmanager
-async def running(settings: IntakeSettings) -> AsyncIterator[Desk]:
+async def running(settings: IntakeSettings, issuer: str) -> AsyncIterator[Desk]:
+    """The desk served, its client sending as the Tempeh desk officer."""
     async with serving(serve, settings) as served:
+        served.http.auth = As(issuer, "desk.tempeh")
         yield Desk(
             served.http,
             served.runtime,
@@ -90,4 +98,5 @@ async def running(settings: IntakeSettings) -> AsyncIterator[Desk]:
             Topics(settings.connections.tuntas_topic_prefix),
             settings.connections.kafka_bootstrap_servers,
             settings.db_schema,
+            issuer,
         )

@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 
 from tests.intake.kit import man_applicant, new_card_file
+from tests.kit.tokens import As
 from tests.kit.topics import read_events
 from tests.waiting import wait_for
 from tuntas.stack.prereq import free_port
@@ -89,9 +90,15 @@ async def _halves(conn: asyncpg.Connection) -> tuple[int, int, int, int]:
 
 
 async def test_killed_mid_submission_leaves_whole_applications_only(
-    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    db_schema: str,
+    topic_prefix: str,
+    tmp_path: Path,
+    oidc_env: str,
 ) -> None:
     log = tmp_path / "intake.log"
+    desk = As(oidc_env, "desk.tempeh")  # the process verifies against TUNTAS_OIDC_ISSUER
     conn = await asyncpg.connect(pg_dsn, server_settings={"search_path": db_schema})
     try:
         # 1. SIGKILL while N submissions are in flight.
@@ -100,7 +107,7 @@ async def test_killed_mid_submission_leaves_whole_applications_only(
                 proc,
                 base,
             ),
-            httpx.AsyncClient(base_url=base, timeout=30) as client,
+            httpx.AsyncClient(base_url=base, timeout=30, auth=desk) as client,
         ):
             requests = [
                 asyncio.ensure_future(
@@ -137,7 +144,7 @@ async def test_killed_mid_submission_leaves_whole_applications_only(
                 _,
                 base,
             ),
-            httpx.AsyncClient(base_url=base, timeout=30) as client,
+            httpx.AsyncClient(base_url=base, timeout=30, auth=desk) as client,
         ):
             retried = [
                 await client.post(
@@ -163,7 +170,7 @@ async def test_killed_mid_submission_leaves_whole_applications_only(
                 proc,
                 base,
             ),
-            httpx.AsyncClient(base_url=base, timeout=30) as client,
+            httpx.AsyncClient(base_url=base, timeout=30, auth=desk) as client,
         ):
             try:
                 lost = await client.post(
@@ -179,7 +186,7 @@ async def test_killed_mid_submission_leaves_whole_applications_only(
                 _,
                 base,
             ),
-            httpx.AsyncClient(base_url=base, timeout=30) as client,
+            httpx.AsyncClient(base_url=base, timeout=30, auth=desk) as client,
         ):
             again = await client.post(
                 "/applications", json=extra, headers={"Idempotency-Key": "crash-last"}

@@ -25,7 +25,7 @@ class Tally:
     server_errors: list[str] = field(default_factory=list)
 
 
-def fuzz(base_url: str, examples: int) -> Tally:
+def fuzz(base_url: str, examples: int, headers: dict[str, str]) -> Tally:
     """Runs in a worker thread: schemathesis's transport is blocking."""
     import requests
     import schemathesis
@@ -39,6 +39,7 @@ def fuzz(base_url: str, examples: int) -> Tally:
     )
     tally = Tally()
     session = requests.Session()
+    session.headers.update(headers)
 
     @settings(
         max_examples=examples,
@@ -68,7 +69,8 @@ def fuzz(base_url: str, examples: int) -> Tally:
 async def test_fuzzing_the_desk_api_gives_no_server_error(desk: Desk) -> None:
     # Some state to hit: one accepted application (its status and handover paths exist).
     assert (await desk.client.post("/applications", json=new_card_file())).status_code == 201
-    tally = await asyncio.to_thread(fuzz, str(desk.client.base_url).rstrip("/"), EXAMPLES)
+    base = str(desk.client.base_url).rstrip("/")
+    tally = await asyncio.to_thread(fuzz, base, EXAMPLES, desk.bearer())
     print(
         f"\nfuzz: {tally.tried} inputs, statuses {dict(sorted(tally.by_status.items()))}, "
         f"5xx: {len(tally.server_errors)}"
@@ -88,7 +90,7 @@ def _leaves(value: object, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     return [path]
 
 
-def mutate_files(base_url: str, examples: int) -> Tally:
+def mutate_files(base_url: str, examples: int, headers: dict[str, str]) -> Tally:
     """Hypothesis: a valid file with up to three fields replaced by odd JSON values or dropped."""
     import copy
     import json
@@ -158,14 +160,15 @@ def mutate_files(base_url: str, examples: int) -> Tally:
         if response.status_code >= 500:
             tally.server_errors.append(f"{edits!r} -> {response.status_code}")
 
-    with httpx.Client(base_url=base_url, timeout=20) as client:
+    with httpx.Client(base_url=base_url, timeout=20, headers=headers) as client:
         one()
     return tally
 
 
 async def test_mutated_files_give_no_server_error(desk: Desk) -> None:
     examples = max(EXAMPLES // 2, 20)
-    tally = await asyncio.to_thread(mutate_files, str(desk.client.base_url).rstrip("/"), examples)
+    base = str(desk.client.base_url).rstrip("/")
+    tally = await asyncio.to_thread(mutate_files, base, examples, desk.bearer())
     print(
         f"\nmutated files: {tally.tried} inputs, statuses "
         f"{dict(sorted(tally.by_status.items()))}, 5xx: {len(tally.server_errors)}"

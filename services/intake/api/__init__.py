@@ -25,6 +25,7 @@ from services.intake.context import Desk
 from services.intake.refusals import DeskError
 from services.intake.settings import IntakeSettings
 from services.runtime import http
+from services.runtime.auth import Access
 from services.runtime.commands import KeyReused
 from services.runtime.service import Runtime
 
@@ -35,6 +36,7 @@ _FILE_PARTS = ("application_type", "applicant", "documents")
 def create_app(runtime: Runtime, settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     context = Desk(runtime, settings)
+    access = Access.from_env()
     app = http.app(
         "Tuntas intake — front desk (loket pelayanan KTP-el)",
         (
@@ -45,7 +47,12 @@ def create_app(runtime: Runtime, settings: IntakeSettings | None = None) -> Fast
             "`code`, `message_id` (Bahasa Indonesia) and `message_en`."
         ),
         runtime.health,
-        [task.routes(context) for task in (desk, corrections, handover, public)],
+        [
+            desk.routes(context, access),
+            corrections.routes(context, access),
+            handover.routes(context, access),
+            public.routes(context),
+        ],
     )
     limit = body_limit(settings)
 

@@ -10,14 +10,20 @@ from fastapi.responses import JSONResponse
 from schemas.states import ApplicationState
 from services.intake import context, models, workflow
 from services.intake.api.errors import answer
+from services.intake.api.guard import own_application
+from services.runtime.auth import Access, Identity, own_office, signed_by
 
 
-def routes(desk: context.Desk) -> APIRouter:
+def routes(desk: context.Desk, access: Access) -> APIRouter:
     router = APIRouter(tags=["desk"])
+    desk_only = access.staff("desk")
 
     @router.get("/corrections", response_model=list[models.SentBackItem])
-    async def corrections(kecamatan: models.KecamatanQuery) -> list[models.SentBackItem]:
+    async def corrections(
+        *, caller: Identity = desk_only, kecamatan: models.KecamatanQuery
+    ) -> list[models.SentBackItem]:
         """Files the section head sent back, with the reasons, oldest first."""
+        own_office(caller, kecamatan)
         apps = await context.queue(desk, kecamatan, [ApplicationState.SENT_BACK.value])
         return [
             models.SentBackItem(
@@ -43,13 +49,17 @@ def routes(desk: context.Desk) -> APIRouter:
         ),
     )
     async def resubmit(
+        *,
+        caller: Identity = desk_only,
         application_id: UUID,
         body: models.ResubmitApplication,
         request: Request,
         idempotency_key: models.IdempotencyKey = None,
     ) -> JSONResponse:
         """Resubmit a corrected file as a new revision (``application.accepted``, revision+1)."""
+        await own_application(desk, caller, application_id)
         raw = await request.json()
-        return answer(await workflow.resubmit(desk, application_id, body, raw, idempotency_key))
+        fixed = signed_by(body, caller)
+        return answer(await workflow.resubmit(desk, application_id, fixed, raw, idempotency_key))
 
     return router

@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 
 from services.intake import context, models, scans, workflow
 from services.intake.api.errors import answer
+from services.intake.api.guard import own_application
+from services.runtime.auth import Access, Identity, own_office, signed_by
 
 _UPLOAD = models.responses(
     (413, "file too large"),
@@ -32,16 +34,21 @@ _CANCEL_REFUSED = models.responses(
 )
 
 
-def routes(desk: context.Desk) -> APIRouter:
+def routes(desk: context.Desk, access: Access) -> APIRouter:
     router = APIRouter(tags=["desk"])
+    desk_only = access.staff("desk")
+    readers = access.staff("desk", "kasi", "camat")
 
     @router.post("/uploads", status_code=201, response_model=models.UploadRef, responses=_UPLOAD)
     async def upload(
+        *,
+        caller: Identity = desk_only,
         kecamatan: Annotated[str, Form(description="The office (kecamatan code)")],
         file: Annotated[UploadFile, File(description="PDF, JPEG or PNG, at most 5 MB")],
         kind: Annotated[Literal["kk_scan", "signed_receipt"], Form()] = "kk_scan",
     ) -> JSONResponse:
         """Upload a scan (KK photocopy, signed receipt); use the returned ``upload_id``."""
+        own_office(caller, desk.office(kecamatan).code)
         data = await file.read(desk.settings.max_upload_bytes + 1)
         upload_id, scan = await scans.upload(desk, kecamatan, kind, data, file.content_type)
         ref = models.UploadRef(
@@ -55,6 +62,8 @@ def routes(desk: context.Desk) -> APIRouter:
 
     @router.post("/applications", status_code=201, response_model=models.Receipt, responses=_SUBMIT)
     async def submit(
+        *,
+        caller: Identity = desk_only,
         body: models.SubmitApplication,
         request: Request,
         idempotency_key: Annotated[
@@ -68,16 +77,17 @@ def routes(desk: context.Desk) -> APIRouter:
     ) -> JSONResponse:
         """Receive a file at the desk. Complete ⇒ a receipt and ``application.accepted``;
         incomplete ⇒ 422 listing what is missing, and nothing enters the pipeline."""
+        own_office(caller, body.kecamatan)
         raw = await request.json()
-        return answer(await workflow.submit(desk, body, raw, idempotency_key))
+        return answer(await workflow.submit(desk, signed_by(body, caller), raw, idempotency_key))
 
     @router.get(
         "/applications/{application_id}",
         responses=models.responses(models.NOT_FOUND),
     )
-    async def application(application_id: UUID) -> dict[str, Any]:
+    async def application(*, caller: Identity = readers, application_id: UUID) -> dict[str, Any]:
         """The desk's view of one application (staff only: it holds personal data)."""
-        app = await context.application(desk, application_id)
+        app = await own_application(desk, caller, application_id)
         return {
             "application_id": str(app.id),
             "kecamatan": app.kecamatan,
@@ -101,9 +111,12 @@ def routes(desk: context.Desk) -> APIRouter:
         response_model=models.HandoverResult,
         responses=_CANCEL_REFUSED,
     )
-    async def cancel(application_id: UUID, body: models.CancelRequest) -> JSONResponse:
+    async def cancel(
+        *, caller: Identity = desk_only, application_id: UUID, body: models.CancelRequest
+    ) -> JSONResponse:
         """Withdraw an application (until a chip is encoded): ``application.cancelled``; the
         NIK is free again."""
-        return answer(await workflow.cancel(desk, application_id, body))
+        await own_application(desk, caller, application_id)
+        return answer(await workflow.cancel(desk, application_id, signed_by(body, caller)))
 
     return router

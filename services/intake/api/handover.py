@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from schemas.states import ApplicationState
 from services.intake import context, models, rules, workflow
 from services.intake.api.errors import answer
+from services.intake.api.guard import own_application
+from services.runtime.auth import Access, Identity, own_office, signed_by
 
 _HANDOVER_REFUSED = models.responses(
     models.NOT_FOUND,
@@ -19,12 +21,16 @@ _HANDOVER_REFUSED = models.responses(
 )
 
 
-def routes(desk: context.Desk) -> APIRouter:
+def routes(desk: context.Desk, access: Access) -> APIRouter:
     router = APIRouter(tags=["desk"])
+    desk_only = access.staff("desk")
 
     @router.get("/handover", response_model=list[models.HandoverItem])
-    async def handover_queue(kecamatan: models.KecamatanQuery) -> list[models.HandoverItem]:
+    async def handover_queue(
+        *, caller: Identity = desk_only, kecamatan: models.KecamatanQuery
+    ) -> list[models.HandoverItem]:
         """Cards at the office waiting for their applicant (ready, stored, activated)."""
+        own_office(caller, kecamatan)
         apps = await context.queue(desk, kecamatan, sorted(rules.AT_THE_DESK))
         return [
             models.HandoverItem(
@@ -42,9 +48,13 @@ def routes(desk: context.Desk) -> APIRouter:
         ]
 
     @router.post("/applications/{application_id}/store", response_model=models.HandoverResult)
-    async def store_uncollected(application_id: UUID, body: models.StoreRequest) -> JSONResponse:
+    async def store_uncollected(
+        *, caller: Identity = desk_only, application_id: UUID, body: models.StoreRequest
+    ) -> JSONResponse:
         """Mark a card not collected in time as stored (the applicant is then called)."""
-        return answer(await workflow.store_uncollected(desk, application_id, body))
+        await own_application(desk, caller, application_id)
+        stored = signed_by(body, caller)
+        return answer(await workflow.store_uncollected(desk, application_id, stored))
 
     @router.post(
         "/applications/{application_id}/handover",
@@ -52,12 +62,16 @@ def routes(desk: context.Desk) -> APIRouter:
         responses=_HANDOVER_REFUSED,
     )
     async def handover(
+        *,
+        caller: Identity = desk_only,
         application_id: UUID,
         body: models.HandoverRequest,
         idempotency_key: models.IdempotencyKey = None,
     ) -> JSONResponse:
         """Hand the activated card to its applicant: only against the signed receipt and an
         identity whose NIK is the application's. Emits ``card.collected``."""
-        return answer(await workflow.handover(desk, application_id, body, idempotency_key))
+        await own_application(desk, caller, application_id)
+        signed = signed_by(body, caller)
+        return answer(await workflow.handover(desk, application_id, signed, idempotency_key))
 
     return router

@@ -1,0 +1,68 @@
+"""Calling a Tuntas API with an access token: an ``httpx.Auth`` that logs in to the identity
+provider and adds ``Authorization: Bearer …`` to every request.
+
+Machines (services, card stations) use the client credentials grant; the demo's autopilot and
+the tests log staff in with the password grant on the console client. The token endpoint comes
+from the issuer's discovery document, so any OIDC provider will do. A token is reused until
+shortly before it expires; a 401 fetches a fresh one and sends the request once more.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator, Mapping
+from pathlib import Path
+
+import httpx
+
+# Renew this long before expiry, so a token never lapses between sending and checking.
+MARGIN_S = 30.0
+
+
+def secret_from(value: str, file: str) -> str:
+    """A client secret: from its file when one is named (never kept in the repository)."""
+    return Path(file).read_text().strip() if file else value
+
+
+class OidcLogin(httpx.Auth):
+    requires_response_body = True
+
+    def __init__(self, issuer: str, form: Mapping[str, str]) -> None:
+        self.issuer = issuer.rstrip("/")
+        self._form = dict(form)
+        self._token_url: str | None = None
+        self._token: str | None = None
+        self._expires = 0.0
+
+    @classmethod
+    def client_credentials(cls, issuer: str, client_id: str, secret: str) -> OidcLogin:
+        form = {"grant_type": "client_credentials", "client_id": client_id}
+        return cls(issuer, {**form, "client_secret": secret})
+
+    @classmethod
+    def password(
+        cls, issuer: str, username: str, password: str, client_id: str = "tuntas-console"
+    ) -> OidcLogin:
+        form = {"grant_type": "password", "client_id": client_id, "scope": "openid"}
+        return cls(issuer, {**form, "username": username, "password": password})
+
+    def _login(self) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._token_url is None:
+            found = yield httpx.Request("GET", f"{self.issuer}/.well-known/openid-configuration")
+            found.raise_for_status()
+            self._token_url = str(found.json()["token_endpoint"])
+        answer = yield httpx.Request("POST", self._token_url, data=self._form)
+        answer.raise_for_status()
+        body = answer.json()
+        self._token = str(body["access_token"])
+        self._expires = time.monotonic() + float(body.get("expires_in", 60)) - MARGIN_S
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._token is None or time.monotonic() >= self._expires:
+            yield from self._login()
+        request.headers["Authorization"] = f"Bearer {self._token}"
+        response = yield request
+        if response.status_code == 401:  # revoked or rotated keys: one fresh login, once
+            yield from self._login()
+            request.headers["Authorization"] = f"Bearer {self._token}"
+            yield request
