@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 OS_PACKAGES := libpcsclite-dev libcups2-dev swig pcscd vsmartcard-vpcd cups faketime \
 	printer-driver-cups-pdf poppler-utils
 
-.PHONY: install os-packages demo test soak lint up down bench bench-stage chart deploy-tools clean
+.PHONY: install os-packages demo test soak chaos lint up down bench bench-stage chart deploy-tools clean
 
 install: $(STAMP)
 
@@ -40,6 +40,11 @@ test: install deploy-tools
 
 soak: install
 	$(PY) -m pytest -m slow -p no:cacheprovider
+
+# A working day of 2,000 applications at 5 offices under seeded faults, then the checks
+# (docs/reliability.md); ends with a one-line summary. CHAOS_ARGS="--seed 7" etc.
+chaos: install
+	$(VENV)/bin/tuntas chaos --own-postgres $(CHAOS_ARGS)
 
 # The chart's tools, cached under ~/.cache/tuntas: the pinned Helm (go install, minutes the
 # first time) and the Strimzi and CloudNativePG CRD schemas (Maven Central, the Go proxy).

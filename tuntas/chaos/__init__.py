@@ -101,7 +101,8 @@ def _kecamatan(count: int) -> tuple[str, ...]:
 @contextlib.contextmanager
 def own_postgres() -> Any:
     """A PostgreSQL server of the run's own on a free port (the shared one is never
-    stopped): the environment points the run at it while the block lasts."""
+    stopped): the environment points the run at it while the block lasts. Without
+    ``KAFKA_BOOTSTRAP_SERVERS`` the run's broker is its own too (set TUNTAS_KAFKA_*PORT)."""
     home = Path(tempfile.mkdtemp(prefix="tuntas-chaos-"))
     node = PostgresNode(home / "postgres", prereq.free_port())
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "TUNTAS_HOME", "TUNTAS_PG_PORT")}
@@ -111,7 +112,7 @@ def own_postgres() -> Any:
     try:
         yield node
     finally:
-        node.stop()
+        local.down(local.StackConfig.from_env())  # what the run started in its home
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

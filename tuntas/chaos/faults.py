@@ -58,15 +58,17 @@ class Fault:
 
 
 def choose(
-    rng: random.Random, plan: FaultPlan, processes: Sequence[str], stations: Sequence[str]
+    rng: random.Random, plan: FaultPlan, deck: list[str], stations: Sequence[str]
 ) -> tuple[float, Fault]:
-    """The next fault: (seconds to wait before it, the fault). Pure given ``rng``."""
+    """The next fault: (seconds to wait before it, the fault). Pure given ``rng``. Kills
+    draw from ``deck``, a shuffled round of every process (refilled by the caller), so each
+    process is killed as often as the others, in a seeded order."""
     wait = rng.expovariate(1.0 / plan.mean_interval_s)
     kinds = [k for k, _ in plan.weights]
     kind = rng.choices(kinds, weights=[w for _, w in plan.weights])[0]
     hold = rng.uniform(*plan.hold_s)
     if kind == "kill":
-        target = rng.choice(list(processes))
+        target = deck.pop()
     elif kind == "printer":
         target = rng.choice(list(stations))
     else:
@@ -131,9 +133,12 @@ class Driver:
             await self._heal()
 
     async def _drive(self) -> None:
-        processes = sorted(self.supervisor.states)
+        deck: list[str] = []
         while True:
-            wait, fault = choose(self._rng, self.plan, processes, self.options.kecamatan)
+            if not deck:
+                deck = sorted(self.supervisor.states)
+                self._rng.shuffle(deck)
+            wait, fault = choose(self._rng, self.plan, deck, self.options.kecamatan)
             await asyncio.sleep(wait)
             if await self._inflict(fault):
                 self.log.add(fault)

@@ -166,9 +166,11 @@ async def run_demo(
             took = time.monotonic() - started
             say.print(f"all {len(supervisor.states)} processes healthy in {took:.0f} s")
             await prepare(plan, supervisor, outputs / "input", say)
-            env = supervisor.states["intake"].spec.env
-            db_url = env["DATABASE_URL"]
-            bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
+            # The operator's own access, not a stage's: on the local stack a stage's env names
+            # its SASL listener and its row-level-security database role.
+            bootstrap = config.external_kafka or config.kafka().bootstrap
+            server = config.external_db or config.postgres().dsn
+            db_url = urlsplit(server)._replace(path=f"/{options.database}").geturl()
             topics = run_topics(Topics(options.topic_prefix), opts.kecamatan)
             watcher = Watcher(bootstrap, topics)
             await watcher.start()
