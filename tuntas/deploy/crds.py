@@ -4,8 +4,10 @@
   with ``go mod download``.
 - Strimzi publishes no CRD file to a package registry; its released install files are the output
   of its CRD generator run over its API classes, both on Maven Central. ``deploy/helm/crds/pom.xml``
-  fetches them and the generator runs with the arguments of Strimzi's own build (it needs Java 21
-  or later).
+  fetches them and the generator runs with the arguments of Strimzi's own build. It needs Java 21
+  or later, which not every machine has, so its output for the pinned version is kept in the
+  repository (``deploy/helm/crds/strimzi-<version>/``, as a chart vendors its CRDs); it is
+  generated only when the pinned version changes and that folder does not exist yet.
 
 Each CRD version's ``openAPIV3Schema`` becomes a strict JSON schema the way kubeconform's
 openapi2jsonschema does it: an object lists all its properties (``additionalProperties: false``)
@@ -79,10 +81,10 @@ def _java21() -> str:
 
 
 def strimzi_crds(version: str) -> list[dict[str, Any]]:
-    folder = cache() / f"strimzi-crds-{version}"
+    folder = STRIMZI_POM.parent / f"strimzi-{version}"
     if not folder.exists():
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix="strimzi-", dir=folder.parent))
+        cache().mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="strimzi-", dir=cache()))
         try:
             run(
                 [shutil.which("mvn") or "mvn", "-q", "-B", "-f", str(STRIMZI_POM),
@@ -98,11 +100,11 @@ def strimzi_crds(version: str) -> list[dict[str, Any]]:
                  *_GENERATOR_ARGS, *outputs],
                 "Strimzi's CRD generator",
             )  # fmt: skip
-            shutil.rmtree(staging / "libs")
-        except BaseException:
+            folder.mkdir(parents=True)
+            for generated in staging.glob("*.yaml"):
+                shutil.copyfile(generated, folder / generated.name)
+        finally:
             shutil.rmtree(staging, ignore_errors=True)
-            raise
-        staging.rename(folder)
     return _documents(folder)
 
 
