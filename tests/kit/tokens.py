@@ -7,6 +7,7 @@ demo password of every staff user is its username, a client's secret ``local-onl
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Generator, Iterator
 
@@ -54,6 +55,11 @@ def machine_token(issuer: str, client_id: str) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def as_staff(username: str) -> dict[str, str]:
+    """The header of one request sent as ``username``, in a test using ``oidc_env``."""
+    return bearer(staff_token(os.environ["TUNTAS_OIDC_ISSUER"], username))
 
 
 class As(httpx.Auth):

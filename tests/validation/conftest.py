@@ -28,6 +28,7 @@ from services.validation.settings import ValidationSettings
 from simulators import registry as simulated
 from tests.kit import payloads
 from tests.kit.stage import connections, serving
+from tests.kit.tokens import As
 from tests.kit.topics import publish
 from tests.waiting import wait_for
 
@@ -139,7 +140,7 @@ async def _topics_ready(bootstrap: str, names: list[str]) -> None:
 
 @pytest.fixture
 def start_service(
-    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, oidc_env: str
 ) -> Callable[..., contextlib.AbstractAsyncContextManager[Service]]:
     @contextlib.asynccontextmanager
     async def start(**knobs: Any) -> AsyncIterator[Service]:
@@ -155,6 +156,7 @@ def start_service(
             [topics.intake_events, topics.biometric_events, topics.validation_events],
         )
         async with serving(serve, settings) as served:
+            served.http.auth = As(oidc_env, "kasi.tempeh")  # the section head at Tempeh
             yield Service(
                 served.runtime,
                 served.http,

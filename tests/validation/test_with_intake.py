@@ -21,6 +21,7 @@ from schemas.residents import RegistryPerson
 from services.intake.main import serve as intake_serve
 from services.intake.settings import IntakeSettings
 from tests.kit.stage import connections, serving
+from tests.kit.tokens import As
 from tests.validation.conftest import KECAMATAN, EventReader, Service, import_registry
 from tests.waiting import wait_for
 
@@ -29,7 +30,7 @@ Start = Callable[..., AbstractAsyncContextManager[Service]]
 
 @pytest.fixture
 async def intake_http(
-    kafka_bootstrap: str, pg_dsn: str, topic_prefix: str
+    kafka_bootstrap: str, pg_dsn: str, topic_prefix: str, oidc_env: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     schema = f"t_{uuid.uuid4().hex[:12]}"
     settings = IntakeSettings(
@@ -40,6 +41,7 @@ async def intake_http(
     )
     try:
         async with serving(intake_serve, settings) as served:
+            served.http.auth = As(oidc_env, "desk.tempeh")
             yield served.http
     finally:
         conn = await asyncpg.connect(pg_dsn)

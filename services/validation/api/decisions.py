@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException
 
 from schemas.events import SendBackReason
 from schemas.topics import Topics
+from services.runtime.auth import Access, Identity
 from services.runtime.service import Runtime
 from services.validation import workflow
 from services.validation.api.models import (
@@ -29,15 +30,18 @@ from services.validation.api.models import (
     SendBackBody,
     not_found,
 )
+from services.validation.api.queue import own_items
 from services.validation.workflow import Decision
 
 _RESPONSES = {**CONFLICT, **NOT_FOUND}
 
 
-def router(runtime: Runtime, topics: Topics) -> APIRouter:
+def router(runtime: Runtime, topics: Topics, access: Access) -> APIRouter:
     routes = APIRouter()
+    kasi = access.staff("kasi")
 
     async def act(
+        caller: Identity,
         application_id: UUID,
         decision: Decision,
         body: ApproveBody | SendBackBody | RejectBody,
@@ -45,11 +49,12 @@ def router(runtime: Runtime, topics: Topics) -> APIRouter:
     ) -> DecisionOut:
         try:
             async with runtime.pool.acquire() as conn, conn.transaction():
+                await own_items(conn, caller, application_id)
                 work, decided = await workflow.decide_by_staff(
                     conn,
                     application_id,
                     decision,
-                    body.staff_id,
+                    caller.username,  # the section head is the token's user, not the body's
                     topics,
                     revision=body.revision,
                     note=body.note,
@@ -68,7 +73,7 @@ def router(runtime: Runtime, topics: Topics) -> APIRouter:
             application_id=application_id,
             revision=work.revision,
             decision=decision,
-            staff_id=body.staff_id,
+            staff_id=caller.username,
             automatic=False,
             event_type=decided.emit.event.type,
             event_message_id=decided.message_id,
@@ -78,15 +83,19 @@ def router(runtime: Runtime, topics: Topics) -> APIRouter:
     @routes.post(
         "/items/{application_id}/approve", response_model=DecisionOut, responses=_RESPONSES
     )
-    async def approve(application_id: AppId, body: ApproveBody) -> DecisionOut:
+    async def approve(
+        *, caller: Identity = kasi, application_id: AppId, body: ApproveBody
+    ) -> DecisionOut:
         """Validated: forward to the SIAK operator (``application.validated``)."""
-        return await act(application_id, Decision.APPROVED, body)
+        return await act(caller, application_id, Decision.APPROVED, body)
 
-    async def send_back(application_id: AppId, body: SendBackBody) -> DecisionOut:
+    async def send_back(
+        *, caller: Identity = kasi, application_id: AppId, body: SendBackBody
+    ) -> DecisionOut:
         """Back to the front desk for correction (``application.sent_back``); the corrected
         file returns as a new revision and a new work item."""
         reasons = [SendBackReason(code=r.code, path=r.field, note=r.note) for r in body.reasons]
-        return await act(application_id, Decision.SENT_BACK, body, reasons=reasons)
+        return await act(caller, application_id, Decision.SENT_BACK, body, reasons=reasons)
 
     path = "/items/{application_id}/send-back"
     routes.post(path, response_model=DecisionOut, responses=_RESPONSES)(send_back)
@@ -96,9 +105,12 @@ def router(runtime: Runtime, topics: Topics) -> APIRouter:
     )
 
     @routes.post("/items/{application_id}/reject", response_model=DecisionOut, responses=_RESPONSES)
-    async def reject(application_id: AppId, body: RejectBody) -> DecisionOut:
+    async def reject(
+        *, caller: Identity = kasi, application_id: AppId, body: RejectBody
+    ) -> DecisionOut:
         """Rejected (``application.rejected``): the applicant is told the reason."""
         return await act(
+            caller,
             application_id,
             Decision.REJECTED,
             body,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemas.application import Applicant, ApplicationType, Documents
 from schemas.events import Code, StaffId
 from schemas.values import ShortText
+from services.runtime.auth import token_officer
 from services.validation.rules import Finding
 from services.validation.store import WorkItem
 from services.validation.workflow import Decision
@@ -34,7 +35,7 @@ class _Body(BaseModel):
 
 
 class ApproveBody(_Body):
-    staff_id: StaffId = Field(description="the section head's staff id")
+    staff_id: StaffId = token_officer()
     revision: int | None = Field(
         default=None, ge=1, description="the revision decided on (refused if not the latest)"
     )
@@ -50,7 +51,7 @@ class Reason(_Body):
 
 
 class SendBackBody(_Body):
-    staff_id: StaffId
+    staff_id: StaffId = token_officer()
     revision: int | None = Field(default=None, ge=1)
     reasons: list[Reason] = Field(
         default_factory=list,
@@ -60,7 +61,7 @@ class SendBackBody(_Body):
 
 
 class RejectBody(_Body):
-    staff_id: StaffId
+    staff_id: StaffId = token_officer()
     revision: int | None = Field(default=None, ge=1)
     reason_code: Code
     reason: ShortText = Field(description="told to the applicant")
