@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from services.biometric.settings import BiometricSettings
 from services.runtime.service import Runtime
 from tests.kit.payloads import envelope
 from tests.kit.stage import connections, serving
+from tests.kit.tokens import As, staff
 from tests.kit.topics import publish
 from tests.waiting import wait_for
 
@@ -133,7 +135,6 @@ class Stage:
         await wait_for(listed, what=f"{application_id} in the recording queue")
 
     async def capture(self, application_id: uuid.UUID, **body: Any) -> httpx.Response:
-        body.setdefault("operator_id", "siak.tempeh")
         return await self.http.post(f"/queue/{application_id}/capture", json=body, timeout=60)
 
 
@@ -170,6 +171,15 @@ async def all_prefixed_records(bootstrap: str, prefix: str) -> list[tuple[str, b
     return out
 
 
+def _user(request: httpx.Request) -> str:
+    """Tempeh's recording operator, its section head for adjudication; card data goes to the
+    station of the ``kecamatan`` the request names (the service reads the token's claim)."""
+    path = request.url.path
+    if path.endswith("/card-data"):
+        return f"station-{request.url.params.get('kecamatan', KEC)}"
+    return staff("kasi" if path.startswith("/adjudication") else "operator")
+
+
 @contextlib.asynccontextmanager
 async def running_stage(
     *,
@@ -181,6 +191,7 @@ async def running_stage(
     device_url: str,
     **knobs: Any,
 ) -> AsyncIterator[Stage]:
+    """The stage served (the test must use ``oidc_env``), its client sending as Tempeh's staff."""
     from services.biometric.crypto import new_master_key
 
     keys = knobs.pop("master_keys", f"1:{new_master_key()}")
@@ -196,6 +207,7 @@ async def running_stage(
     )
     topics = Topics(topic_prefix)
     async with serving(serve, settings) as served:
+        served.http.auth = As(os.environ["TUNTAS_OIDC_ISSUER"], _user)
         out = Collector(kafka_bootstrap, [topics.biometric_events, topics.print_ready(KEC)])
         await out.start()
         try:

@@ -63,8 +63,9 @@ def as_staff(username: str) -> dict[str, str]:
 
 
 class As(httpx.Auth):
-    """Sends each request as a staff user: one name, or one chosen per request (a stage whose
-    routes serve several roles). A request that carries its own token keeps it."""
+    """Sends each request as a staff user (or a card station, ``station-<kecamatan>``): one
+    name, or one chosen per request (a stage whose routes serve several roles). A request that
+    carries its own token keeps it."""
 
     def __init__(self, issuer: str, user: str | Callable[[httpx.Request], str]) -> None:
         self.issuer = issuer
@@ -72,8 +73,11 @@ class As(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if "Authorization" not in request.headers:  # a request's own token wins
-            username = self.user if isinstance(self.user, str) else self.user(request)
-            request.headers.update(bearer(staff_token(self.issuer, username)))
+            name = self.user if isinstance(self.user, str) else self.user(request)
+            token = (machine_token if name.startswith("station-") else staff_token)(
+                self.issuer, name
+            )
+            request.headers.update(bearer(token))
         yield request
 
 

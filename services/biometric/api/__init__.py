@@ -8,13 +8,15 @@ from fastapi import FastAPI
 from services.biometric.api import adjudication, recording, stations
 from services.biometric.workflow import Stage
 from services.runtime import http
+from services.runtime.auth import Access
 from services.runtime.service import Runtime
 
 
 def create_app(runtime: Runtime, stage: Stage) -> FastAPI:
+    access = Access.from_env()
     return http.app(
         "Tuntas biometric stage",
         "Recording queue, biometric capture, duplicate adjudication, card data.",
         runtime.health,
-        [task.router(runtime, stage) for task in (recording, adjudication, stations)],
+        [task.router(runtime, stage, access) for task in (recording, adjudication, stations)],
     )

@@ -10,15 +10,20 @@ from schemas.values import mask_nik
 from services.biometric import store, workflow
 from services.biometric.api.models import CaseItem, DecisionBody, KecamatanQuery, kecamatan_code
 from services.biometric.workflow import ConflictError, NotFoundError, Stage
+from services.runtime.auth import Access, Identity, may_see, own_office
 from services.runtime.service import Runtime
 
 
-def router(runtime: Runtime, stage: Stage) -> APIRouter:
+def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
     routes = APIRouter()
+    adjudicator = access.staff("kasi")
 
     @routes.get("/adjudication", response_model=list[CaseItem], summary="open duplicate cases")
-    async def get_adjudication(kecamatan: KecamatanQuery) -> list[CaseItem]:
+    async def get_adjudication(
+        *, caller: Identity = adjudicator, kecamatan: KecamatanQuery
+    ) -> list[CaseItem]:
         code = kecamatan_code(kecamatan)
+        own_office(caller, code)
         out: list[CaseItem] = []
         async with runtime.pool.acquire() as conn:
             for case in await store.open_cases(conn, code):
@@ -44,11 +49,19 @@ def router(runtime: Runtime, stage: Stage) -> APIRouter:
         responses={404: {"description": "unknown case"}, 409: {"description": "decided"}},
     )
     async def post_adjudication(
-        case_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")], body: DecisionBody
+        *,
+        caller: Identity = adjudicator,
+        case_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")],
+        body: DecisionBody,
     ) -> dict[str, str]:
+        async with runtime.pool.acquire() as conn:
+            case = await store.get_case(conn, case_id)
+            app = await store.get_application(conn, case.application_id) if case else None
+        if app is not None and not may_see(caller, app.kecamatan):
+            raise HTTPException(404, f"unknown case {case_id}")
         try:
             state = await workflow.adjudicate(
-                runtime, stage, case_id, body.decision, body.officer_id, body.note
+                runtime, stage, case_id, body.decision, caller.username, body.note
             )
         except NotFoundError as error:
             raise HTTPException(404, str(error)) from None

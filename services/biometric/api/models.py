@@ -13,6 +13,7 @@ from schemas.events import StaffId
 from schemas.values import RegionLevel, parse_region_code
 from services.biometric.items import Finger
 from services.biometric.rules import Decision
+from services.runtime.auth import token_officer
 
 KecamatanQuery = Annotated[
     str, Query(description="kecamatan code, e.g. 350805 or 35.08.05", examples=["350805"])
@@ -35,7 +36,7 @@ class _Body(BaseModel):
 
 
 class CaptureBody(_Body):
-    operator_id: StaffId
+    operator_id: StaffId = token_officer()
     missing_fingers: dict[Finger, Literal["amputated", "bandaged"]] = Field(
         default_factory=dict,
         description="fingers the operator sees missing or injured: recorded as exceptions",
@@ -63,7 +64,7 @@ class QueueItem(BaseModel):
 
 class DecisionBody(_Body):
     decision: Decision
-    officer_id: StaffId
+    officer_id: StaffId = token_officer()
     note: Annotated[str, StringConstraints(min_length=1, max_length=500)] | None = None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path
 
 from schemas.values import mask_nik
 from services.biometric import store, workflow
@@ -20,15 +20,20 @@ from services.biometric.devices import DeviceError
 from services.biometric.enrolment import CaptureFailed
 from services.biometric.quality import ExceptionReason
 from services.biometric.workflow import CaptureOrder, ConflictError, NotFoundError, Stage
+from services.runtime.auth import Access, Identity, may_see, own_office
 from services.runtime.service import Runtime
 
 
-def router(runtime: Runtime, stage: Stage) -> APIRouter:
+def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
     routes = APIRouter()
+    operator = access.staff("operator")
 
     @routes.get("/queue", response_model=list[QueueItem], summary="the recording queue")
-    async def get_queue(kecamatan: KecamatanQuery) -> list[QueueItem]:
+    async def get_queue(
+        *, caller: Identity = operator, kecamatan: KecamatanQuery
+    ) -> list[QueueItem]:
         code = kecamatan_code(kecamatan)
+        own_office(caller, code)
         async with runtime.pool.acquire() as conn:
             items = await store.queue(conn, code)
         return [
@@ -48,28 +53,24 @@ def router(runtime: Runtime, stage: Stage) -> APIRouter:
         response_model=CaptureResult,
         summary="record one queued applicant",
         responses={
-            404: {"description": "unknown application"},
-            403: {"description": "the application belongs to another kecamatan"},
+            404: {"description": "unknown application, or another kecamatan's"},
             409: {"description": "not queued (already recorded), or a capture is running"},
             422: {"description": "bad input, or a mandatory item (face, signature) failed"},
             503: {"description": "the station's capture devices did not answer"},
         },
     )
     async def post_capture(
+        *,
+        caller: Identity = operator,
         application_id: Annotated[uuid.UUID, Path()],
         body: CaptureBody,
-        kecamatan: Annotated[
-            str | None, Query(description="the operator's kecamatan; refused if different")
-        ] = None,
     ) -> CaptureResult:
-        if kecamatan is not None:
-            code = kecamatan_code(kecamatan)
-            async with runtime.pool.acquire() as conn:
-                found = await store.get_application(conn, application_id)
-            if found is not None and found.kecamatan != code:
-                raise HTTPException(403, "this application belongs to another kecamatan")
+        async with runtime.pool.acquire() as conn:
+            found = await store.get_application(conn, application_id)
+        if found is not None and not may_see(caller, found.kecamatan):
+            raise HTTPException(404, f"unknown application {application_id}")
         order = CaptureOrder(
-            operator_id=body.operator_id,
+            operator_id=caller.username,
             declared={f: ExceptionReason(r) for f, r in body.missing_fingers.items()},
         )
         try:

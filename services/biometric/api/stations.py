@@ -10,16 +10,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 
-from schemas.values import KecamatanCode
 from services.biometric import rules, store
-from services.biometric.api.models import CardData, KecamatanQuery, Template, kecamatan_code
+from services.biometric.api.models import CardData, Template
 from services.biometric.items import FACE, SIGNATURE
 from services.biometric.workflow import Stage
+from services.runtime.auth import Access, Identity
 from services.runtime.service import Runtime
 
 
-def router(runtime: Runtime, stage: Stage) -> APIRouter:
+def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
     routes = APIRouter()
+    station = access.station()
 
     @routes.get(
         "/records/{record_id}/card-data",
@@ -31,9 +32,12 @@ def router(runtime: Runtime, stage: Stage) -> APIRouter:
         },
     )
     async def get_card_data(
-        record_id: Annotated[uuid.UUID, Path()], kecamatan: KecamatanQuery
+        *, caller: Identity = station, record_id: Annotated[uuid.UUID, Path()]
     ) -> CardData:
-        code: KecamatanCode = kecamatan_code(kecamatan)
+        """For the card station of the kecamatan the record was released to: the kecamatan is
+        the station token's claim (a ``kecamatan`` query parameter is ignored)."""
+        code = caller.kecamatan
+        assert code is not None  # a station's token names its kecamatan
         async with runtime.pool.acquire() as conn:
             saved = await store.get_record(conn, record_id)
             if saved is None:
