@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 
 from schemas.values import KecamatanCode
+from services.runtime import db
 from services.runtime.service import Runtime
 from services.service_quality import rules, store, workflow
 from services.service_quality.api.models import (
@@ -37,6 +38,7 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
             )
         new = body.draft(kecamatan, body.channel, body.received_at)
         async with runtime.pool.acquire() as conn, conn.transaction():
+            await db.scoped(conn, kecamatan)
             row = await workflow.receive(conn, ctx, new, body.officer_id)
         return TicketOut(ticket=row["ticket"], follow_up_due=row["follow_up_due"])
 
@@ -46,7 +48,8 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
         status: rules.Status | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
-        async with runtime.pool.acquire() as conn:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await db.scoped(conn, kecamatan)
             return await store.complaints(
                 conn, kecamatan=kecamatan, status=status.value if status else None, limit=limit
             )
@@ -54,19 +57,18 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
     @api.get("/offices/{kecamatan}/complaints/overdue")
     async def overdue(kecamatan: KecamatanCode) -> list[dict[str, Any]]:
         """Open complaints past their follow-up deadline (escalated to the camat)."""
-        async with runtime.pool.acquire() as conn:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await db.scoped(conn, kecamatan)
             return await store.complaints(conn, kecamatan=kecamatan, overdue_at=ctx.clock.now())
 
     @api.get("/offices/{kecamatan}/complaints/{ticket}")
     async def one(kecamatan: KecamatanCode, ticket: Ticket) -> dict[str, Any]:
-        async with runtime.pool.acquire() as conn:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            await db.scoped(conn, kecamatan)  # another office's ticket is not found
             try:
-                row = await workflow.details(conn, ticket)
+                return await workflow.details(conn, ticket)
             except workflow.NotFound as e:
                 raise HTTPException(404, str(e)) from None
-        if row["kecamatan"] != kecamatan:
-            raise HTTPException(404, f"no complaint {ticket}")
-        return row
 
     @api.post("/offices/{kecamatan}/complaints/{ticket}/acknowledge")
     async def acknowledge(
@@ -81,6 +83,7 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
     async def _act(action: Any, kecamatan: str, ticket: str, *args: Any) -> dict[str, Any]:
         try:
             async with runtime.pool.acquire() as conn, conn.transaction():
+                await db.scoped(conn, kecamatan)
                 row: dict[str, Any] = await action(conn, ctx, ticket, kecamatan, *args)
         except workflow.NotFound as e:
             raise HTTPException(404, str(e)) from None

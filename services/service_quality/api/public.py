@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from services.runtime import db
 from services.runtime.service import Runtime
 from services.service_quality import workflow
 from services.service_quality.api.models import TicketOut, WebComplaint
@@ -74,6 +75,7 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
             raise HTTPException(400, "pengaduan ditolak")
         new = data.draft(data.kecamatan, ComplaintChannel.WEBSITE)
         async with runtime.pool.acquire() as conn, conn.transaction():
+            await db.scoped(conn, data.kecamatan)
             row = await workflow.receive(conn, ctx, new, "website")
         return TicketOut(ticket=row["ticket"], follow_up_due=row["follow_up_due"])
 
