@@ -1,7 +1,7 @@
 """Where the station gets the photo, signature and chip fingerprint templates of a record.
 
 Print-ready events carry only claim checks; the station resolves them through the biometric
-service over HTTP (``GET {url}/records/{record_id}/card-data?kecamatan=K``).
+service over HTTP (``GET {url}/records/{record_id}/card-data`` with the station's machine token).
 """
 
 from __future__ import annotations
@@ -69,15 +69,20 @@ def parse_card_data(data: dict[str, Any]) -> CardMaterial:
 
 
 class HttpBiometricSource:
-    def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)
+    """The biometric service, called with the station's machine token (``auth``): the service
+    reads the station's kecamatan from the token, not from the request."""
+
+    def __init__(
+        self, base_url: str, auth: httpx.Auth | None = None, timeout_s: float = 10.0
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"), auth=auth, timeout=timeout_s
+        )
 
     async def card_data(self, record_id: str, kecamatan: str) -> CardMaterial:
         try:
-            answer = await self._client.get(
-                f"/records/{record_id}/card-data", params={"kecamatan": kecamatan}
-            )
-        except httpx.HTTPError as exc:
+            answer = await self._client.get(f"/records/{record_id}/card-data")
+        except httpx.HTTPError as exc:  # the IdP's refusals included: retried later
             raise BiometricUnavailable(f"biometric service: {type(exc).__name__}") from exc
         status = answer.status_code
         if status in (404, 410):

@@ -14,7 +14,16 @@ from services.card_production.devices import build_devices
 from services.card_production.handlers import make_handler
 from services.card_production.settings import CardProductionSettings
 from services.card_production.workflow import Station
+from services.runtime.auth import oidc_settings
+from services.runtime.oidc_client import OidcLogin, secret_from
 from services.runtime.service import Runtime, Subscription, run
+
+
+def _machine_login(settings: CardProductionSettings) -> OidcLogin:
+    """The station's own machine client, bound to its kecamatan by the IdP."""
+    client = settings.oidc_client_id or f"station-{settings.kecamatan.replace('.', '')}"
+    secret = secret_from(settings.oidc_client_secret, settings.oidc_client_secret_file)
+    return OidcLogin.client_credentials(oidc_settings().issuer, client, secret)
 
 
 async def serve(
@@ -29,7 +38,9 @@ async def serve(
     devices = build_devices(
         settings.reader, settings.queue, settings.feeder, settings.feed_timeout_s
     )
-    station = Station(settings, devices, HttpBiometricSource(settings.biometric_url))
+    station = Station(
+        settings, devices, HttpBiometricSource(settings.biometric_url, _machine_login(settings))
+    )
 
     async def production(runtime: Runtime) -> None:
         await station.run(runtime)

@@ -26,6 +26,11 @@ class CardProductionSettings(RuntimeKnobs):
     printer_queue: str = ""  # CUPS queue; default "tuntas-<kecamatan>"
     # Biometric service base URL; "simulated" = synthetic card data (demo/benchmark only).
     biometric_url: str = "http://127.0.0.1:8103"
+    # The station logs in to the IdP (TUNTAS_OIDC_ISSUER) as its own machine client, bound to its
+    # kecamatan, to fetch card data; the secret from a file (district IT hands it over) or env.
+    oidc_client_id: str = ""  # default: station-<kecamatan>
+    oidc_client_secret: str = ""
+    oidc_client_secret_file: str = ""
     # How a card reaches the reader: "manual" (an operator inserts it) or
     # "hopper:<address>" (the card printer's hopper, docs/card-station.md; the address is a
     # UNIX socket path or host:port).

@@ -163,6 +163,17 @@ class MissingIdentityProvider(RuntimeError):
     """The staff routes cannot be served without ``TUNTAS_OIDC_ISSUER``."""
 
 
+def oidc_settings() -> OidcSettings:
+    """The identity provider's settings from the environment; a one-line error without it."""
+    try:
+        return OidcSettings()  # type: ignore[call-arg]  # the issuer comes from the env
+    except ValidationError:
+        raise MissingIdentityProvider(
+            "TUNTAS_OIDC_ISSUER is not set: the APIs verify tokens from the identity provider"
+            " (`tuntas stack env` prints it; docs/identity.md)"
+        ) from None
+
+
 class Access:
     """Who may call an app's routes: every staff route takes a ``Depends`` from here.
 
@@ -174,14 +185,7 @@ class Access:
 
     @classmethod
     def from_env(cls) -> Access:
-        try:
-            settings = OidcSettings()  # type: ignore[call-arg]  # the issuer comes from the env
-        except ValidationError:
-            raise MissingIdentityProvider(
-                "TUNTAS_OIDC_ISSUER is not set: the staff APIs verify tokens from the identity"
-                " provider (`tuntas stack env` prints it; docs/identity.md)"
-            ) from None
-        return cls(TokenVerifier.from_settings(settings))
+        return cls(TokenVerifier.from_settings(oidc_settings()))
 
     def staff(self, *roles: str) -> Any:
         """A route for these roles (and the district admin); office staff must have an office."""

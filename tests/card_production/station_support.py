@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue, insert
 from tests.kit import topics
 from tests.kit.payloads import envelope
 from tests.kit.stage import connections, serving
+from tests.kit.tokens import As, staff
 
 TEMPEH = "350805"
 PASRUJAMBE = "350806"
@@ -127,9 +129,12 @@ async def station(
         certificate_dir=tmp_path / "certificates",
         printer_poll_s=0.3,
         idle_poll_s=0.5,
+        oidc_client_secret=f"local-only-station-{kecamatan}",  # the local realm's
         **knobs,
     )
     async with serving(serve, settings) as served:
+        # The station's card operator; the test module uses ``oidc_env``.
+        served.http.auth = As(os.environ["TUNTAS_OIDC_ISSUER"], staff("card_operator", kecamatan))
         yield RunningStation(
             settings,
             served.runtime.extra["station"],

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.card_production.biometric_stub import BiometricStub
 from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue
 from tests.card_production.station_support import print_ready, produce, record_of, station
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.usefixtures("oidc_env")  # the station verifies tokens
 
 BATCH = {"batch_ref": "B1", "first_serial": "F01", "last_serial": "F05", "received_by": "op"}
 

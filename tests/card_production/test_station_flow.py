@@ -7,6 +7,7 @@ import asyncio
 import subprocess
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from schemas.ktpel import Activation
@@ -20,6 +21,8 @@ from tests.card_production.station_support import (
     station,
 )
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.usefixtures("oidc_env")  # the station verifies tokens
 
 CR80_PT = (242.65, 153.01)  # 85.60 x 53.98 mm
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pypdf import PdfReader
 
 from schemas.events import PrintPriority
@@ -18,6 +19,8 @@ from tests.card_production.station_support import (
     station,
 )
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.usefixtures("oidc_env")  # the station verifies tokens
 
 
 async def test_out_of_blanks_then_replenished_in_priority_order(

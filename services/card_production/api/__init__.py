@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.card_production.api import activation, jobs, station, stock
 from services.card_production.workflow import Station
+from services.runtime.auth import Access
 from services.runtime.service import Runtime
 
 
@@ -14,6 +15,7 @@ def create_app(runtime: Runtime, work: Station) -> FastAPI:
         title=f"Tuntas card production — station {work.kecamatan}",
         description="Encode and print KTP-el at the kecamatan office; blank stock; activation.",
     )
+    access = Access.from_env()
     for module in (stock, jobs, activation, station):
-        app.include_router(module.router(runtime, work))
+        app.include_router(module.router(runtime, work, access))
     return app

@@ -11,16 +11,21 @@ from fastapi import APIRouter, HTTPException
 
 from services.card_production import fingerprint
 from services.card_production.api.errors import fail
+from services.card_production.api.guard import station_staff
 from services.card_production.api.models import ActivateIn
 from services.card_production.workflow import Conflict, NotFound, Station, Unavailable
+from services.runtime.auth import Access, Identity
 from services.runtime.service import Runtime
 
 
-def router(runtime: Runtime, station: Station) -> APIRouter:
+def router(runtime: Runtime, station: Station, access: Access) -> APIRouter:
     api = APIRouter(tags=["activation"])
+    card_operator = station_staff(access, station, "card_operator")
 
     @api.post("/cards/{application_id}/activate")
-    async def activate(application_id: UUID, body: ActivateIn) -> dict[str, Any]:
+    async def activate(
+        *, caller: Identity = card_operator, application_id: UUID, body: ActivateIn
+    ) -> dict[str, Any]:
         """Match the live finger against the chip, then set the holder's PIN. A miss answers
         ``matched: false``; the third escalates."""
         if body.fingerprint_image_b64 is not None:
@@ -35,7 +40,7 @@ def router(runtime: Runtime, station: Station) -> APIRouter:
             assert body.simulated_finger_seed is not None
             live = fingerprint.template(fingerprint.simulated_finger(body.simulated_finger_seed))
         try:
-            result = await station.activate(application_id, body.officer_id, live, body.pin)
+            result = await station.activate(application_id, caller.username, live, body.pin)
         except (NotFound, Conflict, Unavailable) as exc:
             raise fail(exc) from exc
         return {

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, StringConstraints, model_validator
 
 from schemas.events import SpoilReason, StaffId
+from services.runtime.auth import token_officer
 
 Serial = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9-]{1,40}$")]
 Pin = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
@@ -16,7 +17,7 @@ class BatchIn(BaseModel):
     batch_ref: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,64}$")]
     first_serial: Serial
     last_serial: Serial
-    received_by: StaffId
+    received_by: StaffId = token_officer()
 
 
 class SpoilIn(BaseModel):
@@ -25,14 +26,14 @@ class SpoilIn(BaseModel):
 
 
 class CertificateIn(BaseModel):
-    officer_id: StaffId
+    officer_id: StaffId = token_officer()
 
 
 class ActivateIn(BaseModel):
     """The applicant's live fingerprint: a captured image (base64), or for the simulated
     capture device, the seed of a simulated finger."""
 
-    officer_id: StaffId
+    officer_id: StaffId = token_officer()
     pin: Pin  # the PIN the holder chooses
     fingerprint_image_b64: str | None = None
     simulated_finger_seed: (
