@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -28,6 +29,7 @@ from services.notification.settings import NotificationSettings
 from services.runtime.service import Runtime
 from tests.kit import payloads
 from tests.kit.stage import Served, connections, serving
+from tests.kit.tokens import As, staff
 from tests.kit.topics import publish
 from tests.notification.conftest import Smsc
 
@@ -50,6 +52,15 @@ class ManualClock:
 def wib(day: int, hour: int, minute: int = 0) -> datetime:
     """A moment in January 2025, Jakarta time, as UTC."""
     return datetime(2025, 1, day, hour - 7, minute, tzinfo=UTC)
+
+
+def _user(request: httpx.Request) -> str:
+    """Tempeh's staff: the desk finds applicants, the camat reads the SLA, the caller the rest.
+    (The test module uses ``oidc_env``.)"""
+    path = request.url.path
+    if path.startswith(("/desk-", "/contacts/")):
+        return staff("desk")
+    return staff("camat" if path == "/sla" else "caller")
 
 
 @dataclass
@@ -77,6 +88,7 @@ class Harness:
         self.served = await self._serving.enter_async_context(
             serving(serve, self.settings, clock=self.clock)
         )
+        self.served.http.auth = As(os.environ["TUNTAS_OIDC_ISSUER"], _user)
 
     async def stop(self) -> None:
         if self._serving is not None:

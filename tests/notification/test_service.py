@@ -27,6 +27,8 @@ from tests.notification.service_kit import (
 )
 from tests.waiting import wait_for
 
+pytestmark = pytest.mark.usefixtures("oidc_env")  # the service verifies tokens
+
 
 @pytest.fixture
 async def h(

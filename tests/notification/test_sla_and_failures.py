@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import pytest
+
 from tests.kit.payloads import phone
 from tests.notification.conftest import Smsc
 from tests.notification.service_kit import (
@@ -15,6 +17,8 @@ from tests.notification.service_kit import (
     wib,
 )
 from tests.waiting import wait_for
+
+pytestmark = pytest.mark.usefixtures("oidc_env")  # the service verifies tokens
 
 
 async def test_sla_breach_for_a_late_application_only_once_and_not_for_an_on_time_one(

@@ -11,6 +11,7 @@ from services.notification.api.sla import SlaReader
 from services.notification.clock import Clock
 from services.notification.settings import NotificationSettings
 from services.runtime import http
+from services.runtime.auth import Access
 from services.runtime.service import Runtime
 
 
@@ -22,15 +23,16 @@ def create_app(
     sla_counts: SlaReader | None,
     wake_scheduler: Callable[[], None],
 ) -> FastAPI:
+    access = Access.from_env()
     return http.app(
         "Tuntas notification",
         "",
         runtime.health,
         [
-            sms.router(runtime),
-            calls.router(runtime, settings, clock, wake_scheduler),
-            desk.router(runtime),
-            reminders.router(runtime, settings),
-            sla.router(sla_counts),
+            sms.router(runtime, access),
+            calls.router(runtime, settings, clock, wake_scheduler, access),
+            desk.router(runtime, access),
+            reminders.router(runtime, settings, access),
+            sla.router(sla_counts, access),
         ],
     )

@@ -11,6 +11,7 @@ from services.notification import store, workflow
 from services.notification.api.models import Call, OutcomeIn, OutcomeOut
 from services.notification.clock import Clock
 from services.notification.settings import NotificationSettings
+from services.runtime.auth import Access, Identity, may_see, own_office
 from services.runtime.service import Runtime
 
 
@@ -19,30 +20,38 @@ def router(
     settings: NotificationSettings,
     clock: Clock,
     wake_scheduler: Callable[[], None],
+    access: Access,
 ) -> APIRouter:
     api = APIRouter()
+    caller_role = access.staff("caller")
 
     @api.get("/calls")
-    async def calls(kecamatan: KecamatanCode) -> list[Call]:
+    async def calls(*, caller: Identity = caller_role, kecamatan: KecamatanCode) -> list[Call]:
         """Whom to call about an uncollected card: number, storage place, contact history.
         Applicants without a phone number are on ``GET /desk-list`` instead."""
+        own_office(caller, kecamatan)
         async with runtime.pool.acquire() as conn:
             rows = await store.call_tasks(conn, kecamatan, with_phone=True)
             hist = await store.history(conn, [r["application_id"] for r in rows])
         return [Call(**r, history=hist[r["application_id"]]) for r in rows]
 
     @api.post("/calls/{call_id}/outcome")
-    async def outcome(call_id: int, body: OutcomeIn) -> OutcomeOut:
+    async def outcome(
+        *, caller: Identity = caller_role, call_id: int, body: OutcomeIn
+    ) -> OutcomeOut:
         """Record a call; the schedule adapts (409 if the call was already closed)."""
         try:
             async with runtime.pool.acquire() as conn, conn.transaction():
+                task = await store.call_task(conn, call_id)
+                if task is not None and not may_see(caller, task["kecamatan"]):
+                    raise workflow.NotFound(f"no call {call_id}")
                 nxt = await workflow.record_outcome(
                     conn,
                     settings,
                     call_id,
                     body.outcome,
                     come_on=body.come_on,
-                    officer_id=body.officer_id,
+                    officer_id=caller.username,
                     note=body.note,
                     now=clock.now(),
                 )

@@ -18,7 +18,7 @@ AppId = Annotated[str, Path(pattern=r"^[0-9a-fA-F-]{36}$")]
 class OutcomeIn(BaseModel):
     outcome: Outcome
     come_on: date | None = Field(default=None, description="required for will_come_on")
-    officer_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._@-]{1,64}$")
+    officer_id: str | None = Field(default=None, description="Ignored: the caller of the token")
     note: str | None = Field(default=None, max_length=500)
 
     @model_validator(mode="after")

@@ -9,23 +9,29 @@ from fastapi import APIRouter, HTTPException, Query
 from schemas.values import KecamatanCode
 from services.notification import store, workflow
 from services.notification.api.models import AppId, SmsStatus
+from services.runtime.auth import Access, Identity, may_see, own_office
 from services.runtime.service import Runtime
 
 
-def router(runtime: Runtime) -> APIRouter:
+def router(runtime: Runtime, access: Access) -> APIRouter:
     api = APIRouter()
+    finders = access.staff("desk", "caller")
+    readers = access.staff("caller", "desk", "camat")
 
     @api.post("/contacts/{application_id}/opt-out")
-    async def opt_out(application_id: AppId) -> dict[str, Any]:
+    async def opt_out(*, caller: Identity = finders, application_id: AppId) -> dict[str, Any]:
         """The applicant does not want SMS or calls; idempotent."""
         async with runtime.pool.acquire() as conn, conn.transaction():
-            found = await workflow.opt_out(conn, application_id.lower())
+            contact = await store.contact(conn, application_id.lower())
+            mine = contact is not None and may_see(caller, contact["kecamatan"])
+            found = mine and await workflow.opt_out(conn, application_id.lower())
         if not found:
             raise HTTPException(404, f"no contact for application {application_id}")
         return {"application_id": application_id.lower(), "opted_out": True}
 
     @api.get("/messages")
     async def messages(
+        caller: Identity = readers,
         status: SmsStatus | None = None,
         kecamatan: KecamatanCode | None = None,
         application_id: str | None = None,
@@ -34,7 +40,11 @@ def router(runtime: Runtime) -> APIRouter:
         """SMS and their delivery state; ``status=failed`` lists what needs attention."""
         async with runtime.pool.acquire() as conn:
             return await store.messages(
-                conn, status=status, kecamatan=kecamatan, application_id=application_id, limit=limit
+                conn,
+                status=status,
+                kecamatan=own_office(caller, kecamatan),
+                application_id=application_id,
+                limit=limit,
             )
 
     return api
