@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 from schemas.application import Applicant, ApplicationType, CardFace, Documents
 from schemas.base import Contract, Service
 from schemas.states import ApplicationState
-from schemas.values import ShortText
+from schemas.values import PhoneNumber, ShortText
 
 StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
 TrackingNumber = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{6,32}$")]
@@ -377,6 +377,18 @@ class SlaBreached(EventPayload):
     state: ApplicationState  # where the application was stuck
 
 
+class CallLogged(EventPayload):
+    """Staff recorded a call about an uncollected card and its outcome (the monthly report's
+    calls made and their outcomes). No phone number here (personal data)."""
+
+    event_type: ClassVar[str] = "call.logged"
+    producer: ClassVar[Service] = Service.NOTIFICATION
+
+    call_id: int = Field(ge=1)
+    outcome: Code  # notification's call outcomes: reached, no_answer, wrong_number, will_come_on
+    come_on: date | None = None  # the day the applicant said they will come
+
+
 # ---------------------------------------------------------------- service quality
 
 
@@ -388,6 +400,21 @@ class SurveyInvited(EventPayload):
     producer: ClassVar[Service] = Service.SERVICE_QUALITY
 
     survey_url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,300}$")]
+
+
+class ComplaintAnswered(EventPayload):
+    """A complaint was followed up and its complainant left a phone number but no e-mail
+    address: notification tells them the outcome by SMS. ``correlation_id`` is the complaint's
+    id (not an application's); the phone number is here because the complainant may not be an
+    applicant notification knows."""
+
+    event_type: ClassVar[str] = "complaint.answered"
+    producer: ClassVar[Service] = Service.SERVICE_QUALITY
+
+    ticket: Annotated[str, StringConstraints(pattern=r"^ADU-[0-9]{6}-[0-9]{8}-[0-9]{4,}$")]
+    name: ShortText | None = None
+    phone: PhoneNumber
+    outcome: Annotated[str, StringConstraints(min_length=1, max_length=160)]
 
 
 # ---------------------------------------------------------------- ABIS (docs/abis.md)
@@ -485,7 +512,9 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         NotificationSent,
         NotificationFailed,
         SlaBreached,
+        CallLogged,
         SurveyInvited,
+        ComplaintAnswered,
         AbisRequested,
         AbisResponded,
     )

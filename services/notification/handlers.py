@@ -11,6 +11,7 @@ from schemas.events import (
     ApplicationValidated,
     CardReadyForCollection,
     CardStoredUncollected,
+    ComplaintAnswered,
 )
 from services.notification import rules, workflow
 from services.notification.settings import NotificationSettings
@@ -25,6 +26,8 @@ def make_handler(settings: NotificationSettings) -> Handler:
         p = event.payload
         if isinstance(p, ApplicationAccepted | ApplicationValidated):
             await workflow.contact_seen(conn, event, p.applicant, p.tracking_number)
+        elif isinstance(p, ComplaintAnswered):
+            await workflow.complaint_contact(conn, event, p)
         await workflow.event_sms(conn, settings, event)
         if isinstance(p, CardReadyForCollection):
             await workflow.card_ready(conn, settings, event, p.storage_place)

@@ -13,6 +13,7 @@ from schemas.events import (
     ApplicationAccepted,
     ApplicationSentBack,
     CertificateIssued,
+    ComplaintAnswered,
     SurveyInvited,
 )
 from schemas.workdays import OfficeHours, WorkingCalendar
@@ -40,6 +41,7 @@ EVENT_TEMPLATES: dict[str, Template] = {
     "card.ready_for_collection": Template.CARD_READY,
     "certificate.issued": Template.TEMPORARY_CERTIFICATE,
     "survey.invited": Template.IKM_SURVEY,  # the one-time link service_quality made
+    "complaint.answered": Template.COMPLAINT_OUTCOME,  # a complainant without e-mail
 }
 
 # Events after which no reminder is due any more.
@@ -73,6 +75,8 @@ def event_fields(event: Envelope, hours: OfficeHours) -> dict[str, str]:
         return {"valid_until": format_day(p.valid_until)}
     if isinstance(p, SurveyInvited):
         return {"survey_url": p.survey_url}
+    if isinstance(p, ComplaintAnswered):
+        return {"outcome": p.outcome}
     return {}
 
 

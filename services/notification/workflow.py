@@ -11,7 +11,13 @@ from uuid import UUID
 
 from schemas.application import Applicant
 from schemas.envelope import Envelope
-from schemas.events import Channel, NotificationFailed, NotificationSent
+from schemas.events import (
+    CallLogged,
+    Channel,
+    ComplaintAnswered,
+    NotificationFailed,
+    NotificationSent,
+)
 from schemas.topics import Topics
 from services.notification import rules, store
 from services.notification.settings import NotificationSettings, ReminderChannel
@@ -46,6 +52,18 @@ async def contact_seen(
         name=applicant.name,
         phone=applicant.phone,
         tracking_number=tracking_number,
+    )
+
+
+async def complaint_contact(conn: Conn, event: Envelope, answered: ComplaintAnswered) -> None:
+    """A complainant to tell the outcome by SMS: a contact keyed by the complaint's id."""
+    await store.upsert_contact(
+        conn,
+        str(event.application_id),
+        event.kecamatan,
+        name=answered.name or "",
+        phone=answered.phone,
+        tracking_number=answered.ticket,
     )
 
 
@@ -156,6 +174,13 @@ async def record_outcome(
     await store.close_call(conn, call_id, outcome.value, come_on, officer_id, note, now)
     detail = come_on.isoformat() if come_on else note
     await store.log_contact(conn, app, now, "phone_call", outcome.value, detail)
+    logged = Envelope.new(
+        CallLogged(call_id=call_id, outcome=outcome.value, come_on=come_on),
+        application_id=UUID(app),
+        kecamatan=task["kecamatan"],
+    )  # for the monthly report's calls and outcomes (service_quality)
+    topics = Topics(settings.connections.tuntas_topic_prefix)
+    await outbox.enqueue(conn, [Emit(topics.notification_events, logged)])
     if outcome is rules.Outcome.WRONG_NUMBER:
         await store.flag_wrong_number(conn, app)
         return None

@@ -17,6 +17,7 @@ DATA = {
     "ready_since": "15-01-2025",
     "valid_until": "15-07-2025",
     "survey_url": "https://ikm.lumajangkab.go.id/s/42",
+    "outcome": "loket dibuka 07.30",
 }
 
 

@@ -23,6 +23,7 @@ class Template(StrEnum):
     UNCOLLECTED_REMINDER = "uncollected_reminder"
     TEMPORARY_CERTIFICATE = "temporary_certificate"
     IKM_SURVEY = "ikm_survey"
+    COMPLAINT_OUTCOME = "complaint_outcome"
 
 
 TEMPLATES: dict[Template, dict[Language, str]] = {
@@ -91,6 +92,12 @@ TEMPLATES: dict[Template, dict[Language, str]] = {
             "Thank you, {name}, your KTP-el has been handed over. Please rate the service "
             "of {office} in the satisfaction survey (IKM): {survey_url}"
         ),
+    },
+    Template.COMPLAINT_OUTCOME: {
+        Language.ID: (
+            "Yth. {name}, tindak lanjut pengaduan {tracking_number} dari {office}: {outcome}"
+        ),
+        Language.EN: "Dear {name}, {office} followed up complaint {tracking_number}: {outcome}",
     },
 }
 
