@@ -52,6 +52,7 @@ class Figures:
     collected: int = 0
     stored_uncollected: int = 0
     sms: dict[str, int] = field(default_factory=dict)  # "sent:<purpose>" / "failed:<purpose>"
+    calls: dict[str, int] = field(default_factory=dict)  # call outcome -> calls (call.logged)
     complaints_by_channel: dict[str, int] = field(default_factory=dict)
     complaint_resolution: dict[str, Spread] = field(default_factory=dict)  # per channel, days
     complaints_open: int = 0
@@ -120,6 +121,7 @@ def compute(
     refusals: Counter[str] = Counter()
     sent_back: Counter[str] = Counter()
     sms: Counter[str] = Counter()
+    calls: Counter[str] = Counter()
     for row in in_month:
         p, kind = row["payload"], row["type"]
         types[kind] += 1
@@ -134,6 +136,8 @@ def compute(
             f.blanks_used += -int(p["change"])
         elif kind in ("notification.sent", "notification.failed"):
             sms[f"{kind.split('.')[1]}:{p['purpose']}"] += 1
+        elif kind == "call.logged":
+            calls[p["outcome"]] += 1
     f.applications_by_type = dict(sorted(apps.items()))
     f.refusals_by_reason = dict(refusals.most_common())
     f.send_backs = types["application.sent_back"]
@@ -145,6 +149,7 @@ def compute(
     f.collected = types["card.collected"]
     f.stored_uncollected = types["card.stored_uncollected"]
     f.sms = dict(sorted(sms.items()))
+    f.calls = dict(sorted(calls.items()))
     f.per_kecamatan = {
         code: {
             "applications": c["application.accepted"],
@@ -225,6 +230,8 @@ def csv_rows(f: Figures) -> list[tuple[str, str, str]]:
         ("cards", "stored_uncollected", str(f.stored_uncollected)),
     ]
     rows += [("sms", k, str(v)) for k, v in f.sms.items()]
+    rows.append(("calls", "total", str(sum(f.calls.values()))))
+    rows += [("calls", k, str(v)) for k, v in f.calls.items()]
     rows += [("complaints", k, str(v)) for k, v in f.complaints_by_channel.items()]
     for channel, s in f.complaint_resolution.items():
         rows += [

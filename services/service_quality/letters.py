@@ -28,3 +28,12 @@ def outcome(ticket: str, subject: str, text: str) -> tuple[str, str]:
         f'Tindak lanjut pengaduan "{subject}" (tiket {ticket}):\n\n{text}\n\n'
         "Terima kasih atas masukan Anda.\n",
     )
+
+
+SMS_OUTCOME_CHARS = 160  # complaint.answered's limit: the SMS stays at most two parts
+
+
+def sms_outcome(text: str) -> str:
+    """The outcome as the complainant's SMS carries it: one line, cut to fit."""
+    line = " ".join(text.split())
+    return line if len(line) <= SMS_OUTCOME_CHARS else line[: SMS_OUTCOME_CHARS - 3] + "..."

@@ -112,7 +112,9 @@ def to_pdf(f: Figures) -> bytes:
                 ("KTP-el diambil", f.collected),
                 ("KTP-el disimpan (belum diambil)", f.stored_uncollected),
             ]
-            + [(f"SMS {k}", v) for k, v in f.sms.items()],
+            + [(f"SMS {k}", v) for k, v in f.sms.items()]
+            + [("panggilan telepon", sum(f.calls.values()))]
+            + [(f"telepon: {k}", v) for k, v in f.calls.items()],
         ),
         _h("Pengaduan"),
         _table(

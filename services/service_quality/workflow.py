@@ -11,9 +11,10 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from schemas.envelope import Envelope
-from schemas.events import SurveyInvited
+from schemas.events import ComplaintAnswered, SurveyInvited
 from schemas.topics import Topics
 from schemas.workdays import WorkingCalendar
+from services.runtime import outbox
 from services.runtime.db import Conn
 from services.runtime.messages import Emit
 from services.service_quality import letters, rules, store
@@ -167,8 +168,9 @@ async def acknowledge(
 async def follow_up(
     conn: Conn, ctx: Context, ticket: str, kecamatan: str | None, officer: str, outcome: str
 ) -> dict[str, Any]:
-    """Close with the outcome; the complainant is told by e-mail when they gave an address
-    (otherwise the officer records how they told them, in ``outcome``)."""
+    """Close with the outcome; the complainant is told by e-mail when they gave an address,
+    else by SMS when they gave a phone number (``complaint.answered``: notification's SMS
+    path sends it), else the officer records how they told them, in ``outcome``."""
     row = await _open(conn, ticket, kecamatan)
     now = ctx.clock.now()
     await store.close(conn, row["id"], now, outcome)
@@ -176,6 +178,20 @@ async def follow_up(
     if row["email"]:
         subject, body = letters.outcome(ticket, row["subject"], outcome)
         await _mail(conn, ctx, row["id"], row["kecamatan"], row["email"], subject, body)
+    elif row["phone"]:
+        answered = Envelope.new(
+            ComplaintAnswered(
+                ticket=ticket,
+                name=row["name"],
+                phone=row["phone"],
+                outcome=letters.sms_outcome(outcome),
+            ),
+            application_id=row["id"],  # the complaint's id
+            kecamatan=row["kecamatan"],
+        )
+        topic = ctx.topics.for_event(answered.type, answered.kecamatan)
+        await outbox.enqueue(conn, [Emit(topic, answered)])
+        await store.add_history(conn, row["id"], now, "told_by_sms", "system", None)
     return await details(conn, ticket)
 
 

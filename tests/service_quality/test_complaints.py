@@ -10,6 +10,7 @@ from schemas.topics import Topics
 from services.service_quality import rules, workflow
 from services.service_quality.settings import ServiceQualitySettings
 from simulators.mail import delivered
+from tests.kit.topics import read_events
 from tests.service_quality.kit import ManualClock, running, wib
 from tests.waiting import wait_for
 
@@ -136,3 +137,32 @@ async def test_overdue_complaint_escalates_on_the_right_working_day_across_a_hol
 
 def _mail(log: Path) -> list[dict[str, Any]]:
     return delivered(log)
+
+
+async def test_a_telephone_complainant_without_e_mail_is_answered_by_sms(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with running(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, tmp_path) as sq:
+        http = sq.served.http
+        made = await http.post(
+            f"/offices/{TEMPEH}/complaints",
+            json={"channel": "telephone", "category": "time", "subject": "Antre lama",
+                  "body": "Dua jam antre rekam.", "officer_id": "petugas.tempeh.01",
+                  "name": "Siti Aminah", "phone": "0812-3456-7890"},
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        ticket = made.json()["ticket"]
+        outcome = "Loket rekam kedua dibuka mulai Senin. " * 6  # longer than an SMS carries
+        closed = await http.post(
+            f"/offices/{TEMPEH}/complaints/{ticket}/follow-up",
+            json={"officer_id": "kasi.tempeh", "outcome": outcome},
+        )
+        assert closed.status_code == 200, closed.text
+        assert "told_by_sms" in [h["action"] for h in closed.json()["history"]]
+        (event,) = await read_events(
+            kafka_bootstrap, Topics(topic_prefix).service_quality_events, 1
+        )
+        assert event.type == "complaint.answered" and event.kecamatan == TEMPEH
+        p = event.payload
+        assert (p.ticket, p.phone, p.name) == (ticket, "+6281234567890", "Siti Aminah")  # type: ignore[attr-defined]
+        assert len(p.outcome) <= 160 and p.outcome.startswith("Loket rekam kedua")  # type: ignore[attr-defined]

@@ -56,7 +56,11 @@ def generate(rng: random.Random, month_start: datetime, days: int) -> list[Envel
             steps += [("certificate.issued", {})]
         steps += [("stock.level", {"change": -1, "reason": StockChange.USED}),
                   ("card.ready_for_collection", {})]  # fmt: skip
-        steps += [rng.choice([("card.collected", {}), ("card.stored_uncollected", {})])]
+        if rng.random() < 0.5:
+            steps += [("card.collected", {})]
+        else:  # left at the office: staff call, with an outcome
+            outcome = rng.choice(["reached", "no_answer", "wrong_number"])
+            steps += [("card.stored_uncollected", {}), ("call.logged", {"outcome": outcome})]
         for kind_, update in steps:
             at += timedelta(hours=rng.uniform(0.5, 6))
             events.append(_event(kind_, app, kec, at, **update))
@@ -112,6 +116,8 @@ async def test_report_matches_the_topics_and_is_produced_on_the_first_working_da
         assert report["collected"] == kinds["card.collected"]
         assert report["stored_uncollected"] == kinds["card.stored_uncollected"]
         assert report["ready"] == kinds["card.ready_for_collection"]
+        calls = Counter(e.payload.outcome for e in in_feb if e.type == "call.logged")  # type: ignore[attr-defined]
+        assert calls and report["calls"] == dict(calls)
         assert report["lead_times"]["total"]["count"] == report["ready"]
         per_office = {k: v["applications"] for k, v in report["per_kecamatan"].items()}
         assert per_office == dict(
@@ -132,6 +138,7 @@ async def test_report_matches_the_topics_and_is_produced_on_the_first_working_da
             )
         ).text
         assert f"blanks,used,{kinds['stock.level']}" in csv
+        assert f"calls,total,{calls.total()}" in csv
 
         # produced once the first working day of March comes (Saturday 1 March is not one)
         ctx = workflow.Context(sq.settings, clock, topics)

@@ -89,6 +89,7 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
             raise HTTPException(404, str(e)) from None
         except workflow.Conflict as e:
             raise HTTPException(409, str(e)) from None
+        runtime.relay.wake()  # a follow-up may have emitted complaint.answered
         return row
 
     return api

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from schemas.values import KecamatanCode
+from schemas.values import KecamatanCode, PhoneNumber
 from services.service_quality.ikm import Education, Occupation, Sex
 from services.service_quality.rules import Category, ComplaintChannel
 from services.service_quality.workflow import NewComplaint
@@ -15,7 +15,6 @@ from services.service_quality.workflow import NewComplaint
 Officer = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._@-]{1,64}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Phone = Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()-]{6,20}$")]
 Email = Annotated[
     str, StringConstraints(pattern=r"^[^@\s<>]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,}$")
 ]
@@ -31,7 +30,7 @@ class ComplaintFields(BaseModel):
     body: Text
     name: Line | None = None
     email: Email | None = None
-    phone: Phone | None = None
+    phone: PhoneNumber | None = None  # an Indonesian mobile number: the outcome comes by SMS
     application_ref: Line | None = None
 
     def draft(
