@@ -3,6 +3,7 @@ outside world's mail relay (``simulators.mail``) on a free port."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -11,10 +12,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
+
 from services.service_quality.main import serve
 from services.service_quality.settings import ServiceQualitySettings
 from simulators import mail
 from tests.kit.stage import Served, connections, serving
+from tests.kit.tokens import DISTRICT_ADMIN, As
 
 TEMPEH_MAILBOX = "kec_tempeh@lumajangkab.go.id"
 
@@ -48,6 +52,12 @@ class Running:
         return int(self.served.runtime.extra["smtp_port"])
 
 
+def _user(request: httpx.Request) -> str:
+    """Tempeh's front desk keys in and follows up complaints; the district admin reads the
+    district's reports. (The tests get ``TUNTAS_OIDC_ISSUER`` from conftest's ``oidc_env``.)"""
+    return DISTRICT_ADMIN if request.url.path.startswith("/reports") else "desk.tempeh"
+
+
 @asynccontextmanager
 async def running(
     kafka_bootstrap: str,
@@ -72,6 +82,7 @@ async def running(
     )
     try:
         async with serving(serve, settings, clock=clock) as served:
+            served.http.auth = As(os.environ["TUNTAS_OIDC_ISSUER"], _user)
             yield Running(served, log, settings)
     finally:
         relay.close()

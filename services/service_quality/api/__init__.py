@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from services.runtime.auth import Access
 from services.runtime.service import Runtime
 from services.service_quality import workflow
 from services.service_quality.api import complaints, performance, public, survey
@@ -23,6 +24,7 @@ def create_app(runtime: Runtime, ctx: workflow.Context) -> FastAPI:
 
     app.include_router(public.router(runtime, ctx))
     app.include_router(survey.router(runtime, ctx))
-    app.include_router(complaints.router(runtime, ctx))
-    app.include_router(performance.router(runtime, ctx))
+    access = Access.from_env()
+    app.include_router(complaints.router(runtime, ctx, access))
+    app.include_router(performance.router(runtime, ctx, access))
     return app

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from schemas.values import KecamatanCode
 from services.runtime import db
+from services.runtime.auth import Access, Identity, own_office
 from services.runtime.service import Runtime
 from services.service_quality import rules, store, workflow
 from services.service_quality.api.models import (
@@ -20,11 +21,21 @@ from services.service_quality.api.models import (
 )
 
 
-def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
-    api = APIRouter(tags=["complaints"])
+def router(runtime: Runtime, ctx: workflow.Context, access: Access) -> APIRouter:
+    desk = access.staff("desk", "camat")
+
+    def office_staff(kecamatan: KecamatanCode, caller: Identity = desk) -> Identity:
+        """Every route here is an office's (``{kecamatan}``): its own staff only, else 403."""
+        own_office(caller, kecamatan)
+        return caller
+
+    staff = Depends(office_staff)
+    api = APIRouter(tags=["complaints"], dependencies=[staff])
 
     @api.post("/offices/{kecamatan}/complaints", status_code=201)
-    async def key_in(kecamatan: KecamatanCode, body: StaffComplaint) -> TicketOut:
+    async def key_in(
+        *, caller: Identity = staff, kecamatan: KecamatanCode, body: StaffComplaint
+    ) -> TicketOut:
         if body.channel not in rules.STAFF_CHANNELS:
             raise HTTPException(
                 422,
@@ -39,7 +50,7 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
         new = body.draft(kecamatan, body.channel, body.received_at)
         async with runtime.pool.acquire() as conn, conn.transaction():
             await db.scoped(conn, kecamatan)
-            row = await workflow.receive(conn, ctx, new, body.officer_id)
+            row = await workflow.receive(conn, ctx, new, caller.username)
         return TicketOut(ticket=row["ticket"], follow_up_due=row["follow_up_due"])
 
     @api.get("/offices/{kecamatan}/complaints")
@@ -72,13 +83,15 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
 
     @api.post("/offices/{kecamatan}/complaints/{ticket}/acknowledge")
     async def acknowledge(
-        kecamatan: KecamatanCode, ticket: Ticket, body: Acknowledge
+        *, caller: Identity = staff, kecamatan: KecamatanCode, ticket: Ticket, body: Acknowledge
     ) -> dict[str, Any]:
-        return await _act(workflow.acknowledge, kecamatan, ticket, body.officer_id, body.note)
+        return await _act(workflow.acknowledge, kecamatan, ticket, caller.username, body.note)
 
     @api.post("/offices/{kecamatan}/complaints/{ticket}/follow-up")
-    async def follow_up(kecamatan: KecamatanCode, ticket: Ticket, body: FollowUp) -> dict[str, Any]:
-        return await _act(workflow.follow_up, kecamatan, ticket, body.officer_id, body.outcome)
+    async def follow_up(
+        *, caller: Identity = staff, kecamatan: KecamatanCode, ticket: Ticket, body: FollowUp
+    ) -> dict[str, Any]:
+        return await _act(workflow.follow_up, kecamatan, ticket, caller.username, body.outcome)
 
     async def _act(action: Any, kecamatan: str, ticket: str, *args: Any) -> dict[str, Any]:
         try:

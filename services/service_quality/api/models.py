@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from schemas.values import KecamatanCode, PhoneNumber
+from services.runtime.auth import token_officer
 from services.service_quality.ikm import Education, Occupation, Sex
 from services.service_quality.rules import Category, ComplaintChannel
 from services.service_quality.workflow import NewComplaint
@@ -57,19 +58,19 @@ class StaffComplaint(ComplaintFields):
     """A complaint taken by telephone or found in the suggestion box, keyed in by staff."""
 
     channel: ComplaintChannel = Field(description="telephone or suggestion_box")
-    officer_id: Officer
+    officer_id: Officer = token_officer()
     received_at: datetime | None = Field(
         default=None, description="suggestion box: when the note was dropped in (default: now)"
     )
 
 
 class Acknowledge(BaseModel):
-    officer_id: Officer
+    officer_id: Officer = token_officer()
     note: Line | None = None
 
 
 class FollowUp(BaseModel):
-    officer_id: Officer
+    officer_id: Officer = token_officer()
     outcome: Text
 
 

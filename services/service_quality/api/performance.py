@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from schemas.values import KecamatanCode
+from services.runtime.auth import Access, Identity, own_office
 from services.runtime.service import Runtime
 from services.service_quality import report_pdf, reports, store, workflow
 
@@ -24,16 +25,20 @@ def _month(text: str | None, ctx: workflow.Context) -> date:
     return date(int(year), int(month), 1)
 
 
-def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
+def router(runtime: Runtime, ctx: workflow.Context, access: Access) -> APIRouter:
     api = APIRouter(tags=["reports"])
+    readers = access.staff("camat", "kasi")
 
     @api.get("/reports/monthly", response_model=None)
     async def monthly(
+        caller: Identity = readers,
         month: Month | None = None,
         kecamatan: KecamatanCode | None = None,
         format: Literal["json", "csv", "pdf"] = "json",
     ) -> Response | dict[str, Any]:
-        """One month (default: this month so far) for one kecamatan, or the district."""
+        """One month (default: this month so far) for one kecamatan, or the district (the
+        district admin only); office staff see their own kecamatan."""
+        kecamatan = own_office(caller, kecamatan)
         async with runtime.pool.acquire() as conn:
             f = await reports.build(conn, ctx, _month(month, ctx), kecamatan)
         name = f"kinerja-{f.month:%Y-%m}-{kecamatan or 'kabupaten'}"
@@ -48,8 +53,12 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
         return {**dataclasses.asdict(f), "on_time_pct": f.on_time_pct}
 
     @api.get("/reports/produced")
-    async def produced(month: Month, kecamatan: str = "") -> Response:
-        """The PDF produced on the first working day after ``month`` ('' = the district)."""
+    async def produced(
+        *, caller: Identity = readers, month: Month, kecamatan: str = ""
+    ) -> Response:
+        """The PDF produced on the first working day after ``month`` ('' = the district, for
+        the district admin; office staff get their own kecamatan's)."""
+        kecamatan = own_office(caller, kecamatan or None) or ""
         async with runtime.pool.acquire() as conn:
             pdf = await store.produced_pdf(conn, _month(month, ctx), kecamatan)
         if pdf is None:
