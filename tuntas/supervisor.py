@@ -33,7 +33,8 @@ class ProcessSpec:
 class ProcessState:
     spec: ProcessSpec
     process: asyncio.subprocess.Process | None = None
-    restarts: int = 0
+    restarts: int = 0  # starts after a crash (a planned restart is not one)
+    failures: int = 0  # crashes since the process last answered healthy: the backoff's step
     last_exit: int | None = None
     health: dict[str, Any] = field(default_factory=dict)
     started_at: float = 0.0
@@ -124,8 +125,10 @@ class Supervisor:
             await asyncio.sleep(0.2)
 
     async def _keep_running(self, state: ProcessState) -> None:
-        failures = 0
+        crashed = False
         while not self._stopping.is_set():
+            if crashed:
+                state.restarts += 1
             log = (self._log_dir / f"{state.spec.name}.log").open("ab")
             try:
                 state.process = await asyncio.create_subprocess_exec(
@@ -142,13 +145,16 @@ class Supervisor:
             state.health = {}
             if self._stopping.is_set():
                 return
+            crashed = not state.planned_restart
             if state.planned_restart:
                 state.planned_restart = False
                 continue
-            # A process that ran a while before dying starts its backoff afresh.
-            failures = 1 if time.monotonic() - state.started_at > 60 else failures + 1
-            state.restarts += 1
-            delay = min(self._backoff_max, self._backoff_base * 2 ** (failures - 1))
+            # A crash loop backs off; a process that was healthy (or, without a health URL,
+            # ran a minute) and then died met a fault: it starts its backoff afresh.
+            if not state.spec.health_url and time.monotonic() - state.started_at > 60:
+                state.failures = 0
+            state.failures += 1
+            delay = min(self._backoff_max, self._backoff_base * 2 ** (state.failures - 1))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), delay)
 
@@ -161,6 +167,8 @@ class Supervisor:
                     try:
                         response = await client.get(state.spec.health_url)
                         state.health = response.json()
+                        if state.health.get("status") == "ok":
+                            state.failures = 0
                     except (httpx.HTTPError, json.JSONDecodeError):
                         state.health = {"status": "starting"}
                 await asyncio.sleep(0.5)
