@@ -11,7 +11,7 @@ from schemas.envelope import parse_event
 from schemas.topics import EVENT_PARTITIONS, Topics
 from services.runtime import service
 from services.runtime.service import Runtime, Subscription
-from services.service_quality import mailbox, reports, store, workflow
+from services.service_quality import lapor, mailbox, reports, store, workflow
 from services.service_quality.api import create_app
 from services.service_quality.clock import Clock, SystemClock
 from services.service_quality.handlers import make_handler
@@ -52,6 +52,10 @@ async def serve(
             lambda rt: reports.produce_due(rt, ctx),
         ),
     ]
+    if settings.lapor_url:
+        background.append(
+            every("lapor_sync", lambda: settings.lapor_poll_s, lambda rt: lapor.sync(rt, ctx))
+        )
     if settings.smtp_port >= 0:
 
         async def office_mailbox(runtime: Runtime) -> None:

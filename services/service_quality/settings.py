@@ -4,6 +4,7 @@ mailboxes and calendar, the mail relay, the public address of the survey pages."
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -58,6 +59,14 @@ class ServiceQualitySettings(RuntimeKnobs):
 
     # The monthly report: checked this often, produced on the first working day.
     report_check_s: float = 600.0
+
+    # SP4N-LAPOR! (the national complaint system): its integration API's base URL ('' = no
+    # export), the file holding its API token, how often pending pushes and status pulls run.
+    lapor_url: str = ""
+    lapor_token_file: Path | None = None
+    lapor_poll_s: float = 30.0
+    lapor_pull_every_s: float = 900.0  # a pushed complaint's status is asked this often
+    lapor_retry_s: float = 30.0  # the first retry after a failure; doubles up to an hour
 
     def calendar(self) -> WorkingCalendar:
         return WorkingCalendar(self.office_hours, collective_leave=self.collective_leave)

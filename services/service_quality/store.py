@@ -320,3 +320,42 @@ async def kecamatan_seen(conn: Conn) -> list[str]:
         "SELECT kecamatan FROM facts UNION SELECT kecamatan FROM complaints ORDER BY 1"
     )
     return [r["kecamatan"] for r in rows]
+
+
+# ---------------------------------------------------------------- SP4N-LAPOR!
+
+
+async def lapor_due(conn: Conn, now: datetime, limit: int = 20) -> list[Row]:
+    """Complaints to push (no LAPOR! id yet) or to pull (not final there), due now, locked."""
+    rows = await conn.fetch(
+        "SELECT id, ticket, kecamatan, channel, category, subject, body, received_at,"
+        " lapor_id, lapor_status, lapor_attempts FROM complaints"
+        " WHERE lapor_next_at <= $1 AND lapor_status IS DISTINCT FROM 'completed'"
+        " ORDER BY lapor_next_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
+    return [dict(r) for r in rows]
+
+
+async def lapor_synced(
+    conn: Conn, complaint_id: UUID, lapor_id: str, status: str, next_at: datetime
+) -> None:
+    await conn.execute(
+        "UPDATE complaints SET lapor_id = $2, lapor_status = $3, lapor_next_at = $4,"
+        " lapor_attempts = 0, lapor_error = NULL WHERE id = $1",
+        complaint_id,
+        lapor_id,
+        status,
+        next_at,
+    )
+
+
+async def lapor_failed(conn: Conn, complaint_id: UUID, error: str, next_at: datetime) -> None:
+    await conn.execute(
+        "UPDATE complaints SET lapor_attempts = lapor_attempts + 1, lapor_error = $2,"
+        " lapor_next_at = $3 WHERE id = $1",
+        complaint_id,
+        error[:500],
+        next_at,
+    )
