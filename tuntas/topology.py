@@ -23,6 +23,7 @@ PORTS = {
     "biometric": 8103,
     "notification": 8105,
     "service_quality": 8106,
+    "abis": 8107,
 }
 STATION_BASE_PORT = 8110
 SMSC_PORT = 2775
@@ -136,6 +137,8 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             health_url=f"http://127.0.0.1:{devices_port}/health",
         )
     )
+    # the local realm's ABIS client (deploy/keycloak/tuntas-realm.json)
+    stage("abis", {"TUNTAS_ABIS_OIDC_CLIENT_SECRET": "local-only-svc-abis"})
     stage("intake", {})
     stage("validation", {"TUNTAS_VALIDATION_AUTO_APPROVE": auto})
     stage(

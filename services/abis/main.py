@@ -20,6 +20,8 @@ from services.abis.sealing import load_key
 from services.abis.settings import SERVICE, AbisSettings
 from services.abis.workflow import Abis, rebuild
 from services.runtime import db
+from services.runtime.auth import oidc_settings
+from services.runtime.oidc_client import OidcLogin, secret_from
 from services.runtime.service import Hook, Runtime, Subscription, run
 
 log = logging.getLogger("tuntas.abis")
@@ -31,7 +33,9 @@ async def serve(
     schema = settings.schema_name
     dsn = settings.connections.database_url
     topics = Topics(settings.connections.tuntas_topic_prefix)
-    async with httpx.AsyncClient(timeout=settings.fetch_timeout_s) as client:
+    secret = secret_from(settings.oidc_client_secret, settings.oidc_client_secret_file)
+    login = OidcLogin.client_credentials(oidc_settings().issuer, settings.oidc_client_id, secret)
+    async with httpx.AsyncClient(timeout=settings.fetch_timeout_s, auth=login) as client:
         abis = Abis(
             topics=topics,
             key=load_key(settings),

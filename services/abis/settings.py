@@ -10,7 +10,7 @@ from pydantic_settings import SettingsConfigDict
 from services.runtime.settings import Connections, RuntimeKnobs
 
 SERVICE = "abis"
-DEFAULT_HTTP_PORT = 8106
+DEFAULT_HTTP_PORT = 8107
 
 
 class AbisSettings(RuntimeKnobs):
@@ -32,6 +32,11 @@ class AbisSettings(RuntimeKnobs):
     # fetches biometric data only from the registration side it serves.
     reference_url_prefixes: str = "http://127.0.0.1:,http://localhost:"
     fetch_timeout_s: float = Field(default=10.0, gt=0)
+    # The ABIS fetches references with its own machine token (client credentials at
+    # TUNTAS_OIDC_ISSUER); the secret from a file (district IT hands it over) or env.
+    oidc_client_id: str = "svc-abis"
+    oidc_client_secret: str = ""
+    oidc_client_secret_file: str = ""
 
     # HNSW search breadth: higher finds more true mates at more cost per search.
     ef_search: int = Field(default=128, ge=16, le=1024)

@@ -10,13 +10,14 @@ from typing import Any
 from schemas.envelope import parse_event
 from schemas.topics import EVENT_PARTITIONS, PRINT_READY_PARTITIONS, Topics
 from services.biometric import store
-from services.biometric.api import create_app
+from services.biometric.api import create_app, references
 from services.biometric.devices import CaptureDevices, HttpCaptureDevices
 from services.biometric.handlers import make_handler
 from services.biometric.keys import check_keyring, load_keyring
 from services.biometric.settings import SERVICE, BiometricSettings
 from services.biometric.workflow import Stage, auto_operator
 from services.runtime import db
+from services.runtime.auth import Access
 from services.runtime.service import Hook, Runtime, Subscription, run
 
 log = logging.getLogger("tuntas.biometric")
@@ -51,13 +52,18 @@ async def serve(
             policy=settings.quality_policy(),
             chip_fingers=settings.chip_finger_list(),
             devices=devices or client,
-            dedupe_threshold=settings.dedupe_threshold,
+            abis_target_fpir=settings.abis_target_fpir,
+            abis_max_results=settings.abis_max_results,
+            public_url=settings.public_url,
+            abis_clients=settings.abis_client_names(),
             auto_operator_id=settings.auto_operator_id,
         )
 
         def http(runtime: Runtime) -> Any:
             runtime.extra["stage"] = stage
-            return create_app(runtime, stage)
+            app = create_app(runtime, stage)
+            app.include_router(references.router(runtime, stage, Access.from_env()))
+            return app
 
         background = []
         if settings.auto_capture:
@@ -71,6 +77,8 @@ async def serve(
             migrations=store.MIGRATIONS,
             topics=[
                 (topics.validation_events, EVENT_PARTITIONS),
+                (topics.abis_requests, EVENT_PARTITIONS),
+                (topics.abis_responses, EVENT_PARTITIONS),
                 (topics.intake_events, EVENT_PARTITIONS),
                 (topics.biometric_events, EVENT_PARTITIONS),
                 *(
@@ -80,7 +88,7 @@ async def serve(
             ],
             subscriptions=[
                 Subscription(
-                    topics=[topics.validation_events, topics.intake_events],
+                    topics=[topics.validation_events, topics.intake_events, topics.abis_responses],
                     handler=make_handler(stage),
                     group_id=f"{topics.prefix}{SERVICE}",
                 )

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from schemas.application import ApplicationType
-from schemas.events import ClaimCheck, PrintPriority
+from schemas.events import AbisCandidate, AbisOperation, AbisRequested, ClaimCheck, PrintPriority
 from services.biometric.items import FACE, SIGNATURE, Finger
 
 CLAIM_STORE = "biometric.records"
 TEMPLATE_FORMAT = "TOF1"  # services.biometric.templates (stand-in for ISO/IEC 19794-2)
+# The fingers the 1:N search compares: thumbs and index fingers, as chips and most AFIS use.
+DEDUPE_FINGERS = (Finger.RIGHT_THUMB, Finger.RIGHT_INDEX, Finger.LEFT_THUMB, Finger.LEFT_INDEX)
 _KEY = re.compile(r"^bio://(\d{6})/([0-9a-f-]{36})(?:/.*)?$")
 
 
@@ -25,6 +27,7 @@ class State(StrEnum):
     """Where an application is in this stage."""
 
     QUEUED = "queued"
+    DEDUPE_PENDING = "dedupe_pending"  # recorded; the ABIS's identify answer is awaited
     DUPLICATE_SUSPECTED = "duplicate_suspected"
     PRINT_READY = "print_ready"
     DUPLICATE_CONFIRMED = "duplicate_confirmed"
@@ -111,3 +114,39 @@ def claim_checks(
         fingerprint_templates=check(_sha(*(template_digests[f].encode() for f in fingers))),
         chip_fingers=fingers,
     )
+
+
+def dedupe_requests(
+    record_id: uuid.UUID, reference_url: str, target_fpir: float, max_results: int
+) -> tuple[AbisRequested, AbisRequested]:
+    """Insert the record into the ABIS's gallery, then identify with it. The ids name the
+    record, so a request sent again is the same request."""
+    insert = AbisRequested(
+        operation=AbisOperation.INSERT,
+        request_id=f"insert-{record_id}",
+        reference_id=record_id,
+        reference_url=reference_url,
+    )
+    identify = AbisRequested(
+        operation=AbisOperation.IDENTIFY,
+        request_id=f"identify-{record_id}",
+        reference_id=record_id,
+        target_fpir=target_fpir,
+        max_results=max_results,
+    )
+    return insert, identify
+
+
+def case_candidates(
+    candidates: Sequence[AbisCandidate], kecamatan: Mapping[uuid.UUID, str]
+) -> list[dict[str, object]]:
+    """An adjudication case's candidates, best first, with where each was recorded (``None``
+    for a reference this deployment does not hold, e.g. from the national ABIS)."""
+    return [
+        {
+            "record_id": str(c.reference_id),
+            "kecamatan": kecamatan.get(c.reference_id),
+            "score": c.score,
+        }
+        for c in sorted(candidates, key=lambda c: -c.score)
+    ]

@@ -52,8 +52,15 @@ class BiometricSettings(RuntimeKnobs):
     min_face_quality: int = 40
     max_attempts: int = Field(default=3, ge=1, le=10)
 
-    # 1:N deduplication (LocalDedupe over this deployment's templates).
-    dedupe_threshold: int = Field(default=80, ge=1, le=100)
+    # 1:N deduplication through the ABIS (docs/abis.md): identify requests ask for candidates
+    # at this false-positive identification rate, at most this many.
+    abis_target_fpir: float = Field(default=0.001, gt=0, lt=1)
+    abis_max_results: int = Field(default=10, ge=1, le=100)
+    # Where the ABIS fetches a record's dedupe fingers (this stage's own API, as the ABIS
+    # reaches it); empty: http://127.0.0.1:<the port this stage listens on>.
+    public_url: str = ""
+    # The machine clients (token usernames) allowed to fetch them: the ABIS's service account.
+    abis_clients: str = "service-account-svc-abis"
 
     # The two fingers whose templates go on the chip, in preference order; when one is an
     # exception the next available finger in Finger order (ISO position) is used instead.
@@ -78,6 +85,9 @@ class BiometricSettings(RuntimeKnobs):
             min_face_quality=self.min_face_quality,
             max_attempts=self.max_attempts,
         )
+
+    def abis_client_names(self) -> frozenset[str]:
+        return frozenset(c.strip() for c in self.abis_clients.split(",") if c.strip())
 
     @property
     def schema_name(self) -> str:

@@ -67,14 +67,6 @@ class SavedRecord:
     reference: str
 
 
-@dataclass(frozen=True)
-class StoredTemplate:
-    record_id: uuid.UUID
-    kecamatan: str
-    finger: Finger
-    template: bytes
-
-
 async def record_exists_for_nik(conn: Conn, nik: str) -> bool:
     return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM records WHERE nik = $1)", nik))
 
@@ -275,45 +267,6 @@ async def load_exceptions(conn: Conn, record_id: uuid.UUID) -> list[CaptureExcep
         record_id,
     )
     return [CaptureException(r["item"], ExceptionReason(r["reason"]), r["attempts"]) for r in rows]
-
-
-async def templates_for_matching(
-    conn: Conn,
-    keyring: MasterKeyring,
-    fingers: Collection[Finger],
-    *,
-    kecamatan: str | None = None,
-    after: uuid.UUID | None = None,
-    limit: int = 1000,
-) -> list[StoredTemplate]:
-    """Decrypted templates of `fingers`, ordered by record id, for records after `after`
-    (keyset paging: pass the last record id seen). All kecamatan unless one is given.
-
-    `limit` counts template rows; a page may end in the middle of a record, so the caller
-    resumes from the last *complete* record, or uses a limit ≥ len(fingers) × records."""
-    rows = await conn.fetch(
-        "SELECT t.record_id, r.kecamatan, t.finger, t.key_version, t.nonce, t.ciphertext"
-        " FROM templates t JOIN records r USING (record_id)"
-        " WHERE t.finger = ANY($1::text[])"
-        "   AND ($2::text IS NULL OR r.kecamatan = $2)"
-        "   AND ($3::uuid IS NULL OR t.record_id > $3)"
-        " ORDER BY t.record_id, t.finger LIMIT $4",
-        [f.value for f in fingers],
-        kecamatan,
-        after,
-        limit,
-    )
-    keys: dict[tuple[str, int], DataKey] = {}
-    out: list[StoredTemplate] = []
-    for row in rows:
-        key_id = (row["kecamatan"], row["key_version"])
-        if key_id not in keys:
-            keys[key_id] = await _data_key(conn, keyring, *key_id)
-        finger = Finger(row["finger"])
-        sealed = Sealed(row["key_version"], row["nonce"], row["ciphertext"])
-        template = open_sealed(keys[key_id], str(row["record_id"]), _template_item(finger), sealed)
-        out.append(StoredTemplate(row["record_id"], row["kecamatan"], finger, template))
-    return out
 
 
 async def rotate_master_key(conn: Conn, keyring: MasterKeyring) -> int:
@@ -558,21 +511,42 @@ async def released_to(conn: Conn, record_id: uuid.UUID, kecamatan: str) -> bool:
 
 
 async def record_blocked(conn: Conn, record_id: uuid.UUID) -> bool:
-    """Is this record under an open duplicate case, or a confirmed duplicate?"""
+    """Is this record awaiting its 1:N answer, under an open duplicate case, or a confirmed
+    duplicate?"""
     return bool(
         await conn.fetchval(
             "SELECT EXISTS (SELECT 1 FROM adjudication_cases WHERE record_id = $1"
-            " AND (decision IS NULL OR decision = 'confirm'))",
+            " AND (decision IS NULL OR decision = 'confirm'))"
+            " OR EXISTS (SELECT 1 FROM applications WHERE record_id = $1"
+            " AND state = 'dedupe_pending')",
             record_id,
         )
     )
+
+
+async def awaiting_dedupe(conn: Conn, record_id: uuid.UUID) -> Application | None:
+    """The application whose record awaits the ABIS's identify answer, locked."""
+    found = await _applications(
+        conn, "record_id = $1 AND state = 'dedupe_pending' FOR UPDATE", record_id
+    )
+    return found[0] if found else None
+
+
+async def kecamatan_of(conn: Conn, record_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Where each of these records was taken (records the stage does not hold are absent)."""
+    rows = await conn.fetch(
+        "SELECT record_id, kecamatan FROM records WHERE record_id = ANY($1::uuid[])",
+        list(record_ids),
+    )
+    return {r["record_id"]: r["kecamatan"] for r in rows}
 
 
 async def cancel(conn: Conn, application_id: uuid.UUID) -> bool:
     """Take a cancelled application off the queues; False if it was not waiting there."""
     result = await conn.execute(
         "UPDATE applications SET state = 'cancelled', updated_at = now()"
-        " WHERE application_id = $1 AND state IN ('queued', 'duplicate_suspected')",
+        " WHERE application_id = $1"
+        " AND state IN ('queued', 'dedupe_pending', 'duplicate_suspected')",
         application_id,
     )
     return str(result).split()[-1] != "0"

@@ -1,8 +1,9 @@
 """The biometric stage's work, in the order one application meets it: validated (queued for
 recording, or skipped when the NIK is already recorded) → captured through the station's
-devices (quality gates, encrypted store, 1:N dedupe) → print ready, or a duplicate case an
-officer decides; a cancellation takes it off the queues. The automatic operator of the
-demo/benchmark mode is at the end.
+devices (quality gates, encrypted store, then insert + identify requests to the ABIS:
+dedupe pending) → the ABIS's answer: print ready, or a duplicate case an officer decides; a
+cancellation takes it off the queues. The automatic operator of the demo/benchmark mode is at
+the end.
 
 Every state change is written with its events in one transaction (outbox and status history),
 then the relay is woken. Matching and image work runs off the event loop.
@@ -23,7 +24,6 @@ from schemas.envelope import Envelope
 from schemas.topics import Topics
 from services.biometric import rules, store
 from services.biometric.crypto import MasterKeyring
-from services.biometric.dedupe import DedupeCheck, DuplicateSuspected, LocalDedupe
 from services.biometric.devices import CaptureDevices
 from services.biometric.enrolment import enrol
 from services.biometric.items import Finger, finger_of
@@ -63,16 +63,18 @@ class Stage:
     policy: QualityPolicy
     chip_fingers: tuple[Finger, ...]
     devices: CaptureDevices
-    dedupe_threshold: int = 80
-    dedupe: DedupeCheck | None = None  # default: LocalDedupe over the runtime's pool
+    abis_target_fpir: float = 0.001
+    abis_max_results: int = 10
+    public_url: str = ""  # where the ABIS fetches references; empty: this process's port
+    abis_clients: frozenset[str] = frozenset()  # token usernames that may fetch references
     auto_operator_id: str = "auto.operator"
     auto_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     capturing: set[uuid.UUID] = field(default_factory=set)  # in this process, right now
 
-    def dedupe_for(self, runtime: Runtime) -> DedupeCheck:
-        if self.dedupe is None:
-            self.dedupe = LocalDedupe(runtime.pool, self.keyring, threshold=self.dedupe_threshold)
-        return self.dedupe
+    def reference_url(self, runtime: Runtime, record_id: uuid.UUID) -> str:
+        """Where the ABIS fetches this record's dedupe fingers (``api/references.py``)."""
+        base = self.public_url.rstrip("/") or f"http://127.0.0.1:{runtime.extra['http_port']}"
+        return f"{base}/abis/references/{record_id}"
 
     def emit(self, envelope: Envelope) -> Emit:
         return Emit(self.topics.for_event(envelope.type, envelope.kecamatan), envelope)
@@ -201,7 +203,6 @@ async def _capture(
     take = partial(stage.devices.capture, app.kecamatan, f"{application_id}.{uuid.uuid4().hex[:8]}")
     enrolment = await enrol(take, stage.policy, dict(order.declared))
     recaptures = sum(max(0, n - 1) for n in enrolment.attempts.values())
-    result = await stage.dedupe_for(runtime).check(enrolment.templates)
 
     async with runtime.pool.acquire() as conn, conn.transaction():
         app = await store.get_application(conn, application_id, lock=True)
@@ -233,55 +234,37 @@ async def _capture(
                 operator_id=order.operator_id,
             ),
         )
-        case_id: str | None = None
-        if isinstance(result, DuplicateSuspected):
-            case_id = f"dup-{uuid.uuid4().hex[:20]}"
-            await store.open_case(
-                conn,
-                case_id=case_id,
-                application_id=app.application_id,
-                kecamatan=app.kecamatan,
-                record_id=saved.record_id,
-                candidates=[
-                    {"record_id": str(c.record_id), "kecamatan": c.kecamatan, "score": c.score}
-                    for c in result.candidates
-                ],
-            )
-            state = State.DUPLICATE_SUSPECTED
-            follow = _event(
-                app,
-                events.BiometricsDuplicateSuspected(
-                    case_id=case_id, candidate_count=len(result.candidates)
-                ),
-            )
-        else:
-            state = State.PRINT_READY
-            follow = _event(app, _print_ready(app, checks))
+        record_id = saved.record_id
+        requests = rules.dedupe_requests(
+            record_id,
+            stage.reference_url(runtime, record_id),
+            stage.abis_target_fpir,
+            stage.abis_max_results,
+        )
         await store.set_state(
             conn,
             app.application_id,
-            state,
-            record_id=saved.record_id,
+            State.DEDUPE_PENDING,
+            record_id=record_id,
             operator_id=order.operator_id,
         )
-        await _commit(conn, stage, [recorded, follow])
+        await _commit(conn, stage, [recorded, *(_event(app, r) for r in requests)])
     runtime.relay.wake()
     log.info(
         "recorded application %s in kecamatan %s: record %s, %d fingerprints, %d exceptions,"
-        " %d re-captures, %s",
+        " %d re-captures; 1:N dedupe asked of the ABIS",
         app.application_id,
         app.kecamatan,
         saved.record_id,
         fingers,
         len(enrolment.exceptions),
         recaptures,
-        f"duplicate suspected (case {case_id})" if case_id else "print ready",
     )
     return Recorded(
         application_id=app.application_id,
         record_id=saved.record_id,
-        state=state,
-        case_id=case_id,
+        state=State.DEDUPE_PENDING,
+        case_id=None,
         fingerprints_captured=fingers,
         exceptions=[(e.item, e.reason.value, e.attempts) for e in enrolment.exceptions],
         attempts=dict(enrolment.attempts),
@@ -293,6 +276,68 @@ def _check_queued(app: Application | None) -> None:
         raise NotFoundError("no such application in the biometric stage")
     if app.state is not State.QUEUED:
         raise ConflictError(f"application is {app.state.value}, not queued for recording")
+
+
+# ---------------------------------------------------------------- the ABIS's answer
+
+
+async def abis_responded(
+    stage: Stage, event: Envelope, answer: events.AbisResponded, conn: Conn
+) -> Sequence[Emit]:
+    """An identify answer continues its application: no candidate ⇒ print ready; candidates
+    ⇒ an adjudication case. Insert answers only matter when they failed (the identify after
+    them fails too, and says so)."""
+    if answer.operation is not events.AbisOperation.IDENTIFY:
+        if not answer.succeeded:
+            log.warning(
+                "ABIS %s %s failed: %s", answer.operation.value, answer.request_id,
+                answer.failure_reason,
+            )  # fmt: skip
+        return []
+    assert answer.reference_id is not None  # identify names its reference
+    app = await store.awaiting_dedupe(conn, answer.reference_id)
+    if app is None:  # answered before (redelivery), or cancelled meanwhile
+        log.info("ABIS answer for record %s: no application awaits it", answer.reference_id)
+        return []
+    if not answer.succeeded:
+        # No event says "the ABIS could not search": an operator takes it from the DLQ (and
+        # replays it once the ABIS holds the reference again).
+        raise PoisonMessage(
+            f"the ABIS could not identify record {answer.reference_id}: {answer.failure_reason}"
+        )
+    if answer.candidates:
+        case_id = f"dup-{uuid.uuid4().hex[:20]}"
+        found = await store.kecamatan_of(conn, [c.reference_id for c in answer.candidates])
+        await store.open_case(
+            conn,
+            case_id=case_id,
+            application_id=app.application_id,
+            kecamatan=app.kecamatan,
+            record_id=answer.reference_id,
+            candidates=rules.case_candidates(answer.candidates, found),
+        )
+        state = State.DUPLICATE_SUSPECTED
+        follow: events.EventPayload = events.BiometricsDuplicateSuspected(
+            case_id=case_id, candidate_count=len(answer.candidates)
+        )
+    else:
+        saved = await store.get_record(conn, answer.reference_id)
+        assert saved is not None  # the application names its own record
+        state = State.PRINT_READY
+        follow = _print_ready(app, await _claim_checks(conn, saved, stage.chip_fingers))
+    await store.set_state(conn, app.application_id, state)
+    caused = Envelope.new(
+        follow,
+        application_id=app.application_id,
+        kecamatan=app.kecamatan,
+        causation_id=event.message_id,
+    )
+    log.info(
+        "application %s: 1:N answer %s", app.application_id,
+        f"{len(answer.candidates)} candidate(s), case opened" if answer.candidates
+        else "no duplicate, print ready",
+    )  # fmt: skip
+    return [stage.emit(caused)]
 
 
 # ---------------------------------------------------------------- adjudication

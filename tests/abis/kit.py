@@ -31,7 +31,8 @@ def templates_of(person: str, attempt: int) -> dict[str, bytes]:
 
 @dataclass
 class ReferenceServer:
-    """``GET /references/<id>`` → ``{"templates": {finger: base64}}`` (404 if unknown)."""
+    """``GET /references/<id>`` → ``{"templates": {finger: base64}}`` (404 if unknown; 401
+    without a bearer token: the ABIS must show its own)."""
 
     held: dict[str, Mapping[str, bytes]] = field(default_factory=dict)
     port: int = 0
@@ -43,7 +44,9 @@ class ReferenceServer:
         request = await reader.readuntil(b"\r\n\r\n")
         path = request.split(b" ", 2)[1].decode()
         held = self.held.get(path.rsplit("/", 1)[-1])
-        if held is None:
+        if b"\r\nauthorization: bearer " not in request.lower():
+            status, body = b"401 Unauthorized", b"{}"
+        elif held is None:
             status, body = b"404 Not Found", b"{}"
         else:
             status = b"200 OK"

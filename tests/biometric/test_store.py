@@ -19,11 +19,11 @@ from services.biometric.store import (
     NotFound,
     load_exceptions,
     load_item,
+    load_templates,
     record_exists_for_nik,
     rotate_data_key,
     rotate_master_key,
     save_record,
-    templates_for_matching,
 )
 from tests.biometric.conftest import devices_take, enrolled
 
@@ -42,9 +42,9 @@ async def test_save_and_load_round_trip(conn: asyncpg.Connection, keyring: Maste
     assert saved.reference == f"bio://{KEC}/{saved.record_id}"
     for capture in enrolment.captures:
         assert await load_item(conn, keyring, saved.record_id, capture.item) == capture
-    stored = await templates_for_matching(conn, keyring, list(Finger))
-    assert {t.finger: t.template for t in stored} == enrolment.templates
-    assert {t.kecamatan for t in stored} == {KEC}
+    assert await load_templates(conn, keyring, saved.record_id, list(Finger)) == dict(
+        enrolment.templates
+    )
 
 
 async def test_exceptions_are_stored_and_the_missing_item_is_not(
@@ -179,8 +179,8 @@ async def test_key_rotation_keeps_data_readable(conn: asyncpg.Connection) -> Non
     assert [r["version"] for r in versions] == [2]  # the old data key is gone
     for capture in enrolment.captures:
         assert await load_item(conn, new_ring, saved.record_id, capture.item) == capture
-    stored = await templates_for_matching(conn, new_ring, list(Finger), kecamatan=KEC)
-    assert {t.finger: t.template for t in stored} == enrolment.templates
+    stored = await load_templates(conn, new_ring, saved.record_id, list(Finger))
+    assert stored == dict(enrolment.templates)
     assert await rotate_data_key(conn, new_ring, OTHER_KEC) == 0  # nothing stored there
 
 

@@ -6,12 +6,11 @@ import itertools
 
 import pytest
 
-from services.biometric.dedupe import score_candidate
 from services.biometric.items import Finger
 from services.biometric.templates import TemplateError, fingerprint_template, match_score
 from tests.biometric.conftest import rendered
 
-THRESHOLD = 80  # LocalDedupe's default
+THRESHOLD = 80  # a score at which two impressions are the same finger
 FINGERS = (Finger.RIGHT_THUMB, Finger.RIGHT_INDEX, Finger.LEFT_THUMB)
 PEOPLE = ("ani", "budi", "citra", "dewi", "eko")
 
@@ -52,17 +51,6 @@ def test_different_people_and_different_fingers_do_not_match(
     firsts = [(k, t) for k, t in templates.items() if k[2] == 1]
     for (key_a, a), (key_b, b) in itertools.combinations(firsts, 2):
         assert match_score(a, b) < THRESHOLD, (key_a, key_b)
-
-
-def test_candidate_score_is_the_mean_over_shared_fingers(
-    templates: dict[tuple[str, Finger, int], bytes],
-) -> None:
-    probe = {f: templates[("ani", f, 2)] for f in FINGERS}
-    stored = {f: templates[("ani", f, 1)] for f in FINGERS[:2]}  # third finger an exception
-    score, per_finger = score_candidate(probe, stored)
-    assert set(per_finger) == set(FINGERS[:2])
-    assert score == round(sum(per_finger.values()) / 2)
-    assert score_candidate(probe, {}) == (0, {})
 
 
 def test_garbage_is_rejected() -> None:

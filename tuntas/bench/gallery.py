@@ -149,7 +149,7 @@ def to_bytes(template: NDArray[np.int8]) -> bytes:
 
 def exhaustive_scores(probes: Templates, gallery: Templates) -> NDArray[np.int16]:
     """``schemas.fingerprint.match_score`` averaged over the fingers (today's matcher, as
-    ``services.biometric.dedupe.score_candidate`` computes it), for every pair, vectorised:
+    the biometric stage's former in-process dedupe computed it), for every pair, vectorised:
     (probes, gallery)."""
     total = np.zeros((probes.shape[0], gallery.shape[0]), dtype=np.float32)
     for f in range(FINGERS):

@@ -31,6 +31,7 @@ GROUPS = {
     Service.BIOMETRIC: "biometric",
     Service.NOTIFICATION: "notification",
     Service.SERVICE_QUALITY: "service_quality",
+    Service.ABIS: "abis",
 }
 # The notification stage's faust app: its id prefixes its group and its own topics
 # (table changelog, assignor), and it reads back the breaches it publishes.
