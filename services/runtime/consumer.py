@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -63,6 +64,7 @@ class _Applied:
     handled: int = 0
     duplicates: int = 0
     poison: list[deadletter.DeadLetter] = field(default_factory=list)
+    kinds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (topic, type) handled
 
 
 @dataclass
@@ -74,6 +76,9 @@ class ConsumerStats:
     last_batch_at: float | None = None
     apply_seconds: float = 0.0  # time in the batch transactions (with retries)
     lag: dict[str, int] = field(default_factory=dict)
+    # For /metrics (services.runtime.metrics): handled per (topic, event type), dead per topic.
+    handled_by_kind: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dead_by_topic: Counter[str] = field(default_factory=Counter)
 
 
 class _CommitBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -162,10 +167,12 @@ class Consumer(Generic[E]):
         self.stats.apply_seconds += time.perf_counter() - started
         self.stats.handled += applied.handled
         self.stats.duplicates += applied.duplicates
+        self.stats.handled_by_kind.update(applied.kinds)
         poison += applied.poison
         if poison:
             await deadletter.send(self._producer, poison)
             self.stats.dead_letters += len(poison)
+            self.stats.dead_by_topic.update(letter.source_topic for letter in poison)
             for letter in poison:
                 log.warning(
                     "dead-lettered %s[%d]@%d: %s",
@@ -216,7 +223,11 @@ class Consumer(Generic[E]):
                 done.duplicates += 1
                 continue
             fresh.discard(event.message_id)  # the same id twice in one batch: apply once
-            with bind(application_id=str(event.correlation_id), message_id=str(event.message_id)):
+            with bind(
+                application_id=str(event.correlation_id),
+                message_id=str(event.message_id),
+                causation_id=str(getattr(event, "causation_id", None) or ""),
+            ):
                 if isolate:
                     try:
                         async with conn.transaction():  # a savepoint
@@ -236,6 +247,7 @@ class Consumer(Generic[E]):
                     emits += out
                     moves += status.transitions(event, [e.event for e in out])
             done.handled += 1
+            done.kinds[record.topic, event.type] += 1
             crashpoints.reach("mid_batch")
         await outbox.enqueue(conn, emits)
         await status.record(conn, moves)

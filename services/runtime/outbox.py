@@ -151,6 +151,12 @@ class Relay:
         self.published += len(rows)
         return len(rows)
 
+    async def backlog(self) -> int:
+        """How many committed rows wait to be published (``/metrics``)."""
+        async with self._pool.acquire() as conn:
+            waiting: int = await conn.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+        return waiting
+
     async def purge(self) -> int:
         """Drop rows sent longer ago than the topics keep events; return how many."""
         async with self._pool.acquire() as conn:

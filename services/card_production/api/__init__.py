@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from services.card_production.api import activation, jobs, station, stock
 from services.card_production.workflow import Station
+from services.runtime import logs, metrics
 from services.runtime.auth import Access
 from services.runtime.service import Runtime
 
@@ -18,4 +19,30 @@ def create_app(runtime: Runtime, work: Station) -> FastAPI:
     access = Access.from_env()
     for module in (stock, jobs, activation, station):
         app.include_router(module.router(runtime, work, access))
+    metrics.mount(app, runtime.health, lambda: _station_gauges(work))
+    app.add_middleware(logs.TraceRequests)
     return app
+
+
+async def _station_gauges(work: Station) -> list[metrics.Gauge]:
+    """The station's own figures for /metrics: blanks by state, printer and reader up."""
+    snap = await work.snapshot()
+    office = {"kecamatan": work.kecamatan}
+    return [
+        *(
+            metrics.Gauge("station_blanks", "Blank cards by state", {**office, "state": s}, n)
+            for s, n in snap["blanks"].items()
+        ),
+        *(
+            metrics.Gauge("station_jobs", "Print jobs by state", {**office, "state": s}, n)
+            for s, n in snap["queues"].items()
+        ),
+        metrics.Gauge(
+            "station_printer_ready", "1 when the printer accepts jobs", office,
+            1.0 if work.printer_state.get("ready") else 0.0,
+        ),
+        metrics.Gauge(
+            "station_reader_ok", "1 when the card reader answers", office,
+            1.0 if work.reader_state == "ok" else 0.0,
+        ),
+    ]  # fmt: skip
