@@ -85,7 +85,6 @@ class Recorded:
     application_id: uuid.UUID
     record_id: uuid.UUID
     state: State
-    case_id: str | None
     fingerprints_captured: int
     exceptions: Sequence[tuple[str, str, int]]  # (item, reason, attempts)
     attempts: Mapping[str, int]
@@ -264,7 +263,6 @@ async def _capture(
         application_id=app.application_id,
         record_id=saved.record_id,
         state=State.DEDUPE_PENDING,
-        case_id=None,
         fingerprints_captured=fingers,
         exceptions=[(e.item, e.reason.value, e.attempts) for e in enrolment.exceptions],
         attempts=dict(enrolment.attempts),

@@ -5,14 +5,17 @@ In one run, on the same broker and database server (see ``docs/bench.md``):
 2. the pipeline: N applications through all five stages (:mod:`tuntas.bench.pipeline`);
 3. latency at a steady submission rate;
 4. cost growth: more kecamatan, more applications;
+5. the 1:N search of the ABIS (:mod:`tuntas.bench.abis`, its own process): accuracy beside
+   today's matcher, and search p50/p99, build time and memory per gallery size;
 every pipeline run ends with the effectively-once check (:mod:`tuntas.bench.checks`).
-Writes ``bench.json`` and ``bench.svg`` to ``--out``.
+Writes ``bench.json`` (the 1:N figures under ``abis``) and ``bench.svg`` to ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import platform
 import sys
@@ -98,6 +101,18 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="TUNTAS_BIOMETRIC_AUTO_CAPTURE_CONCURRENCY for the runs (default: the stage's own)",
     )
     p.add_argument(
+        "--abis-people",
+        type=int,
+        default=2_000,
+        help="1:N accuracy gallery: enrolled people, as many strangers (default 2000; 0 skips)",
+    )
+    p.add_argument(
+        "--abis-sizes",
+        default="10000",
+        help="1:N search cost at these gallery sizes, comma-separated (default 10000; the"
+        " issue's figures: 10000,100000,1000000, ~40 min on 2 cores); empty skips",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         default=None,
@@ -118,6 +133,7 @@ def _main(args: argparse.Namespace) -> int:
     if args.quick:
         args.applications, args.rate, args.rate_applications = 40, [20.0], 20
         args.sweep_applications, args.kecamatan_counts, args.scales = 20, [1, 2], [1, 2]
+        args.abis_people, args.abis_sizes = 1_000, "5000"
     if args.capture_concurrency is not None:
         os.environ["TUNTAS_BIOMETRIC_AUTO_CAPTURE_CONCURRENCY"] = str(args.capture_concurrency)
     return asyncio.run(bench(args))
@@ -125,6 +141,41 @@ def _main(args: argparse.Namespace) -> int:
 
 def _say(text: str) -> None:
     print(text, flush=True)
+
+
+async def _abis(people: int, sizes: str) -> dict[str, Any]:
+    """The 1:N bench in a process of its own (faiss's threads and memory stay out of this
+    one); its last line is the result."""
+    command = [sys.executable, "-m", "tuntas.bench.abis", "--people", str(people)]
+    command += ["--mated", str(people // 2), "--sizes", sizes, "--queries", "500"]
+    proc = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"tuntas.bench.abis exited {proc.returncode}")
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    result["command"] = " ".join(["python", *command[1:]])
+    return result
+
+
+def abis_table(result: dict[str, Any]) -> str:
+    """The 1:N figures as text lines beside the pipeline's table."""
+    lines = ["1:N search (ABIS, docs/abis.md):"]
+    if "accuracy" in result:
+        acc = result["accuracy"]
+        lines.append(f"  accuracy: {acc['people']} people, {acc['mated_probes']} mated probes")
+        for name in ("today_exhaustive", "abis_embedding_exhaustive", "abis_index"):
+            r = acc[name]
+            lines.append(
+                f"    {name:<26} rank-1 {r['rank1']:.1%}  FNIR@FPIR0.1% "
+                f"{r['fnir_at_fpir_0.001']:.1%}  FNIR@FPIR0.01% {r['fnir_at_fpir_0.0001']:.1%}"
+            )
+    for row in result.get("scale", []):
+        lines.append(
+            f"  gallery {row['gallery']:>9,}: build {row['build_s']} s, search p50"
+            f" {row['search_p50_ms']} ms, p99 {row['search_p99_ms']} ms,"
+            f" memory +{row['memory_mb']} MB"
+        )
+    return "\n".join(lines)
 
 
 async def bench(args: argparse.Namespace) -> int:
@@ -149,10 +200,13 @@ async def bench(args: argparse.Namespace) -> int:
     steady: list[pipeline.RunResult] = []
     sweep: list[pipeline.RunResult] = []
     ceiling_result: ceiling.CeilingResult | None = None
+    abis: dict[str, Any] = {}
 
     def save() -> None:
         doc = report.document(ceiling_result, main_run, steady, sweep, machine)
         doc["machine"]["seconds"] = round(time.time() - started, 1)
+        if abis:
+            doc["abis"] = abis
         report.write(out, doc)
 
     try:
@@ -209,6 +263,11 @@ async def bench(args: argparse.Namespace) -> int:
                         _say(f"   FAILED (attempt {attempt}): {error}")
                         machine.setdefault("failed_points", []).append(f"{n}x{k}: {error}")
                 save()
+        sizes = args.abis_sizes.strip(",").strip()
+        if args.abis_people > 0 or sizes:
+            _say(f"== 1:N search: {args.abis_people} people, gallery sizes {sizes or 'none'}")
+            abis.update(await _abis(args.abis_people, sizes))
+            save()
     except EffectivelyOnceError as error:
         save()
         print(f"\ntuntas bench: {error}", file=sys.stderr)
@@ -217,5 +276,7 @@ async def bench(args: argparse.Namespace) -> int:
     doc = report.document(ceiling_result, main_run, steady, sweep, machine)
     _say("")
     _say(report.table(doc))
+    if abis:
+        _say(abis_table(abis))
     _say(f"\nwritten: {out / 'bench.json'}, {out / 'bench.svg'}")
     return 0

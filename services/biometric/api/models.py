@@ -46,8 +46,7 @@ class CaptureBody(_Body):
 class CaptureResult(BaseModel):
     application_id: uuid.UUID
     record_id: uuid.UUID
-    state: str
-    case_id: str | None
+    state: str  # dedupe_pending: the ABIS's answer opens a case or releases it for printing
     fingerprints_captured: int
     exceptions: list[dict[str, Any]]
     attempts: dict[str, int]

@@ -94,7 +94,6 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
             application_id=done.application_id,
             record_id=done.record_id,
             state=done.state.value,
-            case_id=done.case_id,
             fingerprints_captured=done.fingerprints_captured,
             exceptions=[{"item": i, "reason": r, "attempts": n} for i, r, n in done.exceptions],
             attempts=dict(done.attempts),
