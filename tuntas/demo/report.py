@@ -19,6 +19,7 @@ from rich.table import Table
 from schemas.envelope import Envelope
 from schemas.events import ApplicationAccepted
 from tuntas.charts import bar_chart
+from tuntas.demo import public_voice
 from tuntas.demo.autopilot import Journal
 from tuntas.demo.scenario import Plan
 from tuntas.demo.watch import Seen
@@ -87,6 +88,7 @@ class DayReport:
     sms_log_lines: int
     elapsed_s: float
     files: dict[str, str] = field(default_factory=dict)
+    voice: public_voice.Voice | None = None  # complaints, IKM, the month-so-far report
 
     def total(self, event_type: str) -> int:
         return sum(o.counts.get(event_type, 0) for o in self.offices)
@@ -271,6 +273,10 @@ def _happenings(report: DayReport) -> list[str]:
     return out
 
 
+def _names(report: DayReport) -> dict[str, str]:
+    return {o.kecamatan: o.name for o in report.offices}
+
+
 def markdown(report: DayReport, chart_files: dict[str, str]) -> str:
     lines = [
         f"# Tuntas demo day — run `{report.run}` (seed {report.seed})",
@@ -310,6 +316,7 @@ def markdown(report: DayReport, chart_files: dict[str, str]) -> str:
         + ", ".join(f"{k}: {v}" for k, v in sorted(report.sms_by_purpose.items())),
         f"- On the call list (uncollected cards): {report.calls}",
         "",
+        *(public_voice.markdown(report.voice, _names(report)) if report.voice else []),
         "## Where things are",
         "",
         f"- Printed card PDFs ({report.pdfs}): `{report.pdf_dir}`",
@@ -357,6 +364,7 @@ actions by the autopilot through the staff HTTP APIs. Lead times are real second
 <p>SMS sent: {report.sms_sent}; on the call list: {report.calls}.
 Printed card PDFs ({report.pdfs}): <code>{escape(report.pdf_dir)}</code>.
 SMS log ({report.sms_log_lines}): <code>{escape(report.sms_log)}</code>.</p>
+{public_voice.html(report.voice, _names(report)) if report.voice else ""}
 <h2>Events on the topics</h2><table>{events}</table>
 </body></html>
 """
