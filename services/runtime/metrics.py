@@ -119,13 +119,13 @@ def _runtime(health: Health, backlogs: list[int | None]) -> Iterator[Metric]:
     )
     published.add_metric([service], sum(r.published for r in health.relays))
     yield published
-    counted = [n for n in backlogs if n is not None]
+    backlog = GaugeMetricFamily(
+        "tuntas_outbox_backlog", "Outbox rows waiting to be published", labels=["service"]
+    )
+    counted = [n for n in backlogs if n is not None]  # none while PostgreSQL is away
     if counted:
-        backlog = GaugeMetricFamily(
-            "tuntas_outbox_backlog", "Outbox rows waiting to be published", labels=["service"]
-        )
         backlog.add_metric([service], max(counted))  # the relays of one schema share one table
-        yield backlog
+    yield backlog
 
 
 def _gauges(samples: list[Gauge]) -> Iterator[Metric]:

@@ -1,7 +1,8 @@
 """The JSON schemas of the custom resources the chart renders, from the operators' released CRDs.
 
 - CloudNativePG: the CRD files of its release, in its Go module (``config/crd/bases``), fetched
-  with ``go mod download``.
+  with ``go mod download``; the Prometheus operator's (PrometheusRule, PodMonitor, ScrapeConfig)
+  likewise, from its Go module's ``example/prometheus-operator-crd``.
 - Strimzi publishes no CRD file to a package registry; its released install files are the output
   of its CRD generator run over its API classes, both on Maven Central. ``deploy/helm/crds/pom.xml``
   fetches them and the generator runs with the arguments of Strimzi's own build. It needs Java 21
@@ -33,6 +34,7 @@ from tuntas.stack.errors import StackError
 
 STRIMZI_POM = CHART.parent / "crds" / "pom.xml"
 CNPG_MODULE = "github.com/cloudnative-pg/cloudnative-pg"
+PROMETHEUS_MODULE = "github.com/prometheus-operator/prometheus-operator"
 # The Strimzi kinds the chart uses, by their API classes (io.strimzi:api).
 STRIMZI_KINDS = {
     "Kafka": "io.strimzi.api.kafka.model.kafka.Kafka",
@@ -54,19 +56,29 @@ def versions() -> dict[str, str]:
     return {
         "strimzi": annotations["tuntas.id/strimzi-version"],
         "cloudnative-pg": annotations["tuntas.id/cloudnative-pg-version"],
+        "prometheus-operator": annotations["tuntas.id/prometheus-operator-version"],
     }
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML 1.1 reads a bare ``=`` as the "value" tag; the Prometheus operator's CRDs list it
+    among an enum's strings (relabelling actions), as Kubernetes' YAML 1.2 reader does."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", yaml.SafeLoader.construct_scalar)
+
+
 def _documents(folder: Path) -> list[dict[str, Any]]:
-    return [yaml.safe_load(path.read_text()) for path in sorted(folder.glob("*.yaml"))]
+    return [yaml.load(path.read_text(), Loader=_Loader) for path in sorted(folder.glob("*.yaml"))]
 
 
-def cnpg_crds(version: str) -> list[dict[str, Any]]:
+def go_module_crds(module: str, version: str, folder: str) -> list[dict[str, Any]]:
+    """The CRD files in ``folder`` of a Go module's release."""
     listing = run(
-        [go(), "mod", "download", "-json", f"{CNPG_MODULE}@v{version}"],
-        f"go mod download {CNPG_MODULE}@v{version}",
+        [go(), "mod", "download", "-json", f"{module}@v{version}"],
+        f"go mod download {module}@v{version}",
     )
-    return _documents(Path(json.loads(listing)["Dir"]) / "config" / "crd" / "bases")
+    return _documents(Path(json.loads(listing)["Dir"]) / folder)
 
 
 def _java21() -> str:
@@ -130,10 +142,21 @@ def schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """``(apiVersion, kind) -> JSON schema`` of every custom resource kind the chart may use,
     written once into the cache as JSON and read from there afterwards."""
     pinned = versions()
-    folder = cache() / f"crd-schemas-strimzi-{pinned['strimzi']}-cnpg-{pinned['cloudnative-pg']}"
+    folder = cache() / (
+        f"crd-schemas-strimzi-{pinned['strimzi']}-cnpg-{pinned['cloudnative-pg']}"
+        f"-prometheus-operator-{pinned['prometheus-operator']}"
+    )
     index = folder / "index.json"
     if not index.exists():
-        crds = strimzi_crds(pinned["strimzi"]) + cnpg_crds(pinned["cloudnative-pg"])
+        crds = [
+            *strimzi_crds(pinned["strimzi"]),
+            *go_module_crds(CNPG_MODULE, pinned["cloudnative-pg"], "config/crd/bases"),
+            *go_module_crds(
+                PROMETHEUS_MODULE,
+                pinned["prometheus-operator"],
+                "example/prometheus-operator-crd",
+            ),
+        ]
         table: dict[str, dict[str, Any]] = {}
         for crd in crds:
             group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
