@@ -60,7 +60,7 @@ def versions() -> dict[str, str]:
     }
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]
     """YAML 1.1 reads a bare ``=`` as the "value" tag; the Prometheus operator's CRDs list it
     among an enum's strings (relabelling actions), as Kubernetes' YAML 1.2 reader does."""
 
