@@ -1,4 +1,5 @@
-"""Apache Kafka in KRaft mode (one combined broker/controller) from the Maven Central jars."""
+"""Apache Kafka in KRaft mode from the Maven Central jars: one combined broker/controller, or a
+cluster of such nodes (``voters``: replication 3, min.insync.replicas 2 from three nodes on)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,14 @@ class KafkaNode(JavaNode):
     heap: str = "512m"
     # The SASL/SCRAM listener the services use; ``port`` stays PLAINTEXT for tools and tests.
     sasl_port: int | None = None
+    node_id: int = 1
+    # A cluster: every node's "id@127.0.0.1:controller_port"; empty: a lone node.
+    voters: tuple[str, ...] = ()
+
+    @property
+    def replication(self) -> tuple[int, int]:
+        """(replication factor, min.insync.replicas) of the topics this node's cluster holds."""
+        return (3, 2) if len(self.voters) >= 3 else (1, 1)
 
     @property
     def bootstrap(self) -> str:
@@ -77,8 +86,18 @@ class KafkaNode(JavaNode):
         return f"127.0.0.1:{self.sasl_port}" if wanted in config.read_text() else None
 
     def start(self, timeout: float = 90.0) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        procs.wait_until(
+            lambda: _metadata_answers(self.bootstrap), timeout, "Kafka", alive=self.is_running
+        )
+
+    def launch(self) -> None:
+        """Start the process unless it runs (a cluster's nodes are all launched, then awaited:
+        one alone has no quorum to answer with)."""
         if self.is_running():
-            wait_ready(self.bootstrap, timeout)
             return
         java = prereq.require_java()
         prereq.require_disk(self.home)
@@ -108,31 +127,32 @@ class KafkaNode(JavaNode):
             self.pidfile,
             self.home / "stdout.log",
         )
-        procs.wait_until(
-            lambda: _metadata_answers(self.bootstrap), timeout, "Kafka", alive=self.is_running
-        )
 
     def _write_config(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "log4j2.properties").write_text(_LOG4J2.format(log=self.logfile))
         config = self.home / "server.properties"
+        voters = ",".join(self.voters) or f"1@127.0.0.1:{self.controller_port}"
+        replicas, min_isr = self.replication
         config.write_text(
             "\n".join(
                 [
                     "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"node.id={self.node_id}",
+                    f"controller.quorum.voters={voters}",
                     *self._listeners(),
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=PLAINTEXT",
                     f"log.dirs={self.home / 'data'}",
                     "num.partitions=6",
-                    "offsets.topic.replication.factor=1",
+                    f"default.replication.factor={replicas}",
+                    f"min.insync.replicas={min_isr}",
+                    f"offsets.topic.replication.factor={replicas}",
                     "offsets.topic.num.partitions=10",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
+                    f"transaction.state.log.replication.factor={replicas}",
+                    f"transaction.state.log.min.isr={min_isr}",
+                    f"share.coordinator.state.topic.replication.factor={replicas}",
+                    f"share.coordinator.state.topic.min.isr={min_isr}",
                     # A lone local node: rebalances need not wait for more members to join.
                     "group.initial.rebalance.delay.ms=0",
                     "auto.create.topics.enable=false",
@@ -173,7 +193,7 @@ class KafkaNode(JavaNode):
         ]
 
     def _format(self, java: str, classpath: str, config: Path) -> None:
-        cluster_id = _cluster_id()
+        cluster_id = self._cluster_id()
         result = subprocess.run(
             [
                 java,
@@ -194,11 +214,20 @@ class KafkaNode(JavaNode):
         if result.returncode != 0:
             raise StackError(f"formatting Kafka storage failed: {result.stderr.strip()[:200]}")
 
+    def _cluster_id(self) -> str:
+        """A lone node's own; a cluster's nodes share one, kept beside their folders."""
+        if not self.voters:
+            return _new_cluster_id()
+        shared = self.home.parent / "cluster.id"
+        if not shared.exists():
+            shared.write_text(_new_cluster_id())
+        return shared.read_text().strip()
+
 
 FUTURE_TIMESTAMPS_MS = 30 * 24 * 3600 * 1000  # a month: the furthest the demo's clock moves
 
 
-def _cluster_id() -> str:
+def _new_cluster_id() -> str:
     import base64
 
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")

@@ -31,6 +31,9 @@ class StackConfig:
     external_kafka: str | None = None
     external_db: str | None = None
     external_oidc: str | None = None
+    # 3: a KRaft cluster of three combined nodes (replication 3, min.insync.replicas 2), node
+    # i's three ports those of node 1 plus 3·i; its folders are kafka-cluster/node-<id>.
+    kafka_nodes: int = 1
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -46,16 +49,43 @@ class StackConfig:
             external_kafka=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
             external_db=env.get("DATABASE_URL") or None,
             external_oidc=env.get("TUNTAS_OIDC_ISSUER") or None,
+            kafka_nodes=int(env.get("TUNTAS_KAFKA_NODES", "1")),
         )
 
     def kafka(self) -> KafkaNode:
-        return KafkaNode(
-            self.home / "kafka",
-            self.cache,
-            self.kafka_port,
-            self.controller_port,
-            sasl_port=self.kafka_sasl_port,
-        )
+        """The first node (the only one unless ``kafka_nodes`` > 1)."""
+        return self.kafka_cluster()[0]
+
+    def kafka_cluster(self) -> list[KafkaNode]:
+        if self.kafka_nodes == 1:
+            return [
+                KafkaNode(
+                    self.home / "kafka",
+                    self.cache,
+                    self.kafka_port,
+                    self.controller_port,
+                    sasl_port=self.kafka_sasl_port,
+                )
+            ]
+        ids = range(1, self.kafka_nodes + 1)
+        sasl = self.kafka_sasl_port
+        voters = tuple(f"{i}@127.0.0.1:{self.controller_port + 3 * (i - 1)}" for i in ids)
+        return [
+            KafkaNode(
+                self.home / "kafka-cluster" / f"node-{i}",
+                self.cache,
+                self.kafka_port + 3 * (i - 1),
+                self.controller_port + 3 * (i - 1),
+                heap="384m",
+                sasl_port=None if sasl is None else sasl + 3 * (i - 1),
+                node_id=i,
+                voters=voters,
+            )
+            for i in ids
+        ]
+
+    def kafka_bootstrap(self) -> str:
+        return self.external_kafka or ",".join(n.bootstrap for n in self.kafka_cluster())
 
     def postgres(self) -> PostgresNode:
         return PostgresNode(self.home / "postgres", self.pg_port)
@@ -81,9 +111,12 @@ class Endpoints:
     # when the broker has none) and the folder of generated secrets.
     kafka_sasl_bootstrap: str | None = None
     secrets: Path | None = None
+    replication_factor: int = 1  # of the topics the services create (3 on a local cluster)
 
     def as_env(self) -> dict[str, str]:
         env = {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "DATABASE_URL": self.database_url}
+        if self.replication_factor != 1:
+            env["TUNTAS_REPLICATION_FACTOR"] = str(self.replication_factor)
         if self.oidc_issuer:
             env["TUNTAS_OIDC_ISSUER"] = self.oidc_issuer
         return env
@@ -96,27 +129,33 @@ def up(config: StackConfig, identity: bool = False) -> Endpoints:
     so the demo, the bench and ``tuntas up`` need not wait for it.
     """
     if not config.external_kafka:
-        config.kafka().start()
+        for node in config.kafka_cluster():
+            node.launch()
     keycloak = config.keycloak() if identity else None
     if keycloak:
         keycloak.launch()  # the slowest to start: it boots while PostgreSQL does
     if not config.external_db:
         config.postgres().start()
+    if not config.external_kafka:
+        for node in config.kafka_cluster():
+            node.wait_ready()
     if keycloak:
         keycloak.wait_ready()
     return Endpoints(
-        config.external_kafka or config.kafka().bootstrap,
+        config.kafka_bootstrap(),
         config.external_db or config.postgres().dsn,
         config.oidc_issuer() if identity else None,
         kafka_sasl_bootstrap=None if config.external_kafka else config.kafka().sasl_bootstrap,
         secrets=None if config.external_db else config.home / "secrets",
+        replication_factor=1 if config.external_kafka else config.kafka().replication[0],
     )
 
 
 def down(config: StackConfig) -> list[str]:
     stopped = []
-    if not config.external_kafka and config.kafka().stop():
-        stopped.append("kafka")
+    if not config.external_kafka:
+        nodes = config.kafka_cluster()
+        stopped += [f"kafka-{n.node_id}" if len(nodes) > 1 else "kafka" for n in nodes if n.stop()]
     if not config.external_db and config.postgres().stop():
         stopped.append("postgres")
     keycloak = config.keycloak()
@@ -133,7 +172,7 @@ def status(config: StackConfig) -> dict[str, str]:
 
     kafka, pg, keycloak = config.kafka(), config.postgres(), config.keycloak()
     states = {
-        "kafka": state(config.external_kafka, kafka.is_running(), kafka.bootstrap),
+        "kafka": state(config.external_kafka, kafka.is_running(), config.kafka_bootstrap()),
         "postgres": state(config.external_db, pg.is_running(), pg.dsn),
     }
     if config.external_oidc or keycloak:
