@@ -83,3 +83,9 @@ async def test_an_answered_complaint_is_told_by_sms(h: Harness, smsc: Smsc) -> N
     assert "ADU-350805-20250106-0007" in text
     assert "Antrean rekam kini dibuka pukul 07.30." in text
     assert text.startswith("Yth. Bapak/Ibu")
+
+
+async def test_a_call_id_beyond_bigint_is_no_call_not_a_server_error(h: Harness) -> None:
+    """Found by make chaos's fuzzer: the id overflowed PostgreSQL's bigint, a 500."""
+    r = await h.http.post(f"/calls/{2**100}/outcome", json={"outcome": "no_answer"})
+    assert r.status_code == 422, r.text

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 
 from schemas.values import KecamatanCode
 from services.notification import store, workflow
@@ -13,6 +14,8 @@ from services.notification.clock import Clock
 from services.notification.settings import NotificationSettings
 from services.runtime.auth import Access, Identity, may_see, own_office
 from services.runtime.service import Runtime
+
+BIGINT_MAX = 2**63 - 1  # call ids are PostgreSQL bigints
 
 
 def router(
@@ -37,7 +40,10 @@ def router(
 
     @api.post("/calls/{call_id}/outcome")
     async def outcome(
-        *, caller: Identity = caller_role, call_id: int, body: OutcomeIn
+        *,
+        caller: Identity = caller_role,
+        call_id: Annotated[int, Path(ge=1, le=BIGINT_MAX)],  # larger: no call (was a 500)
+        body: OutcomeIn,
     ) -> OutcomeOut:
         """Record a call; the schedule adapts (409 if the call was already closed)."""
         try:
