@@ -152,3 +152,13 @@ async def test_report_matches_the_topics_and_is_produced_on_the_first_working_da
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
         assert "Februari" in text or "February" in text
         assert date(2025, 2, 1) == reports.previous_month(date(2025, 3, 3))
+
+
+async def test_a_month_that_is_no_date_is_refused_not_a_server_error(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    """Found by make chaos's fuzzer: month 0000-01 passed the pattern and failed as a date."""
+    async with running(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, tmp_path) as sq:
+        for path in ("/reports/monthly", "/reports/produced"):
+            answer = await sq.served.http.get(path, params={"month": "0000-01"})
+            assert answer.status_code == 422, (path, answer.text)

@@ -15,7 +15,8 @@ from services.runtime.auth import Access, Identity, own_office
 from services.runtime.service import Runtime
 from services.service_quality import report_pdf, reports, store, workflow
 
-Month = Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+# This century only: year 0000 is no date (was a 500), and a report needs the month after.
+Month = Annotated[str, Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 
 
 def _month(text: str | None, ctx: workflow.Context) -> date:
