@@ -428,6 +428,9 @@ class AbisOperation(StrEnum):
     DELETE = "delete"
     PING = "ping"
     PENDING_JOBS = "pending_jobs"
+    # Tuntas's bulk path (not MOSIP's): insert every reference of a batch document, paged at
+    # ``reference_url?after=<reference id>&limit=<n>``; answered when the whole batch is in.
+    INSERT_BATCH = "insert_batch"
 
 
 RequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,100}$")]
@@ -443,7 +446,7 @@ class AbisRequested(EventPayload):
 
     operation: AbisOperation
     request_id: RequestId
-    reference_id: UUID | None = None  # insert, identify, delete
+    reference_id: UUID | None = None  # insert, identify, delete; insert_batch: the batch
     reference_url: Annotated[str, StringConstraints(pattern=r"^https?://\S{1,300}$")] | None = None
     target_fpir: Annotated[float, Field(gt=0, lt=1)] | None = None  # identify
     max_results: Annotated[int, Field(ge=1, le=100)] | None = None  # identify
@@ -454,11 +457,13 @@ class AbisRequested(EventPayload):
             AbisOperation.INSERT,
             AbisOperation.IDENTIFY,
             AbisOperation.DELETE,
+            AbisOperation.INSERT_BATCH,
         )
         if needs_reference and self.reference_id is None:
             raise ValueError(f"{self.operation.value} needs reference_id")
-        if self.operation is AbisOperation.INSERT and self.reference_url is None:
-            raise ValueError("insert needs reference_url")
+        fetches = self.operation in (AbisOperation.INSERT, AbisOperation.INSERT_BATCH)
+        if fetches and self.reference_url is None:
+            raise ValueError(f"{self.operation.value} needs reference_url")
         return self
 
 

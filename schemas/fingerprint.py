@@ -68,12 +68,18 @@ def _q(value: float) -> int:
     return max(-127, min(127, round(value * 127)))
 
 
-def _vector(template: bytes) -> tuple[int, ...]:
+def check_template(template: bytes) -> int:
+    """The template's block count; ``TemplateError`` unless it is a well-formed TOF1 template."""
     if len(template) < _HEADER.size:
         raise TemplateError("template too short")
     magic, blocks = _HEADER.unpack_from(template)
     if magic != _MAGIC or len(template) != _HEADER.size + 2 * blocks * blocks:
         raise TemplateError("not a TOF1 template")
+    return int(blocks)
+
+
+def _vector(template: bytes) -> tuple[int, ...]:
+    blocks = check_template(template)
     return struct.unpack_from(f">{2 * blocks * blocks}b", template, _HEADER.size)
 
 

@@ -18,7 +18,7 @@ from services.abis.handlers import make_handler
 from services.abis.index import GalleryIndex
 from services.abis.sealing import load_key
 from services.abis.settings import SERVICE, AbisSettings
-from services.abis.workflow import Abis, rebuild
+from services.abis.workflow import Abis, batch_worker, rebuild
 from services.runtime import db
 from services.runtime.auth import oidc_settings
 from services.runtime.oidc_client import OidcLogin, secret_from
@@ -79,6 +79,7 @@ async def serve(
             ],
             parse=parse_event,
             batch_size=settings.batch_size,
+            background=[batch_worker(abis)],
             http=http,
             http_host=settings.http_host,
             http_port=settings.http_port,

@@ -3,33 +3,40 @@
 Insert fetches the reference's templates from its reference URL (biometric data never
 travels on Kafka), seals them into the gallery table and adds their embedding to the index;
 identify searches the index with the embedding of a reference already inserted. Each request
-is answered with one ``abis.responded`` in the consume batch's transaction. The index changes
+is answered with one ``abis.responded`` in the consume batch's transaction, except
+``insert_batch`` (a district's earlier records, hundreds of thousands): it is kept as a job
+and answered by the background worker at the end when the whole batch is in. The index changes
 as the request is handled: a batch that rolls back and is redelivered re-inserts the same
 reference, which replaces its earlier label.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import numpy as np
 from numpy.typing import NDArray
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, parse_event
 from schemas.events import AbisOperation, AbisRequested, AbisResponded
 from schemas.fingerprint import TemplateError
 from schemas.topics import Topics
 from services.abis import rules, store
 from services.abis.index import DEDUPE_FINGERS, GalleryIndex, embed, fields
 from services.abis.sealing import GalleryKey
+from services.runtime import outbox
 from services.runtime.db import Conn
 from services.runtime.messages import Emit
+from services.runtime.service import Runtime
 
 log = logging.getLogger("tuntas.abis")
 
@@ -49,9 +56,15 @@ class Abis:
     index: GalleryIndex
     http: httpx.AsyncClient
     reference_prefixes: tuple[str, ...]
+    batch_page: int = 5_000  # references per page of a batch document
+    batch_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 async def handle(abis: Abis, event: Envelope, request: AbisRequested, conn: Conn) -> list[Emit]:
+    if request.operation is AbisOperation.INSERT_BATCH:  # answered by the batch worker
+        await store.add_batch_job(conn, request.request_id, event.model_dump(mode="json"))
+        abis.batch_wakeup.set()
+        return []
     answer = AbisResponded(
         operation=request.operation,
         request_id=request.request_id,
@@ -119,8 +132,8 @@ async def ping(
 async def pending_jobs(
     abis: Abis, request: AbisRequested, conn: Conn, answer: AbisResponded
 ) -> AbisResponded:
-    # requests are answered in order within their consume batch: none waits behind an answer
-    return answer.model_copy(update={"job_count": 0})
+    # single requests are answered in their consume batch; batch inserts wait for the worker
+    return answer.model_copy(update={"job_count": await store.pending_batch_jobs(conn)})
 
 
 _OPERATIONS = {
@@ -132,12 +145,15 @@ _OPERATIONS = {
 }
 
 
-async def _fetch(abis: Abis, url: str) -> NDArray[np.int8]:
-    """The reference's dedupe-finger fields from its reference URL."""
+_BAD_DATA = (ValueError, KeyError, TypeError, binascii.Error, TemplateError)
+
+
+async def _get(abis: Abis, url: str, params: Mapping[str, str] | None = None) -> Any:
+    """The JSON document at a reference URL (fetched with the ABIS's own token)."""
     if not rules.reference_allowed(url, abis.reference_prefixes):
         raise Refused("reference_url_not_allowed", "reference URL outside the configured prefixes")
     try:
-        response = await abis.http.get(url)
+        response = await abis.http.get(url, params=params)
     except httpx.HTTPError as error:
         raise Refused("reference_unreachable", f"{type(error).__name__}: {error}") from None
     if response.status_code == 404:
@@ -145,13 +161,104 @@ async def _fetch(abis: Abis, url: str) -> NDArray[np.int8]:
     if response.status_code != 200:
         raise Refused("reference_unreachable", f"the reference URL answered {response.status_code}")
     try:
-        templates = {
-            finger: base64.b64decode(value, validate=True)
-            for finger, value in response.json()["templates"].items()
-        }
-        return fields(templates)
-    except (ValueError, KeyError, TypeError, binascii.Error, TemplateError) as error:
+        return response.json()
+    except ValueError as error:
+        raise Refused("bad_reference_data", f"not JSON: {error}") from None
+
+
+def _field(document: Any) -> NDArray[np.int8]:
+    """``{"templates": {finger: base64 TOF1}}`` as the dedupe fingers' fields."""
+    return fields({f: base64.b64decode(v, validate=True) for f, v in document["templates"].items()})
+
+
+async def _fetch(abis: Abis, url: str) -> NDArray[np.int8]:
+    """The reference's dedupe-finger fields from its reference URL."""
+    document = await _get(abis, url)
+    try:
+        return _field(document)
+    except _BAD_DATA as error:
         raise Refused("bad_reference_data", f"{type(error).__name__}: {error}") from None
+
+
+# ---------------------------------------------------------------- batch inserts
+
+
+def _page(
+    abis: Abis, document: Any
+) -> tuple[list[uuid.UUID], NDArray[np.int8], list[tuple[uuid.UUID, bytes, bytes]]]:
+    """One page of a batch document: reference ids, fields and sealed rows (CPU work)."""
+    try:
+        refs = [uuid.UUID(r["reference_id"]) for r in document["references"]]
+        batch = np.stack([_field(r) for r in document["references"]])
+    except _BAD_DATA as error:
+        raise Refused("bad_reference_data", f"{type(error).__name__}: {error}") from None
+    rows = [(ref, *abis.key.seal(ref, f.tobytes())) for ref, f in zip(refs, batch, strict=True)]
+    return refs, batch, rows
+
+
+async def insert_batch(abis: Abis, runtime: Runtime, request: AbisRequested) -> int:
+    """Insert every reference of the batch document, a page at a time; returns how many."""
+    assert request.reference_url is not None
+    count = 0
+    after: uuid.UUID | None = None
+    while True:
+        params = {"limit": str(abis.batch_page)} | ({"after": str(after)} if after else {})
+        document = await _get(abis, request.reference_url, params)
+        if not document.get("references"):
+            return count
+        refs, batch, rows = await asyncio.to_thread(_page, abis, document)
+        async with runtime.pool.acquire() as conn:
+            await store.put_many(conn, rows)
+        vectors = await asyncio.to_thread(embed, batch)
+        abis.index.add(refs, vectors)  # on the loop: the index is not shared with a thread
+        count += len(refs)
+        after = refs[-1]
+        log.info("batch %s: %d references inserted", request.request_id, count)
+
+
+def batch_worker(abis: Abis) -> Callable[[Runtime], Awaitable[None]]:
+    """Answers the batch inserts, oldest first. A batch cut short by a restart is done again
+    from the start (the gallery upserts; a re-insert replaces the index label)."""
+
+    async def insert_batches(runtime: Runtime) -> None:
+        while not runtime.stop.is_set():
+            abis.batch_wakeup.clear()
+            async with runtime.pool.acquire() as conn:
+                found = await store.next_batch_job(conn)
+            if found is None:
+                waits = [
+                    asyncio.ensure_future(runtime.stop.wait()),
+                    asyncio.ensure_future(abis.batch_wakeup.wait()),
+                ]
+                try:
+                    await asyncio.wait(waits, timeout=1.0, return_when="FIRST_COMPLETED")
+                finally:
+                    for waiter in waits:
+                        waiter.cancel()
+                continue
+            event = parse_event(json.dumps(found).encode())
+            request = event.payload
+            assert isinstance(request, AbisRequested)
+            answer = AbisResponded(
+                operation=request.operation,
+                request_id=request.request_id,
+                reference_id=request.reference_id,
+                succeeded=True,
+            )
+            try:
+                count = await insert_batch(abis, runtime, request)
+                log.info("batch %s done: %d references", request.request_id, count)
+            except Refused as refused:
+                log.warning("ABIS batch %s refused: %s", request.request_id, refused)
+                answer = answer.model_copy(
+                    update={"succeeded": False, "failure_reason": refused.code}
+                )
+            async with runtime.pool.acquire() as conn, conn.transaction():
+                await outbox.enqueue(conn, [Emit(abis.topics.abis_responses, event.caused(answer))])
+                await store.finish_batch_job(conn, request.request_id)
+            runtime.relay.wake()
+
+    return insert_batches
 
 
 async def rebuild(

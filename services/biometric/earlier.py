@@ -11,9 +11,12 @@ recorded).
      "signature": {"media_type": "image/png", "quality": 75, "data": "<base64>"},
      "templates": {"right_thumb": "<base64 TOF1>", "right_index": "…", …}}
 
-Every line is checked before anything is stored; bad lines stop the load, each named with its
-line number. Records are stored encrypted, as live recordings are. NIKs that already have a
-record are left alone and counted.
+Every line is checked before anything is stored (a first pass over the file); bad lines stop
+the load, each named with its line number. The second pass stores the records encrypted, as
+live recordings are, a page at a time with COPY (``store.copy_records``), printing progress;
+NIKs that already have a record are left alone and counted. At the end one ``insert_batch``
+request asks the ABIS to add the whole import to its gallery: it pages through the stage's
+``/abis/batches/{import_id}`` (the stage must be running to answer it; docs/abis.md).
 """
 
 from __future__ import annotations
@@ -25,15 +28,21 @@ import binascii
 import json
 import logging
 import sys
-from collections.abc import Sequence
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from schemas.fingerprint import TemplateError, match_score
+from schemas.envelope import Envelope
+from schemas.events import AbisOperation, AbisRequested
+from schemas.fingerprint import TemplateError, check_template
+from schemas.topics import Topics
 from schemas.values import (
     InvalidValue,
     RegionLevel,
@@ -46,7 +55,8 @@ from services.biometric.enrolment import Enrolment
 from services.biometric.items import FACE, SIGNATURE, Capture, Finger
 from services.biometric.keys import check_keyring, load_keyring
 from services.biometric.settings import SERVICE, BiometricSettings
-from services.runtime import db, logs
+from services.runtime import db, logs, outbox
+from services.runtime.messages import Emit
 
 log = logging.getLogger("tuntas.biometric.earlier")
 
@@ -96,21 +106,26 @@ def _record(text: str, today: date) -> EarlierRecord:
     templates = {f: _b64(t, f"templates.{f.value}") for f, t in line.templates.items()}
     for finger, template in templates.items():
         try:
-            match_score(template, template)  # reads the format
+            check_template(template)
         except TemplateError as error:
             raise ValueError(f"templates.{finger.value}: {error}") from None
     return EarlierRecord(line.nik, Enrolment(captures, templates, (), {}))
 
 
-def read_records(path: Path) -> list[EarlierRecord]:
-    """The records of ``path``, each checked; raises `RecordsFileError` naming every bad line."""
-    records: list[EarlierRecord] = []
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    with path.open() as lines:
+        for number, text in enumerate(lines, start=1):
+            if text.strip():
+                yield number, text
+
+
+def check_file(path: Path) -> int:
+    """Read the whole file once, storing nothing; the number of records, or `RecordsFileError`
+    naming every bad line."""
     problems: list[str] = []
     seen: set[str] = set()
     today = today_in_indonesia()
-    for number, text in enumerate(path.read_text().splitlines(), start=1):
-        if not text.strip():
-            continue
+    for number, text in _lines(path):
         try:
             record = _record(text, today)
         except InvalidValue as error:
@@ -127,42 +142,85 @@ def read_records(path: Path) -> list[EarlierRecord]:
         if record.nik in seen:
             problems.append(f"{path}:{number}: the NIK is on an earlier line too")
         seen.add(record.nik)
-        records.append(record)
     if problems:
         raise RecordsFileError("; ".join(problems))
-    return records
+    return len(seen)
+
+
+def iter_records(path: Path) -> Iterator[EarlierRecord]:
+    """The records of a file `check_file` accepted."""
+    today = today_in_indonesia()
+    return (_record(text, today) for _, text in _lines(path))
+
+
+Progress = Callable[[int, int], None]  # (records done, of how many)
+PAGE = 2_000
 
 
 async def load(
     settings: BiometricSettings,
     kecamatan: str,
-    records: Sequence[EarlierRecord],
+    path: Path,
     captured_on: date,
+    progress: Progress = lambda done, total: None,
 ) -> tuple[int, int]:
-    """Store every record in ``kecamatan``; return (stored, already recorded)."""
+    """Check, then store every record of ``path`` in ``kecamatan`` and ask the ABIS to insert
+    them; return (stored, already recorded)."""
+    total = check_file(path)
     keyring = load_keyring(settings)
     conn = await db.connect(settings.connections.database_url, settings.schema_name)
-    stored = existing = 0
+    stored = done = 0
+    import_id = uuid.uuid4()
     try:
         await db.migrate(conn, settings.schema_name, store.MIGRATIONS)
         await check_keyring(conn, keyring)
         captured_at = datetime(captured_on.year, captured_on.month, captured_on.day, tzinfo=UTC)
-        for record in records:
-            if await store.record_exists_for_nik(conn, record.nik):
-                existing += 1
-                continue
-            await store.save_record(
+        records = iter_records(path)
+        while page := list(islice(records, PAGE)):
+            stored += await store.copy_records(
                 conn,
                 keyring,
-                nik=record.nik,
                 kecamatan=kecamatan,
-                enrolment=record.enrolment,
+                records=[(r.nik, r.enrolment) for r in page],
                 captured_at=captured_at,
+                import_id=import_id,
             )
-            stored += 1
+            done += len(page)
+            progress(done, total)
+        if stored:
+            await outbox.enqueue(conn, [_batch_request(settings, kecamatan, import_id)])
     finally:
         await conn.close()
-    return stored, existing
+    return stored, done - stored
+
+
+def _batch_request(settings: BiometricSettings, kecamatan: str, import_id: uuid.UUID) -> Emit:
+    """The ABIS's insert_batch of this import (published by the running stage's relay)."""
+    base = settings.public_url.rstrip("/") or f"http://127.0.0.1:{settings.http_port}"
+    request = AbisRequested(
+        operation=AbisOperation.INSERT_BATCH,
+        request_id=f"import-{import_id}",
+        reference_id=import_id,
+        reference_url=f"{base}/abis/batches/{import_id}",
+    )
+    topics = Topics(settings.connections.tuntas_topic_prefix)
+    envelope = Envelope.new(request, application_id=import_id, kecamatan=kecamatan)
+    return Emit(topics.abis_requests, envelope)
+
+
+def _progress() -> Progress:
+    started = time.monotonic()
+
+    def show(done: int, total: int) -> None:
+        rate = done / max(time.monotonic() - started, 1e-6)
+        print(
+            f"\r{done:,}/{total:,} records ({rate:,.0f}/s)",
+            end="\n" if done == total else "",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -182,8 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(SERVICE, settings.log_level)
     try:
         kecamatan = parse_region_code(args.kecamatan, RegionLevel.KECAMATAN)
-        records = read_records(args.records_file)
-        stored, existing = asyncio.run(load(settings, kecamatan, records, args.captured_on))
+        stored, existing = asyncio.run(
+            load(settings, kecamatan, args.records_file, args.captured_on, _progress())
+        )
     except (RecordsFileError, InvalidValue, OSError) as error:
         parser.exit(2, f"error: {error}\n")
     print(f"stored {stored} earlier record(s); {existing} NIK(s) already had one")

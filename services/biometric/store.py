@@ -194,6 +194,100 @@ def _seal_all(
     return item_rows, template_rows
 
 
+async def copy_records(
+    conn: Conn,
+    keyring: MasterKeyring,
+    *,
+    kecamatan: str,
+    records: Sequence[tuple[str, Enrolment]],
+    captured_at: datetime,
+    import_id: uuid.UUID,
+) -> int:
+    """Store many (NIK, enrolment) at once, encrypted as `save_record` does: COPY into staging
+    tables, then one INSERT … SELECT per table (COPY cannot write a table under row-level
+    security). NIKs that already have a record are left alone. Returns how many were stored."""
+    async with conn.transaction():
+        key = await _current_data_key(conn, keyring, kecamatan)
+        ids = [uuid.uuid4() for _ in records]
+        sealed = await asyncio.to_thread(
+            lambda: [_seal_all(key, rid, e) for rid, (_, e) in zip(ids, records, strict=True)]
+        )
+        staged: dict[str, list[tuple[object, ...]]] = {
+            "records": [
+                (rid, nik, kecamatan, captured_at, import_id)
+                for rid, (nik, _) in zip(ids, records, strict=True)
+            ],
+            "items": [row for item_rows, _ in sealed for row in item_rows],
+            "templates": [row for _, template_rows in sealed for row in template_rows],
+        }
+        columns = {
+            "records": ("record_id", "nik", "kecamatan", "captured_at", "import_id"),
+            "items": (
+                "record_id", "item", "media_type", "quality", "key_version", "nonce", "ciphertext"
+            ),
+            "templates": ("record_id", "finger", "key_version", "nonce", "ciphertext"),
+        }  # fmt: skip
+        for table, rows in staged.items():
+            names = ", ".join(columns[table])
+            await conn.execute(
+                f"CREATE TEMP TABLE staged_{table} ON COMMIT DROP"
+                f" AS SELECT {names} FROM {table} WITH NO DATA"
+            )
+            await conn.copy_records_to_table(
+                f"staged_{table}", records=rows, columns=list(columns[table])
+            )
+        stored = await conn.fetchval(
+            "WITH new AS (INSERT INTO records (record_id, nik, kecamatan, captured_at, import_id)"
+            " SELECT * FROM staged_records ON CONFLICT (nik) DO NOTHING RETURNING 1)"
+            " SELECT count(*) FROM new"
+        )
+        for table in ("items", "templates"):  # only the records just inserted have a row
+            await conn.execute(
+                f"INSERT INTO {table} ({', '.join(columns[table])})"
+                f" SELECT s.* FROM staged_{table} s JOIN records r USING (record_id)"
+            )
+    return int(stored)
+
+
+async def imported_templates(
+    conn: Conn,
+    keyring: MasterKeyring,
+    import_id: uuid.UUID,
+    fingers: Collection[Finger],
+    *,
+    after: uuid.UUID | None,
+    limit: int,
+) -> dict[uuid.UUID, dict[Finger, bytes]]:
+    """A page of one import's records (by record id, after ``after``): their templates of
+    these fingers, decrypted."""
+    rows = await conn.fetch(
+        "SELECT r.record_id, r.kecamatan, t.finger, t.key_version, t.nonce, t.ciphertext"
+        " FROM (SELECT record_id, kecamatan FROM records WHERE import_id = $1"
+        "       AND ($2::uuid IS NULL OR record_id > $2) ORDER BY record_id LIMIT $3) r"
+        " LEFT JOIN templates t ON t.record_id = r.record_id AND t.finger = ANY($4::text[])"
+        " ORDER BY r.record_id",
+        import_id,
+        after,
+        limit,
+        [f.value for f in fingers],
+    )
+    keys: dict[tuple[str, int], DataKey] = {}
+    out: dict[uuid.UUID, dict[Finger, bytes]] = {}
+    for row in rows:
+        found = out.setdefault(row["record_id"], {})
+        if row["finger"] is None:  # every compared finger an exception
+            continue
+        key_id = (row["kecamatan"], row["key_version"])
+        if key_id not in keys:
+            keys[key_id] = await _data_key(conn, keyring, *key_id)
+        finger = Finger(row["finger"])
+        sealed = Sealed(row["key_version"], row["nonce"], row["ciphertext"])
+        found[finger] = open_sealed(
+            keys[key_id], str(row["record_id"]), _template_item(finger), sealed
+        )
+    return out
+
+
 async def record_for_nik(conn: Conn, nik: str) -> SavedRecord | None:
     """The NIK's existing record, if any."""
     row = await conn.fetchrow("SELECT record_id, kecamatan FROM records WHERE nik = $1", nik)

@@ -115,6 +115,7 @@ class Stage:
     out: Collector
     keys: str
     device_url: str
+    abis: httpx.AsyncClient  # the ABIS's own API (GET /gallery)
 
     async def sit(self, seed: str, kecamatan: str = KEC, **subject: Any) -> None:
         """Who sits down at the station's devices next (the simulator's control endpoint)."""
@@ -219,13 +220,20 @@ async def running_stage(
     )
     topics = Topics(topic_prefix)
     try:
-        async with serving(serve_abis, abis), serving(serve, settings) as served:
+        async with serving(serve_abis, abis) as abis_served, serving(serve, settings) as served:
             served.http.auth = As(os.environ["TUNTAS_OIDC_ISSUER"], _user)
             out = Collector(kafka_bootstrap, [topics.biometric_events, topics.print_ready(KEC)])
             await out.start()
             try:
                 yield Stage(
-                    served.runtime, served.http, topics, kafka_bootstrap, out, keys, device_url
+                    served.runtime,
+                    served.http,
+                    topics,
+                    kafka_bootstrap,
+                    out,
+                    keys,
+                    device_url,
+                    abis_served.http,
                 )
             finally:
                 await out.stop()

@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from schemas.events import BiometricsDuplicateSuspected, BiometricsRecorded
-from services.biometric import rules
+from services.biometric import earlier, rules
+from services.biometric.settings import BiometricSettings
+from simulators.capture.earlier import write_export
+from simulators.capture.subjects import simulation_seed
 from tests.biometric.stage_kit import KEC, Stage, running_stage, validated
 from tests.kit.payloads import nik
+from tests.kit.stage import connections
 from tests.kit.tokens import bearer, machine_token, staff, staff_token
+from tests.waiting import wait_for
 
 
 @pytest.fixture
@@ -127,3 +134,36 @@ async def test_reference_url_serves_the_dedupe_fingers_to_the_abis_only(
     ):
         refused = await stage.http.get(url, headers=other)
         assert refused.status_code == 403 and "templates" not in refused.text
+
+
+async def test_earlier_records_reach_the_abis_as_one_batch_and_are_found_as_duplicates(
+    stage: Stage,
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    db_schema: str,
+    topic_prefix: str,
+    tmp_path: Path,
+) -> None:
+    export = tmp_path / "earlier.jsonl"
+    niks = (nik(91), nik(92))
+    write_export(niks, export)
+    settings = BiometricSettings(
+        connections=connections(kafka_bootstrap, pg_dsn, topic_prefix),
+        db_schema=db_schema,
+        master_keys=SecretStr(stage.keys),
+        public_url=f"http://127.0.0.1:{stage.runtime.extra['http_port']}",
+    )
+    assert await earlier.load(settings, KEC, export, date(2013, 5, 2)) == (2, 0)
+
+    async def in_gallery() -> bool:
+        return bool((await stage.abis.get("/gallery")).json() == {"references": 2})
+
+    await wait_for(in_gallery, what="the import in the ABIS's gallery")  # the stage's relay
+    # the first earlier holder comes back under another NIK: the 1:N search finds the record
+    app_id = await stage.send_validated(validated(nik(93), name="Nama Lain"))
+    await stage.queued(app_id)
+    await stage.sit(simulation_seed(niks[0]))
+    await stage.capture(app_id)
+    await stage.out.wait_types(app_id, "biometrics.duplicate_suspected")
+    cases = (await stage.http.get("/adjudication", params={"kecamatan": KEC})).json()
+    assert len(cases) == 1 and cases[0]["candidates"][0]["kecamatan"] == KEC

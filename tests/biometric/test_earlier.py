@@ -1,5 +1,6 @@
-"""Earlier records: imported from the national export's file, stored encrypted, found by the
-skip path's lookup; a file with a bad line is refused whole, each bad line named."""
+"""Earlier records: imported from the national export's file (COPY, with progress), stored
+encrypted, found by the skip path's lookup, and handed to the ABIS as one batch; a file with a
+bad line is refused whole, each bad line named."""
 
 from __future__ import annotations
 
@@ -36,12 +37,17 @@ async def test_earlier_records_are_stored_once_and_found_by_nik(
     settings = _settings(pg_dsn, db_schema, keys)
     path = tmp_path / "earlier.jsonl"
     assert write_export(NIKS, path) == 2
-    records = earlier.read_records(path)
+    assert earlier.check_file(path) == 2
+    records = list(earlier.iter_records(path))
     assert [r.nik for r in records] == list(NIKS)
     assert NIKS[0] not in repr(records)
 
-    assert await earlier.load(settings, "350805", records, date(2013, 5, 2)) == (2, 0)
-    assert await earlier.load(settings, "350805", records, date(2013, 5, 2)) == (0, 2)
+    shown: list[tuple[int, int]] = []
+    loaded = await earlier.load(
+        settings, "350805", path, date(2013, 5, 2), lambda *p: shown.append(p)
+    )
+    assert loaded == (2, 0) and shown == [(2, 2)]
+    assert await earlier.load(settings, "350805", path, date(2013, 5, 2)) == (0, 2)
 
     conn: asyncpg.Connection = await connect(pg_dsn, db_schema)
     try:
@@ -67,6 +73,13 @@ async def test_earlier_records_are_stored_once_and_found_by_nik(
             "SELECT count(*) FROM templates WHERE position('TOF1'::bytea in ciphertext) = 1"
         )
         assert plain == 0
+        # one batch insert asked of the ABIS for the import (none for the second, empty one)
+        asked = await conn.fetch("SELECT payload FROM outbox")
+        assert len(asked) == 1
+        request = json.loads(asked[0]["payload"])["payload"]
+        assert request["operation"] == "insert_batch"
+        import_id = await conn.fetchval("SELECT DISTINCT import_id FROM records")
+        assert request["reference_url"].endswith(f"/abis/batches/{import_id}")
     finally:
         await conn.close()
 
@@ -79,7 +92,7 @@ def test_a_bad_line_refuses_the_whole_file_and_names_the_line(tmp_path: Path) ->
     lines = [json.dumps(good), json.dumps(short_nik), "", json.dumps(bad_template), "{"]
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(earlier.RecordsFileError) as refused:
-        earlier.read_records(path)
+        earlier.check_file(path)
     message = str(refused.value)
     assert "earlier.jsonl:2: NIK must have 16 digits" in message
     assert "earlier.jsonl:4: templates.right_thumb: template too short" in message
@@ -92,7 +105,7 @@ def test_the_exported_templates_match_a_later_live_finger_of_the_same_person(
 ) -> None:
     path = tmp_path / "earlier.jsonl"
     write_export(NIKS, path)
-    first, second = earlier.read_records(path)
+    first, second = earlier.iter_records(path)
     # the demo's live finger at activation: a fresh impression of the NIK's simulated person
     live = fingerprint_template(render(simulation_seed(NIKS[0]), Finger.RIGHT_INDEX.item, 3).data)
     assert match_score(first.enrolment.templates[Finger.RIGHT_INDEX], live) >= 80

@@ -1,7 +1,8 @@
-"""The ABIS's reference URL (MOSIP's referenceURL): ``GET /abis/references/{record_id}`` serves
+"""The ABIS's reference URLs (MOSIP's referenceURL): ``GET /abis/references/{record_id}`` serves
 a record's dedupe-finger templates to the ABIS inserting it, so no biometric data travels on
-Kafka. Machine access only: a client-credentials token of one of the configured ABIS clients
-(``TUNTAS_BIOMETRIC_ABIS_CLIENTS``)."""
+Kafka; ``GET /abis/batches/{import_id}`` pages through an import of earlier records for the
+ABIS's batch insert. Machine access only: a client-credentials token of one of the configured
+ABIS clients (``TUNTAS_BIOMETRIC_ABIS_CLIENTS``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import base64
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 
 from services.biometric import rules, store
+from services.biometric.items import Finger
 from services.biometric.workflow import Stage
 from services.runtime.auth import Access, Identity, authenticated
 from services.runtime.service import Runtime
@@ -45,6 +47,35 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
             templates = await store.load_templates(
                 conn, stage.keyring, record_id, rules.DEDUPE_FINGERS
             )
-        return {"templates": {f.value: base64.b64encode(t).decode() for f, t in templates.items()}}
+        return {"templates": _b64(templates)}
+
+    @routes.get(
+        "/abis/batches/{import_id}",
+        summary="a page of an import's records' dedupe fingers, for the ABIS's batch insert",
+        responses={403: {"description": "not the ABIS"}},
+    )
+    async def get_batch(
+        *,
+        caller: Identity = abis,
+        import_id: Annotated[uuid.UUID, Path()],
+        after: Annotated[uuid.UUID | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=20_000)] = 5_000,
+    ) -> dict[str, list[dict[str, object]]]:
+        """``{"references": [{"reference_id", "templates"}]}`` by record id after ``after``;
+        an empty list ends the batch."""
+        async with runtime.pool.acquire() as conn:
+            page = await store.imported_templates(
+                conn, stage.keyring, import_id, rules.DEDUPE_FINGERS, after=after, limit=limit
+            )
+        return {
+            "references": [
+                {"reference_id": str(ref), "templates": _b64(templates)}
+                for ref, templates in page.items()
+            ]
+        }
 
     return routes
+
+
+def _b64(templates: dict[Finger, bytes]) -> dict[str, str]:
+    return {f.value: base64.b64encode(t).decode() for f, t in templates.items()}
