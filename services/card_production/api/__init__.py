@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.card_production.api import activation, jobs, station, stock
 from services.card_production.workflow import Station
-from services.runtime import logs, metrics
+from services.runtime import http, logs, metrics
 from services.runtime.auth import Access
 from services.runtime.service import Runtime
 
@@ -16,6 +16,7 @@ def create_app(runtime: Runtime, work: Station) -> FastAPI:
         title=f"Tuntas card production — station {work.kecamatan}",
         description="Encode and print KTP-el at the kecamatan office; blank stock; activation.",
     )
+    http.answer_unavailable(app)  # 503 + Retry-After while the database is down
     access = Access.from_env()
     for module in (stock, jobs, activation, station):
         app.include_router(module.router(runtime, work, access))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
+from services.runtime import http
 from services.runtime.auth import Access
 from services.runtime.service import Runtime
 from services.service_quality import workflow
@@ -16,6 +17,7 @@ from services.service_quality.api import complaints, performance, public, survey
 
 def create_app(runtime: Runtime, ctx: workflow.Context) -> FastAPI:
     app = FastAPI(title="Tuntas service quality", version="1")
+    http.answer_unavailable(app)  # 503 + Retry-After while the database is down
 
     @app.get("/health")
     async def health() -> JSONResponse:
