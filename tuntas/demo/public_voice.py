@@ -31,6 +31,7 @@ from tuntas.demo.scenario import Office, Plan
 AsStaff = Callable[[str, str], dict[str, Any]]  # (role, kecamatan) -> request extensions
 SURVEY_LINK = re.compile(r"https?://\S+/survey/[A-Za-z0-9_-]+")
 POLL_S = 0.5
+NO_LOGIN = httpx.Auth()  # the public's requests: no token
 # (day fraction, channel, category, subject): the complaints each office receives
 COMPLAINTS = (
     (0.10, "website", "time", "Antrean rekam terlalu lama"),
@@ -115,7 +116,7 @@ class PublicVoice:
             form = {"kecamatan": code, "category": category, "subject": subject, "body": body,
                     "name": name, "email": f"warga.{visitor.number}.{code}@example.id"}  # fmt: skip
             made = await self._ok(
-                await self.http.post(self._url("/pengaduan"), data=form, auth=None), subject
+                await self.http.post(self._url("/pengaduan"), data=form, auth=NO_LOGIN), subject
             )  # the public form: no login
             self.voice.tickets.append(made["ticket"])
         else:
@@ -199,7 +200,7 @@ class PublicVoice:
             form = {"age": str(self.rng.randint(17, 70)), "sex": self.rng.choice("LP"),
                     "education": "SMA", "occupation": "WIRAUSAHA"}  # fmt: skip
             form |= {f"u{i}": str(self.rng.choice((3, 3, 4, 4, 2))) for i in range(1, 10)}
-            await self._ok(await self.http.post(link, data=form, auth=None), "a survey answer")
+            await self._ok(await self.http.post(link, data=form, auth=NO_LOGIN), "a survey answer")
             self.voice.survey_answers += 1
 
     async def month_so_far(self, out: Path) -> Voice:
