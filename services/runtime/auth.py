@@ -166,7 +166,7 @@ class MissingIdentityProvider(RuntimeError):
 def oidc_settings() -> OidcSettings:
     """The identity provider's settings from the environment; a one-line error without it."""
     try:
-        return OidcSettings()  # type: ignore[call-arg]  # the issuer comes from the env
+        return OidcSettings()  # the issuer comes from the environment
     except ValidationError:
         raise MissingIdentityProvider(
             "TUNTAS_OIDC_ISSUER is not set: the APIs verify tokens from the identity provider"
@@ -225,12 +225,6 @@ def signed_by(body: Body, identity: Identity, field: str = "officer_id") -> Body
     """The request body with its officer set to the caller: events and audit rows name the
     token's user, whatever the body said."""
     return body.model_copy(update={field: identity.username})
-
-
-def db_scope(identity: Identity) -> str | None:
-    """The kecamatan a route's transaction is limited to (``services.runtime.db.scoped``):
-    the caller's office; ``None`` (every kecamatan) for a district admin."""
-    return None if DISTRICT_ADMIN in identity.roles else identity.kecamatan
 
 
 def token_officer() -> Any:

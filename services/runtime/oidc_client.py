@@ -9,8 +9,9 @@ shortly before it expires; a 401 fetches a fresh one and sends the request once 
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import AsyncGenerator, Generator, Mapping
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,10 @@ def secret_from(value: str, file: str) -> str:
     return Path(file).read_text().strip() if file else value
 
 
+class LoginRefused(httpx.HTTPError):
+    """The identity provider refused the credentials (or is not answering properly)."""
+
+
 class OidcLogin(httpx.Auth):
     requires_response_body = True
 
@@ -33,6 +38,7 @@ class OidcLogin(httpx.Auth):
         self._token_url: str | None = None
         self._token: str | None = None
         self._expires = 0.0
+        self._lock = asyncio.Lock()
 
     @classmethod
     def client_credentials(cls, issuer: str, client_id: str, secret: str) -> OidcLogin:
@@ -52,13 +58,42 @@ class OidcLogin(httpx.Auth):
             found.raise_for_status()
             self._token_url = str(found.json()["token_endpoint"])
         answer = yield httpx.Request("POST", self._token_url, data=self._form)
-        answer.raise_for_status()
+        if answer.is_error:
+            who = self._form.get("username") or self._form["client_id"]
+            raise LoginRefused(
+                f"{who} could not log in at {self.issuer}: HTTP {answer.status_code}"
+                f" {answer.text[:200]}"
+            )
         body = answer.json()
         self._token = str(body["access_token"])
         self._expires = time.monotonic() + float(body.get("expires_in", 60)) - MARGIN_S
 
+    def _stale(self) -> bool:
+        return self._token is None or time.monotonic() >= self._expires
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        # One login at a time: Keycloak refuses concurrent password logins of one user.
+        for again in (False, True):
+            async with self._lock:
+                if again or self._stale():
+                    login = self._login()
+                    sent = next(login)
+                    try:
+                        while True:
+                            answer = yield sent
+                            await answer.aread()
+                            sent = login.send(answer)
+                    except StopIteration:
+                        pass
+            request.headers["Authorization"] = f"Bearer {self._token}"
+            response = yield request
+            if response.status_code != 401:  # else revoked or rotated keys: log in once more
+                return
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if self._token is None or time.monotonic() >= self._expires:
+        if self._stale():
             yield from self._login()
         request.headers["Authorization"] = f"Bearer {self._token}"
         response = yield request

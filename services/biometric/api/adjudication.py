@@ -8,9 +8,9 @@ from fastapi import APIRouter, HTTPException, Path
 
 from schemas.values import mask_nik
 from services.biometric import store, workflow
-from services.biometric.api.models import CaseItem, DecisionBody, KecamatanQuery, kecamatan_code
+from services.biometric.api.models import CaseItem, DecisionBody, KecamatanQuery, own_kecamatan
 from services.biometric.workflow import ConflictError, NotFoundError, Stage
-from services.runtime.auth import Access, Identity, may_see, own_office
+from services.runtime.auth import Access, Identity, may_see
 from services.runtime.service import Runtime
 
 
@@ -22,8 +22,7 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
     async def get_adjudication(
         *, caller: Identity = adjudicator, kecamatan: KecamatanQuery
     ) -> list[CaseItem]:
-        code = kecamatan_code(kecamatan)
-        own_office(caller, code)
+        code = own_kecamatan(caller, kecamatan)
         out: list[CaseItem] = []
         async with runtime.pool.acquire() as conn:
             for case in await store.open_cases(conn, code):

@@ -13,7 +13,7 @@ from schemas.events import StaffId
 from schemas.values import RegionLevel, parse_region_code
 from services.biometric.items import Finger
 from services.biometric.rules import Decision
-from services.runtime.auth import token_officer
+from services.runtime.auth import Identity, own_office, token_officer
 
 KecamatanQuery = Annotated[
     str, Query(description="kecamatan code, e.g. 350805 or 35.08.05", examples=["350805"])
@@ -29,6 +29,13 @@ def kecamatan_code(value: str) -> str:
             422,
             [{"loc": ["query", "kecamatan"], "msg": str(error), "type": "value_error"}],
         ) from None
+
+
+def own_kecamatan(caller: Identity, value: str) -> str:
+    """The kecamatan query parameter, normalised, if the caller may see it (else 403)."""
+    code = kecamatan_code(value)
+    own_office(caller, code)
+    return code
 
 
 class _Body(BaseModel):

@@ -14,13 +14,13 @@ from services.biometric.api.models import (
     CaptureResult,
     KecamatanQuery,
     QueueItem,
-    kecamatan_code,
+    own_kecamatan,
 )
 from services.biometric.devices import DeviceError
 from services.biometric.enrolment import CaptureFailed
 from services.biometric.quality import ExceptionReason
 from services.biometric.workflow import CaptureOrder, ConflictError, NotFoundError, Stage
-from services.runtime.auth import Access, Identity, may_see, own_office
+from services.runtime.auth import Access, Identity, may_see
 from services.runtime.service import Runtime
 
 
@@ -32,8 +32,7 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
     async def get_queue(
         *, caller: Identity = operator, kecamatan: KecamatanQuery
     ) -> list[QueueItem]:
-        code = kecamatan_code(kecamatan)
-        own_office(caller, code)
+        code = own_kecamatan(caller, kecamatan)
         async with runtime.pool.acquire() as conn:
             items = await store.queue(conn, code)
         return [

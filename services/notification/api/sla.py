@@ -23,8 +23,9 @@ def router(sla: SlaReader | None, access: Access) -> APIRouter:
     ) -> dict[str, Any]:
         """Live counts per kecamatan: open (deadline not passed), on time, late. Office staff
         see their own kecamatan; the district admin all, or the one asked for."""
+        office = own_office(caller, kecamatan)
         if sla is None:
             raise HTTPException(503, "the status timeline is not running")
-        return sla(own_office(caller, kecamatan))
+        return sla(office)
 
     return api

@@ -38,11 +38,12 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
         """SMS and their delivery state; ``status=failed`` lists what needs attention."""
+        office = own_office(caller, kecamatan)  # before any read: 403 for another office
         async with runtime.pool.acquire() as conn:
             return await store.messages(
                 conn,
                 status=status,
-                kecamatan=own_office(caller, kecamatan),
+                kecamatan=office,
                 application_id=application_id,
                 limit=limit,
             )
