@@ -13,7 +13,7 @@ from pathlib import Path
 
 from schemas.base import Service
 from simulators.vchip.address import default_hopper
-from tuntas.stack import cups, pcsc, principals
+from tuntas.stack import cups, pcsc, principals, station_clients
 from tuntas.stack.local import Endpoints
 from tuntas.supervisor import ProcessSpec
 
@@ -174,6 +174,8 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             "TUNTAS_CARD_PRODUCTION_READER": pcscd.reader_name(index),
             "TUNTAS_CARD_PRODUCTION_PRINTER_QUEUE": queue(code, options),
             "TUNTAS_CARD_PRODUCTION_BIOMETRIC_URL": url("biometric", options),
+            # The station's machine client (local realm: tuntas.stack.station_clients).
+            "TUNTAS_CARD_PRODUCTION_OIDC_CLIENT_SECRET": station_clients.station_secret(code),
             "TUNTAS_CARD_PRODUCTION_AUTO_ACTIVATE": auto,
             "TUNTAS_CARD_PRODUCTION_FEEDER": f"hopper:{hopper}",
             "TUNTAS_CARD_PRODUCTION_CERTIFICATE_DIR": str(outputs(options) / "certificates" / code),

@@ -14,7 +14,8 @@ from rich.live import Live
 from rich.table import Table
 
 from tuntas import topology
-from tuntas.stack import local, principals
+from tuntas.stack import local, principals, station_clients
+from tuntas.stack.errors import StackError
 from tuntas.supervisor import Supervisor
 
 
@@ -23,7 +24,7 @@ async def running(
     options: topology.Options, config: local.StackConfig
 ) -> AsyncIterator[Supervisor]:
     """Everything up and healthy for the duration of the block, then stopped."""
-    endpoints = await asyncio.to_thread(local.up, config)
+    endpoints = await identified(config, options.kecamatan)
     if options.database:
         endpoints = await own_database(endpoints, options.database)
     await principals.prepare(endpoints, options.topic_prefix, options.kecamatan)
@@ -40,6 +41,20 @@ async def running(
             await supervisor.stop()
     finally:
         await asyncio.to_thread(topology.release_hardware, options)
+
+
+async def identified(config: local.StackConfig, kecamatan: tuple[str, ...]) -> local.Endpoints:
+    """The stack with its identity provider (every stage verifies tokens): the local Keycloak,
+    with a card station client for each kecamatan, or the external ``TUNTAS_OIDC_ISSUER``."""
+    endpoints = await asyncio.to_thread(local.up, config, True)
+    if not endpoints.oidc_issuer:
+        raise StackError(
+            "no identity provider: set TUNTAS_OIDC_ISSUER or TUNTAS_KEYCLOAK_PORT"
+            " (docs/identity.md)"
+        )
+    if config.keycloak() is not None:
+        await asyncio.to_thread(station_clients.ensure, endpoints.oidc_issuer, kecamatan)
+    return endpoints
 
 
 async def own_database(endpoints: local.Endpoints, name: str) -> local.Endpoints:

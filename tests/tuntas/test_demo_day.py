@@ -49,8 +49,10 @@ async def test_small_demo_day_report_matches_topics_and_databases(
     pg_dsn: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    oidc_issuer: str,
 ) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("TUNTAS_OIDC_ISSUER", oidc_issuer)  # the staff log in there
     monkeypatch.setenv("DATABASE_URL", pg_dsn)
     monkeypatch.setenv("TUNTAS_HOME", str(tmp_path / "home"))
     out = io.StringIO()
@@ -149,4 +151,21 @@ async def test_small_demo_day_report_matches_topics_and_databases(
     html = (tmp_path / "report" / "report.html").read_text()
     assert html.count("<svg") == 3 and "Tempeh" in html
     assert "report.md" in out.getvalue()
+
+    # The public's voice: a complaint on each channel, the desk's work, survey answers, and the
+    # month-so-far report with the IKM, as the service quality stage produced them.
+    voice = report.voice
+    assert voice is not None
+    channels = {"website": 1, "email": 1, "telephone": 1, "suggestion_box": 1}
+    assert voice.complaints[TEMPEH] == channels
+    assert voice.monthly["complaints_by_channel"] == channels
+    assert (
+        voice.followed_up == 2 and voice.acknowledged == 2
+    )  # web and e-mail: acknowledged by mail
+    assert voice.survey_links >= 1 and voice.survey_answers >= 1
+    ikm = voice.ikm[TEMPEH]
+    assert ikm is not None and ikm["responses"] == voice.survey_answers and ikm["grade"] in "ABCD"
+    assert (tmp_path / "report" / "monthly-report.pdf").read_bytes().startswith(b"%PDF")
+    assert "complaints,website,1" in (tmp_path / "report" / "monthly-report.csv").read_text()
+    assert "The public's voice" in html and 'href="monthly-report.pdf"' in html
     assert await up.drop_topics(kafka_bootstrap, result.options.topic_prefix) >= len(topics)

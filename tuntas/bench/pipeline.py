@@ -40,7 +40,7 @@ from schemas.residents import RegistryPerson
 from schemas.topics import Topics
 from services.runtime import db, kafka
 from simulators.registry import generate_registry, write_file
-from tuntas import topology, up
+from tuntas import staff, topology, up
 from tuntas.bench import checks, procstats
 from tuntas.stack import local
 from tuntas.tail import TopicTail
@@ -206,7 +206,8 @@ async def run(
             env = dict(supervisor.states["validation"].spec.env)
             dsn = env["DATABASE_URL"]
             await _import_registry(registry, home / "registry.json", env)
-            await _stock(options, spec, people)
+            district = staff.login(env["TUNTAS_OIDC_ISSUER"], staff.DISTRICT_ADMIN)
+            await _stock(options, spec, people, district)
             return await _measure(
                 spec, options, config, topics, supervisor, bodies, dsn, run_id, log
             )
@@ -239,10 +240,14 @@ async def _import_registry(registry: list[RegistryPerson], path: Path, env: dict
 
 
 async def _stock(
-    options: topology.Options, spec: RunSpec, people: list[tuple[str, RegistryPerson]]
+    options: topology.Options,
+    spec: RunSpec,
+    people: list[tuple[str, RegistryPerson]],
+    auth: httpx.Auth,
 ) -> None:
+    """Blanks for every station, booked by the district admin (it administers every office)."""
     per_kec = Counter(code for code, _ in people)
-    async with httpx.AsyncClient(timeout=60) as client:
+    async with httpx.AsyncClient(timeout=60, auth=auth) as client:
         for index, code in enumerate(spec.kecamatan):
             need = per_kec[code] + 20
             first = 10_000_000 * (index + 1)
@@ -295,7 +300,8 @@ async def _measure(
         if spec.profile_dir is not None:
             profilers = await _start_profilers(spec.profile_dir, pids, run_id)
         started = time.time()
-        submitted, ids = await _submit(options, spec, bodies)
+        issuer = supervisor.states["intake"].spec.env["TUNTAS_OIDC_ISSUER"]
+        submitted, ids = await _submit(options, spec, bodies, issuer)
         log(f"  submitted {len(ids)} in {submitted - started:.1f}s")
         await _wait_done(spec, dsn, stations, watcher, log)
         finished = watcher.last_ready
@@ -341,14 +347,16 @@ async def _measure(
 
 
 async def _submit(
-    options: topology.Options, spec: RunSpec, bodies: list[bytes]
+    options: topology.Options, spec: RunSpec, bodies: list[bytes], issuer: str
 ) -> tuple[float, list[str]]:
-    """Submit every application; return when the last was accepted, with their ids."""
+    """Submit every application, as the district admin (every office's desk at once); return
+    when the last was accepted, with their ids."""
     url = f"{topology.url('intake', options)}/applications"
     ids: list[str] = []
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     headers = {"content-type": "application/json"}
-    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+    auth = staff.login(issuer, staff.DISTRICT_ADMIN)
+    async with httpx.AsyncClient(timeout=120, limits=limits, auth=auth) as client:
 
         async def one(payload: bytes) -> None:
             for attempt in range(5):

@@ -14,7 +14,7 @@ import io
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,7 +29,7 @@ from simulators import clock
 from simulators.capture.render import render
 from simulators.capture.subjects import simulation_seed
 from simulators.courier import Courier, DeliveryRefused
-from tuntas import topology
+from tuntas import staff, topology
 from tuntas.demo.scenario import Office, Plan, Visitor
 from tuntas.demo.watch import Seen
 from tuntas.stack import cups
@@ -188,9 +188,36 @@ class PatientTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-def staff_client(journal: Journal) -> httpx.AsyncClient:
-    """The HTTP client the autopilot's staff use: patient with stages that restart."""
-    return httpx.AsyncClient(timeout=30, transport=PatientTransport(journal))
+class StaffAuth(httpx.Auth):
+    """Each request as the staff member it names (``extensions={"staff": user}``, see
+    ``Autopilot._as``), logged in once per user; unnamed ones (the Dinas courier booking blanks)
+    as the district admin. Every API checks these tokens like any staff member's."""
+
+    def __init__(self, issuer: str) -> None:
+        self.issuer = issuer
+        self._logins: dict[str, httpx.Auth] = {}
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        user = str(request.extensions.get("staff", staff.DISTRICT_ADMIN))
+        if user not in self._logins:
+            self._logins[user] = staff.login(self.issuer, user)
+        flow = self._logins[user].async_auth_flow(request)
+        sent = await anext(flow)
+        while True:
+            answer = yield sent
+            try:
+                sent = await flow.asend(answer)
+            except StopAsyncIteration:
+                return
+
+
+def staff_client(journal: Journal, issuer: str | None = None) -> httpx.AsyncClient:
+    """The HTTP client the autopilot's staff use: logged in at ``issuer`` (``StaffAuth``),
+    patient with stages that restart."""
+    auth = StaffAuth(issuer) if issuer else None
+    return httpx.AsyncClient(timeout=30, transport=PatientTransport(journal), auth=auth)
 
 
 def _check(response: httpx.Response, what: str, *ok: int) -> Any:
@@ -223,6 +250,10 @@ class Autopilot:
         self._opened = 0.0
 
     # ------------------------------------------------------------ urls
+
+    def _as(self, role: str, kecamatan: str) -> dict[str, Any]:
+        """A request's ``extensions``: sent as the office's staff member of ``role``."""
+        return {"staff": staff.username(role, kecamatan)}
 
     def _url(self, service: str, path: str) -> str:
         return topology.url(service, self.options) + path
@@ -273,13 +304,15 @@ class Autopilot:
         self.journal.note("offices closed: every card collected or stored")
 
     async def _screen(
-        self, service: str, path: str, office: Office, what: str
+        self, role: str, service: str, path: str, office: Office, what: str
     ) -> AsyncIterator[list[Any]]:
         """A staff member's screen: the office's list, read again every POLL_S, for ever."""
         while True:
             yield _check(
                 await self.http.get(
-                    self._url(service, path), params={"kecamatan": office.kecamatan}
+                    self._url(service, path),
+                    params={"kecamatan": office.kecamatan},
+                    extensions=self._as(role, office.kecamatan),
                 ),
                 what,
             )
@@ -297,6 +330,7 @@ class Autopilot:
             self._url("intake", "/applications"),
             json=body,
             headers={"Idempotency-Key": f"demo-{self.plan.seed}-{visitor.key}-{int(complete)}"},
+            extensions=self._as("desk", visitor.kecamatan),
         )
         if response.status_code == 422 and not complete:
             problems = response.json().get("detail", [])
@@ -325,7 +359,9 @@ class Autopilot:
 
     async def _corrections(self, office: Office) -> None:
         done: set[tuple[str, int]] = set()
-        async for items in self._screen("intake", "/corrections", office, "the correction queue"):
+        async for items in self._screen(
+            "desk", "intake", "/corrections", office, "the correction queue"
+        ):
             for item in items:
                 key = (item["application_id"], item["revision"])
                 visitor = self.visitor_of.get(UUID(item["application_id"]))
@@ -337,6 +373,7 @@ class Autopilot:
                         self._url("intake", f"/applications/{item['application_id']}"),
                         json=body,
                         headers={"Idempotency-Key": f"demo-{self.plan.seed}-fix-{key[0]}-{key[1]}"},
+                        extensions=self._as("desk", office.kecamatan),
                     ),
                     f"resubmitting {visitor.key}",
                 )
@@ -347,7 +384,9 @@ class Autopilot:
 
     async def _section_head(self, office: Office) -> None:
         staff = f"kasi.{office.kecamatan}"
-        async for items in self._screen("validation", "/queue", office, "the validation queue"):
+        async for items in self._screen(
+            "kasi", "validation", "/queue", office, "the validation queue"
+        ):
             for item in items:
                 app, revision = item["application_id"], item["revision"]
                 if item["findings"]:
@@ -355,7 +394,9 @@ class Autopilot:
                 else:
                     action, body = "approve", {"staff_id": staff, "revision": revision}
                 response = await self.http.post(
-                    self._url("validation", f"/items/{app}/{action}"), json=body
+                    self._url("validation", f"/items/{app}/{action}"),
+                    json=body,
+                    extensions=self._as("kasi", office.kecamatan),
                 )
                 _check(response, f"{action} {app}", 200, 201, 409)  # 409: decided meanwhile
 
@@ -363,7 +404,9 @@ class Autopilot:
 
     async def _recording(self, office: Office) -> None:
         operator = f"operator.rekam.{office.kecamatan}"
-        async for items in self._screen("biometric", "/queue", office, "the recording queue"):
+        async for items in self._screen(
+            "operator", "biometric", "/queue", office, "the recording queue"
+        ):
             for item in items:
                 visitor = self.visitor_of.get(UUID(item["application_id"]))
                 if visitor is None:
@@ -374,6 +417,7 @@ class Autopilot:
                     params={"kecamatan": office.kecamatan},
                     json={"operator_id": operator},
                     timeout=120,
+                    extensions=self._as("operator", office.kecamatan),
                 )
                 _check(response, f"recording {item['tracking_number']}", 200, 201, 409)
 
@@ -403,10 +447,16 @@ class Autopilot:
 
     async def _stock_keeper(self, office: Office) -> None:
         while True:
-            stock = _check(await self.http.get(self._station(office, "/stock")), "stock")
+            card_operator = self._as("card_operator", office.kecamatan)
+            stock = _check(
+                await self.http.get(self._station(office, "/stock"), extensions=card_operator),
+                "stock",
+            )
             waiting = _check(
                 await self.http.get(
-                    self._station(office, "/jobs"), params={"state": "waiting_for_stock"}
+                    self._station(office, "/jobs"),
+                    params={"state": "waiting_for_stock"},
+                    extensions=card_operator,
                 ),
                 "jobs waiting for stock",
             )
@@ -451,7 +501,7 @@ class Autopilot:
     async def _collection(self, office: Office) -> None:
         officer = f"petugas.{office.kecamatan}.02"
         activating: set[UUID] = set()
-        async for items in self._screen("intake", "/handover", office, "the handover list"):
+        async for items in self._screen("desk", "intake", "/handover", office, "the handover list"):
             for item in items:
                 app = UUID(item["application_id"])
                 visitor = self.visitor_of.get(app)
@@ -475,6 +525,7 @@ class Autopilot:
                 "fingerprint_image_b64": await asyncio.to_thread(live_finger, visitor),
             },
             timeout=60,
+            extensions=self._as("card_operator", office.kecamatan),
         )
         if response.status_code == 409:  # not on the shelf yet: the station is still at it
             return False
@@ -496,13 +547,16 @@ class Autopilot:
             self._url("intake", f"/applications/{app}/handover"),
             json=body,
             headers={"Idempotency-Key": f"demo-{self.plan.seed}-handover-{app}"},
+            extensions=self._as("desk", visitor.kecamatan),
         )
         _check(response, f"handing over {visitor.key}")
         self.finished[visitor.key] = "collected"
 
     async def _store(self, visitor: Visitor, app: UUID, officer: str) -> None:
         response = await self.http.post(
-            self._url("intake", f"/applications/{app}/store"), json={"officer_id": officer}
+            self._url("intake", f"/applications/{app}/store"),
+            json={"officer_id": officer},
+            extensions=self._as("desk", visitor.kecamatan),
         )
         _check(response, f"storing {visitor.key}")
         self.finished[visitor.key] = "stored"
@@ -544,12 +598,12 @@ class Autopilot:
                     expected = with_phone
                     got = {
                         m["application_id"]
-                        for m in await self._per_office("/messages", limit="1000")
+                        for m in await self._per_office("caller", "/messages", limit="1000")
                         if m["template"] == "uncollected_reminder"
                     }
                 else:
-                    calls = await self._per_office("/calls")
-                    desk = await self._per_office("/desk-list")
+                    calls = await self._per_office("caller", "/calls")
+                    desk = await self._per_office("desk", "/desk-list")
                     expected = set(stored)
                     got = {c["application_id"] for c in calls} & with_phone
                     got |= {d["application_id"] for d in desk} - with_phone
@@ -564,12 +618,12 @@ class Autopilot:
         )
         return calls
 
-    async def _per_office(self, path: str, **params: str) -> list[Any]:
-        """One notification list, over every office of the day."""
+    async def _per_office(self, role: str, path: str, **params: str) -> list[Any]:
+        """One notification list, over every office of the day, each read by its own staff."""
         return [
             row
             for office in self.plan.offices
-            for row in await self._get("notification", path, kecamatan=office.kecamatan, **params)
+            for row in await self._get(role, path, kecamatan=office.kecamatan, **params)
         ]
 
     async def _next_due(self, apps: set[str], deadline: float) -> datetime:
@@ -577,7 +631,7 @@ class Autopilot:
         while True:
             due: dict[str, datetime] = {}
             for office in self.plan.offices:
-                body = await self._get("notification", "/schedule", kecamatan=office.kecamatan)
+                body = await self._get("caller", "/schedule", kecamatan=office.kecamatan)
                 due |= {
                     r["application_id"]: datetime.fromisoformat(r["next_due"])
                     for r in body["reminders"]
@@ -589,5 +643,11 @@ class Autopilot:
                 raise DemoError(f"no reminder scheduled for {sorted(apps - set(due))}")
             await asyncio.sleep(POLL_S * 2)
 
-    async def _get(self, service: str, path: str, **params: str) -> Any:
-        return _check(await self.http.get(self._url(service, path), params=params), path)
+    async def _get(self, role: str, path: str, *, kecamatan: str, **params: str) -> Any:
+        """A notification list of one office, read by its staff member of ``role``."""
+        url = self._url("notification", path)
+        as_staff = self._as(role, kecamatan)
+        answer = await self.http.get(
+            url, params={"kecamatan": kecamatan, **params}, extensions=as_staff
+        )
+        return _check(answer, path)

@@ -31,6 +31,7 @@ from simulators.registry import write_file
 from tuntas import topology, up
 from tuntas.demo import report, scenario
 from tuntas.demo.autopilot import Autopilot, DemoError, Journal, staff_client
+from tuntas.demo.public_voice import PublicVoice
 from tuntas.demo.watch import Seen, Watcher, run_topics
 from tuntas.stack import local
 from tuntas.supervisor import Supervisor
@@ -175,9 +176,13 @@ async def run_demo(
             watcher = Watcher(bootstrap, topics)
             await watcher.start()
             journal = Journal()
-            async with staff_client(journal) as http:
+            issuer = supervisor.states["intake"].spec.env["TUNTAS_OIDC_ISSUER"]
+            async with staff_client(journal, issuer) as http:
                 pilot = Autopilot(
                     plan, options, http, watcher.seen, day_s=opts.day_s, journal=journal
+                )
+                voice = PublicVoice(
+                    plan, options, http, names, day_s=opts.day_s, as_staff=pilot._as
                 )
                 progress = Progress(
                     TextColumn("{task.description:28}"),
@@ -194,8 +199,9 @@ async def run_demo(
                         async with (
                             during(supervisor, options) if during else contextlib.nullcontext()
                         ):
-                            await pilot.run_day(opts.timeout_s)
+                            await asyncio.gather(pilot.run_day(opts.timeout_s), voice.during_day())
                         calls = await pilot.days_after(supervisor, timeout_s=120)
+                        await voice.after_day(pilot.finished, opts.out or outputs / "report")
                     finally:
                         follower.cancel()
         # Everything stopped: what is on the topics now is the whole run.
@@ -213,6 +219,7 @@ async def run_demo(
         sms_log=topology.sms_log(options),
         names=names,
     )
+    result.voice = voice.voice
     report.write(result, opts.out or outputs / "report")
     report.show(result, say)
     if not opts.keep:
