@@ -14,9 +14,10 @@ recorded).
 Every line is checked before anything is stored (a first pass over the file); bad lines stop
 the load, each named with its line number. The second pass stores the records encrypted, as
 live recordings are, a page at a time with COPY (``store.copy_records``), printing progress;
-NIKs that already have a record are left alone and counted. At the end one ``insert_batch``
-request asks the ABIS to add the whole import to its gallery: it pages through the stage's
-``/abis/batches/{import_id}`` (the stage must be running to answer it; docs/abis.md).
+NIKs that already have a record are left alone and counted. Every ``CHUNK`` records form one
+import, and one ``insert_batch`` request asks the ABIS to add it to its gallery: the ABIS
+pages through the stage's ``/abis/batches/{import_id}`` while the next chunk loads (the stage
+must be running to answer it; docs/abis.md).
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def iter_records(path: Path) -> Iterator[EarlierRecord]:
 
 Progress = Callable[[int, int], None]  # (records done, of how many)
 PAGE = 2_000
+CHUNK = 20_000  # records per ABIS batch: the ABIS indexes one while the next one loads
 
 
 async def load(
@@ -170,14 +172,14 @@ async def load(
     keyring = load_keyring(settings)
     conn = await db.connect(settings.connections.database_url, settings.schema_name)
     stored = done = 0
-    import_id = uuid.uuid4()
     try:
         await db.migrate(conn, settings.schema_name, store.MIGRATIONS)
         await check_keyring(conn, keyring)
         captured_at = datetime(captured_on.year, captured_on.month, captured_on.day, tzinfo=UTC)
         records = iter_records(path)
+        import_id, in_chunk = uuid.uuid4(), 0
         while page := list(islice(records, PAGE)):
-            stored += await store.copy_records(
+            in_chunk += await store.copy_records(
                 conn,
                 keyring,
                 kecamatan=kecamatan,
@@ -187,8 +189,11 @@ async def load(
             )
             done += len(page)
             progress(done, total)
-        if stored:
-            await outbox.enqueue(conn, [_batch_request(settings, kecamatan, import_id)])
+            if done % CHUNK == 0 or done == total:  # a chunk is in: the ABIS may take it
+                if in_chunk:
+                    await outbox.enqueue(conn, [_batch_request(settings, kecamatan, import_id)])
+                stored += in_chunk
+                import_id, in_chunk = uuid.uuid4(), 0
     finally:
         await conn.close()
     return stored, done - stored

@@ -11,22 +11,30 @@ today's exhaustive matcher on one generated gallery, and search cost over galler
 
 It measures ``services.abis.index`` in this process: a million inserts through Kafka and the
 reference URL would measure the registration side, not the search.
+
+``--write-earlier PATH --records N`` writes instead a district's earlier-records export of N
+people for ``python -m services.biometric.earlier`` (the import's measurement, docs/abis.md):
+generated templates for the four dedupe fingers (the other six fingers repeat them, so the
+file and the encryption cost what ten templates cost), one rendered photo and signature.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import resource
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from services.abis.index import GalleryIndex, embed
+from simulators.capture.render import render
 from tuntas.bench import gallery
 
 FPIRS = (1e-3, 1e-4)
@@ -123,6 +131,39 @@ def scale(size: int, queries: int, seed: int) -> dict[str, Any]:
     }
 
 
+_DEDUPE = ("right_thumb", "right_index", "left_thumb", "left_index")
+_OTHERS = ("right_middle", "right_ring", "right_little", "left_middle", "left_ring", "left_little")
+
+
+def _nik(i: int) -> str:
+    """A valid Tempeh NIK per index: a birth date from the index, then a serial."""
+    day, month, year = 1 + i % 28, 1 + (i // 28) % 12, 50 + (i // 336) % 50
+    return f"350805{day:02d}{month:02d}{year:02d}{1 + i // 16_800:04d}"
+
+
+def write_earlier(path: Path, records: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    images = {}
+    for item in ("face", "signature"):
+        found = render("earlier-bench", item, 1)
+        images[item] = {
+            "media_type": found.media_type,
+            "quality": found.quality,
+            "data": base64.b64encode(found.data).decode(),
+        }
+    with path.open("w") as out:
+        for start in range(0, records, 10_000):
+            n = min(10_000, records - start)
+            fields = gallery.impressions(gallery.people(rng, n), rng)
+            for i in range(n):
+                dedupe = [base64.b64encode(gallery.to_bytes(f)).decode() for f in fields[i]]
+                templates = dict(zip(_DEDUPE, dedupe, strict=True))
+                templates |= {f: dedupe[k % 4] for k, f in enumerate(_OTHERS)}
+                line = {"nik": _nik(start + i), "photo": images["face"]}
+                line |= {"signature": images["signature"], "templates": templates}
+                out.write(json.dumps(line) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tuntas.bench.abis", description=__doc__)
     parser.add_argument("--people", type=int, default=10_000, help="accuracy gallery (0 skips)")
@@ -130,7 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--write-earlier", type=Path, help="write an earlier-records export")
+    parser.add_argument("--records", type=int, default=50_000, help="people in that export")
     args = parser.parse_args(argv)
+    if args.write_earlier:
+        write_earlier(args.write_earlier, args.records, args.seed)
+        return 0
     result: dict[str, Any] = {}
     if args.people:
         result["accuracy"] = accuracy(args.people, args.mated, args.seed)
