@@ -39,6 +39,9 @@ class OidcSettings(BaseSettings):
     issuer: str
     audience: str = "tuntas-api"
     jwks_url: str | None = None  # default: the issuer's discovery document says where
+    # Clock skew tolerated between the IdP and this host when checking exp/iat. The demo runs
+    # notification under a clock moved days ahead (simulators/clock.py) and widens it to match.
+    leeway_s: float = Field(default=30.0, ge=0.0)
 
 
 @dataclass(frozen=True)
@@ -80,14 +83,17 @@ def may_see(identity: Identity, kecamatan: str) -> bool:
 class TokenVerifier:
     """Verifies access tokens against one issuer; the JWKS is fetched on first use, then cached."""
 
-    def __init__(self, issuer: str, audience: str, jwks_url: str | None = None) -> None:
+    def __init__(
+        self, issuer: str, audience: str, jwks_url: str | None = None, leeway_s: float = 30.0
+    ) -> None:
         self.issuer = issuer.rstrip("/")
         self.audience = audience
+        self.leeway_s = leeway_s
         self._jwks_url = jwks_url
 
     @classmethod
     def from_settings(cls, settings: OidcSettings) -> TokenVerifier:
-        return cls(settings.issuer, settings.audience, settings.jwks_url)
+        return cls(settings.issuer, settings.audience, settings.jwks_url, settings.leeway_s)
 
     @cached_property
     def _jwks(self) -> jwt.PyJWKClient:
@@ -110,6 +116,7 @@ class TokenVerifier:
                 algorithms=ALGORITHMS,
                 audience=self.audience,
                 issuer=self.issuer,
+                leeway=self.leeway_s,
                 options={"require": ["exp", "iat", "iss", "aud", "sub"]},
             )
         except jwt.PyJWTError as error:

@@ -46,4 +46,4 @@ def machine_token(issuer: str, client_id: str) -> str:
 
 @pytest.fixture(scope="session")
 def verifier(oidc_issuer: str) -> TokenVerifier:
-    return TokenVerifier(oidc_issuer, "tuntas-api")
+    return TokenVerifier(oidc_issuer, "tuntas-api", leeway_s=0)  # exact expiry checks

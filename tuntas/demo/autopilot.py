@@ -590,7 +590,12 @@ class Autopilot:
             )
             await supervisor.restart(
                 "notification",
-                {**clock.environment(ahead), "TUNTAS_NOTIFICATION_SCHEDULER_POLL_S": "1"},
+                {
+                    **clock.environment(ahead),
+                    # the staff's tokens are stamped by the IdP's real clock
+                    "TUNTAS_OIDC_LEEWAY_S": str(int(ahead.total_seconds()) + 3600),
+                    "TUNTAS_NOTIFICATION_SCHEDULER_POLL_S": "1",
+                },
             )
             deadline = time.monotonic() + timeout_s
             while True:
