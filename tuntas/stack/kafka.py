@@ -59,7 +59,7 @@ class KafkaNode(JavaNode):
     PIDFILE = "kafka.pid"
 
     controller_port: int
-    heap: str = "512m"
+    heap: str = "1g"  # a day of test runs creates thousands of partitions; 512m ran out
     # The SASL/SCRAM listener the services use; ``port`` stays PLAINTEXT for tools and tests.
     sasl_port: int | None = None
     node_id: int = 1
