@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from html import unescape
 from pathlib import Path
 
 import asyncpg
@@ -167,5 +168,5 @@ async def test_small_demo_day_report_matches_topics_and_databases(
     assert ikm is not None and ikm["responses"] == voice.survey_answers and ikm["grade"] in "ABCD"
     assert (tmp_path / "report" / "monthly-report.pdf").read_bytes().startswith(b"%PDF")
     assert "complaints,website,1" in (tmp_path / "report" / "monthly-report.csv").read_text()
-    assert "The public's voice" in html and 'href="monthly-report.pdf"' in html
+    assert "The public's voice" in unescape(html) and 'href="monthly-report.pdf"' in html
     assert await up.drop_topics(kafka_bootstrap, result.options.topic_prefix) >= len(topics)
