@@ -85,4 +85,5 @@ class As(httpx.Auth):
 def oidc_env(oidc_issuer: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """``TUNTAS_OIDC_ISSUER`` for a stage served in this test (its staff routes verify tokens)."""
     monkeypatch.setenv("TUNTAS_OIDC_ISSUER", oidc_issuer)
+    monkeypatch.setenv("TUNTAS_OIDC_LEEWAY_S", "0")  # expiry checked to the second in tests
     yield oidc_issuer

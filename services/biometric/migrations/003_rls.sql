@@ -1,35 +1,7 @@
--- Kecamatan isolation (issue #17, docs/identity.md): a transaction sees and writes only the
--- rows of the kecamatan named by its setting tuntas.kecamatan (services.runtime.db.scoped),
--- or every row with '*'; with no setting it sees none. FORCE: the owner is held to it too.
+-- Kecamatan isolation (issue #17): the runtime's isolate_by_kecamatan (runtime migration
+-- 003_rls.sql) puts each table holding a kecamatan's rows under row-level security.
 
-ALTER TABLE data_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE data_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY kecamatan_scope ON data_keys
-  USING (kecamatan = current_setting('tuntas.kecamatan', true)
-         OR current_setting('tuntas.kecamatan', true) = '*')
-  WITH CHECK (kecamatan = current_setting('tuntas.kecamatan', true)
-         OR current_setting('tuntas.kecamatan', true) = '*');
-
-ALTER TABLE records ENABLE ROW LEVEL SECURITY;
-ALTER TABLE records FORCE ROW LEVEL SECURITY;
-CREATE POLICY kecamatan_scope ON records
-  USING (kecamatan = current_setting('tuntas.kecamatan', true)
-         OR current_setting('tuntas.kecamatan', true) = '*')
-  WITH CHECK (kecamatan = current_setting('tuntas.kecamatan', true)
-         OR current_setting('tuntas.kecamatan', true) = '*');
-
-ALTER TABLE applications ENABLE ROW LEVEL SECURITY;
-ALTER TABLE applications FORCE ROW LEVEL SECURITY;
-CREATE POLICY kecamatan_scope ON applications
-  USING (kecamatan = current_setting('tuntas.kecamatan', true)
-         OR current_setting('tuntas.kecamatan', true) = '*')
-  WITH CHECK (kecamatan = current_setting('tuntas.kecamatan', true)
-         OR current_setting('tuntas.kecamatan', true) = '*');
-
-ALTER TABLE adjudication_cases ENABLE ROW LEVEL SECURITY;
-ALTER TABLE adjudication_cases FORCE ROW LEVEL SECURITY;
-CREATE POLICY kecamatan_scope ON adjudication_cases
-  USING (kecamatan = current_setting('tuntas.kecamatan', true)
-         OR current_setting('tuntas.kecamatan', true) = '*')
-  WITH CHECK (kecamatan = current_setting('tuntas.kecamatan', true)
-         OR current_setting('tuntas.kecamatan', true) = '*');
+SELECT isolate_by_kecamatan('data_keys');
+SELECT isolate_by_kecamatan('records');
+SELECT isolate_by_kecamatan('applications');
+SELECT isolate_by_kecamatan('adjudication_cases');

@@ -1,44 +1,9 @@
--- Kecamatan isolation (issue #17, docs/identity.md): a transaction sees and writes only the
--- rows of the kecamatan named by its setting tuntas.kecamatan (services.runtime.db.scoped),
--- or every row with '*'; with no setting it sees none. FORCE: the owner is held to it too.
--- nullif: a session whose setting went back to '' sees none, not the district reports ('').
+-- Kecamatan isolation (issue #17): the runtime's isolate_by_kecamatan (runtime migration
+-- 003_rls.sql) puts each table holding a kecamatan's rows under row-level security.
+-- The district's monthly reports are stored under kecamatan '': only the '*' scope sees them.
 
-ALTER TABLE facts ENABLE ROW LEVEL SECURITY;
-ALTER TABLE facts FORCE ROW LEVEL SECURITY;
-CREATE POLICY kecamatan_scope ON facts
-  USING (kecamatan = nullif(current_setting('tuntas.kecamatan', true), '')
-         OR current_setting('tuntas.kecamatan', true) = '*')
-  WITH CHECK (kecamatan = nullif(current_setting('tuntas.kecamatan', true), '')
-         OR current_setting('tuntas.kecamatan', true) = '*');
-
-ALTER TABLE complaints ENABLE ROW LEVEL SECURITY;
-ALTER TABLE complaints FORCE ROW LEVEL SECURITY;
-CREATE POLICY kecamatan_scope ON complaints
-  USING (kecamatan = nullif(current_setting('tuntas.kecamatan', true), '')
-         OR current_setting('tuntas.kecamatan', true) = '*')
-  WITH CHECK (kecamatan = nullif(current_setting('tuntas.kecamatan', true), '')
-         OR current_setting('tuntas.kecamatan', true) = '*');
-
-ALTER TABLE survey_invitations ENABLE ROW LEVEL SECURITY;
-ALTER TABLE survey_invitations FORCE ROW LEVEL SECURITY;
-CREATE POLICY kecamatan_scope ON survey_invitations
-  USING (kecamatan = nullif(current_setting('tuntas.kecamatan', true), '')
-         OR current_setting('tuntas.kecamatan', true) = '*')
-  WITH CHECK (kecamatan = nullif(current_setting('tuntas.kecamatan', true), '')
-         OR current_setting('tuntas.kecamatan', true) = '*');
-
-ALTER TABLE survey_responses ENABLE ROW LEVEL SECURITY;
-ALTER TABLE survey_responses FORCE ROW LEVEL SECURITY;
-CREATE POLICY kecamatan_scope ON survey_responses
-  USING (kecamatan = nullif(current_setting('tuntas.kecamatan', true), '')
-         OR current_setting('tuntas.kecamatan', true) = '*')
-  WITH CHECK (kecamatan = nullif(current_setting('tuntas.kecamatan', true), '')
-         OR current_setting('tuntas.kecamatan', true) = '*');
-
-ALTER TABLE monthly_reports ENABLE ROW LEVEL SECURITY;
-ALTER TABLE monthly_reports FORCE ROW LEVEL SECURITY;
-CREATE POLICY kecamatan_scope ON monthly_reports
-  USING (kecamatan = nullif(current_setting('tuntas.kecamatan', true), '')
-         OR current_setting('tuntas.kecamatan', true) = '*')
-  WITH CHECK (kecamatan = nullif(current_setting('tuntas.kecamatan', true), '')
-         OR current_setting('tuntas.kecamatan', true) = '*');
+SELECT isolate_by_kecamatan('facts');
+SELECT isolate_by_kecamatan('complaints');
+SELECT isolate_by_kecamatan('survey_invitations');
+SELECT isolate_by_kecamatan('survey_responses');
+SELECT isolate_by_kecamatan('monthly_reports');
