@@ -1,13 +1,15 @@
 """One recording session: every item captured through the quality gate, or an exception.
 
 The devices are the only I/O here; the rules come from `quality`. Image checks and template
-extraction are CPU work, so they run off the event loop.
+extraction are CPU work: they run in the stage's process pool (both cores; threads would
+share one interpreter lock), or in threads when the stage runs without one.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from services.biometric import quality
@@ -39,10 +41,13 @@ async def enrol(
     take: Take,
     policy: quality.QualityPolicy,
     declared: Mapping[Finger, quality.ExceptionReason] | None = None,
+    pool: Executor | None = None,
 ) -> Enrolment:
     """Capture the full set. `declared`: fingers the operator saw missing or bandaged; they
-    are recorded as exceptions without asking the scanner."""
+    are recorded as exceptions without asking the scanner. `pool`: where the image work runs
+    (None: the event loop's default thread pool)."""
     declared = declared or {}
+    loop = asyncio.get_running_loop()
     captures: list[Capture] = []
     exceptions: list[quality.CaptureException] = []
     attempts: dict[str, int] = {}
@@ -57,7 +62,9 @@ async def enrol(
         while True:
             attempt += 1
             capture = await take(item)
-            findings = await asyncio.to_thread(quality.check_capture, item, capture, policy)
+            findings = await loop.run_in_executor(
+                pool, quality.check_capture, item, capture, policy
+            )
             action = quality.next_action(findings, attempt, policy)
             if action is quality.Action.ACCEPT:
                 assert capture is not None  # no findings ⇒ something was captured
@@ -73,7 +80,9 @@ async def enrol(
         attempts[item] = attempt
 
     by_item = {c.item: c for c in captures}
-    templates = await asyncio.to_thread(
-        lambda: {f: fingerprint_template(by_item[f.item].data) for f in Finger if f.item in by_item}
+    fingers = [f for f in Finger if f.item in by_item]
+    made = await asyncio.gather(
+        *(loop.run_in_executor(pool, fingerprint_template, by_item[f.item].data) for f in fingers)
     )
+    templates = dict(zip(fingers, made, strict=True))
     return Enrolment(tuple(captures), templates, tuple(exceptions), attempts)

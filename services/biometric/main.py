@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
+from collections.abc import AsyncIterator
+from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 from schemas.envelope import parse_event
@@ -45,7 +48,10 @@ async def serve(
     finally:
         await conn.close()
 
-    async with contextlib.aclosing(HttpCaptureDevices(settings.device_url)) as client:
+    async with (
+        contextlib.aclosing(HttpCaptureDevices(settings.device_url)) as client,
+        _image_pool(settings.image_workers) as pool,
+    ):
         stage = Stage(
             topics=topics,
             keyring=keyring,
@@ -56,6 +62,7 @@ async def serve(
             abis_max_results=settings.abis_max_results,
             public_url=settings.public_url,
             abis_clients=settings.abis_client_names(),
+            pool=pool,
             auto_operator_id=settings.auto_operator_id,
         )
 
@@ -102,3 +109,17 @@ async def serve(
             stop=stop,
             on_ready=on_ready,
         )
+
+
+@contextlib.asynccontextmanager
+async def _image_pool(workers: int) -> AsyncIterator[Executor | None]:
+    """The image work's processes (spawned: this process runs threads and an event loop,
+    which a fork would copy mid-flight)."""
+    if workers == 0:
+        yield None
+        return
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    finally:
+        await asyncio.to_thread(pool.shutdown, cancel_futures=True)

@@ -46,6 +46,10 @@ class BiometricSettings(RuntimeKnobs):
     auto_operator_id: str = "auto.operator"
     auto_capture_concurrency: int = Field(default=1, ge=1, le=16)
 
+    # Processes for the image checks and template extraction (0: threads of this process,
+    # which share one interpreter lock, i.e. one core).
+    image_workers: int = Field(default=2, ge=0, le=16)
+
     # Quality gates and re-capture.
     min_finger_quality: int = 40
     min_iris_quality: int = 40

@@ -272,19 +272,26 @@ async def imported_templates(
         [f.value for f in fingers],
     )
     keys: dict[tuple[str, int], DataKey] = {}
+    for row in rows:
+        key_id = (row["kecamatan"], row["key_version"])
+        if row["finger"] is not None and key_id not in keys:
+            keys[key_id] = await _data_key(conn, keyring, *key_id)
+    # thousands of AES-GCM openings: off the event loop
+    return await asyncio.to_thread(_open_templates, rows, keys)
+
+
+def _open_templates(
+    rows: Sequence[Any], keys: dict[tuple[str, int], DataKey]
+) -> dict[uuid.UUID, dict[Finger, bytes]]:
     out: dict[uuid.UUID, dict[Finger, bytes]] = {}
     for row in rows:
         found = out.setdefault(row["record_id"], {})
         if row["finger"] is None:  # every compared finger an exception
             continue
-        key_id = (row["kecamatan"], row["key_version"])
-        if key_id not in keys:
-            keys[key_id] = await _data_key(conn, keyring, *key_id)
         finger = Finger(row["finger"])
         sealed = Sealed(row["key_version"], row["nonce"], row["ciphertext"])
-        found[finger] = open_sealed(
-            keys[key_id], str(row["record_id"]), _template_item(finger), sealed
-        )
+        key = keys[(row["kecamatan"], row["key_version"])]
+        found[finger] = open_sealed(key, str(row["record_id"]), _template_item(finger), sealed)
     return out
 
 

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -67,6 +68,7 @@ class Stage:
     abis_max_results: int = 10
     public_url: str = ""  # where the ABIS fetches references; empty: this process's port
     abis_clients: frozenset[str] = frozenset()  # token usernames that may fetch references
+    pool: Executor | None = None  # image checks and template extraction (None: threads)
     auto_operator_id: str = "auto.operator"
     auto_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     capturing: set[uuid.UUID] = field(default_factory=set)  # in this process, right now
@@ -200,7 +202,7 @@ async def _capture(
     assert app is not None
     # one device transaction per session: the station's logs tie its captures together
     take = partial(stage.devices.capture, app.kecamatan, f"{application_id}.{uuid.uuid4().hex[:8]}")
-    enrolment = await enrol(take, stage.policy, dict(order.declared))
+    enrolment = await enrol(take, stage.policy, dict(order.declared), stage.pool)
     recaptures = sum(max(0, n - 1) for n in enrolment.attempts.values())
 
     async with runtime.pool.acquire() as conn, conn.transaction():
