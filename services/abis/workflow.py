@@ -65,6 +65,15 @@ async def handle(abis: Abis, event: Envelope, request: AbisRequested, conn: Conn
         await store.add_batch_job(conn, request.request_id, event.model_dump(mode="json"))
         abis.batch_wakeup.set()
         return []
+    operation = _OPERATIONS[request.operation]
+    answer = await _answer(request, lambda done: operation(abis, request, conn, done))
+    return [Emit(abis.topics.abis_responses, event.caused(answer))]
+
+
+async def _answer(
+    request: AbisRequested, work: Callable[[AbisResponded], Awaitable[AbisResponded]]
+) -> AbisResponded:
+    """The response to ``request``: what ``work`` makes of a success, or the refusal."""
     answer = AbisResponded(
         operation=request.operation,
         request_id=request.request_id,
@@ -72,11 +81,10 @@ async def handle(abis: Abis, event: Envelope, request: AbisRequested, conn: Conn
         succeeded=True,
     )
     try:
-        answer = await _OPERATIONS[request.operation](abis, request, conn, answer)
+        return await work(answer)
     except Refused as refused:
         log.warning("ABIS %s %s refused: %s", request.operation.value, request.request_id, refused)
-        answer = answer.model_copy(update={"succeeded": False, "failure_reason": refused.code})
-    return [Emit(abis.topics.abis_responses, event.caused(answer))]
+        return answer.model_copy(update={"succeeded": False, "failure_reason": refused.code})
 
 
 def _reference(request: AbisRequested) -> uuid.UUID:
@@ -239,20 +247,15 @@ def batch_worker(abis: Abis) -> Callable[[Runtime], Awaitable[None]]:
             event = parse_event(json.dumps(found).encode())
             request = event.payload
             assert isinstance(request, AbisRequested)
-            answer = AbisResponded(
-                operation=request.operation,
-                request_id=request.request_id,
-                reference_id=request.reference_id,
-                succeeded=True,
-            )
-            try:
+
+            async def whole_batch(
+                done: AbisResponded, request: AbisRequested = request
+            ) -> AbisResponded:
                 count = await insert_batch(abis, runtime, request)
                 log.info("batch %s done: %d references", request.request_id, count)
-            except Refused as refused:
-                log.warning("ABIS batch %s refused: %s", request.request_id, refused)
-                answer = answer.model_copy(
-                    update={"succeeded": False, "failure_reason": refused.code}
-                )
+                return done
+
+            answer = await _answer(request, whole_batch)
             async with runtime.pool.acquire() as conn, conn.transaction():
                 await outbox.enqueue(conn, [Emit(abis.topics.abis_responses, event.caused(answer))])
                 await store.finish_batch_job(conn, request.request_id)
