@@ -73,6 +73,23 @@ async def test_web_complaint_needs_its_fields_and_returns_a_ticket(
         await wait_for(lambda: any(ticket in m["subject"] for m in _mail(sq.relay_log)))
 
 
+async def test_a_web_complaint_resent_with_its_key_is_one_complaint(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    async with running(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, tmp_path) as sq:
+        http = sq.served.http
+        form = {"kecamatan": TEMPEH, "category": "time", "subject": "Lama", "body": "Belum jadi"}
+        key = {"Idempotency-Key": "warga-42-first-try"}
+        first = await http.post("/pengaduan", data=form, headers=key)
+        again = await http.post("/pengaduan", data=form, headers=key)  # a retry after a timeout
+        assert first.status_code == again.status_code == 201, again.text
+        assert first.json()["ticket"] == again.json()["ticket"]
+        other = await http.post("/pengaduan", data={**form, "body": "Lain"}, headers=key)
+        assert other.status_code == 422 and "Idempotency-Key" in other.text
+        fresh = await http.post("/pengaduan", data=form)  # no key: a new complaint
+        assert fresh.json()["ticket"] != first.json()["ticket"]
+
+
 async def test_overdue_complaint_escalates_on_the_right_working_day_across_a_holiday(
     kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, tmp_path: Path
 ) -> None:

@@ -56,13 +56,14 @@ def test_percentiles_and_kecamatan_choice() -> None:
 
 
 async def test_tiny_pipeline_run_is_effectively_once(
-    kafka_bootstrap: str, pg_dsn: str, tmp_path: Path
+    kafka_bootstrap: str, pg_dsn: str, oidc_issuer: str, tmp_path: Path
 ) -> None:
     config = local.StackConfig(
         home=tmp_path,
         cache=local.StackConfig.from_env().cache,
         external_kafka=kafka_bootstrap,
         external_db=pg_dsn,
+        external_oidc=oidc_issuer,  # every stage verifies the bench staff's tokens
     )
     spec = pipeline.RunSpec(12, ("350805",), port_offset=1700, stall_seconds=60)
     result = await pipeline.run(spec, config, log=lambda _: None)

@@ -115,9 +115,14 @@ class PublicVoice:
         elif channel == "website":
             form = {"kecamatan": code, "category": category, "subject": subject, "body": body,
                     "name": name, "email": f"warga.{visitor.number}.{code}@example.id"}  # fmt: skip
+            # the public form: no login; the key makes a retry after a timeout one complaint
+            headers = {"Idempotency-Key": f"demo-web-{code}-{visitor.number}-{subject}"}
             made = await self._ok(
-                await self.http.post(self._url("/pengaduan"), data=form, auth=NO_LOGIN), subject
-            )  # the public form: no login
+                await self.http.post(
+                    self._url("/pengaduan"), data=form, headers=headers, auth=NO_LOGIN
+                ),
+                subject,
+            )
             self.voice.tickets.append(made["ticket"])
         else:
             entry = {

@@ -10,10 +10,12 @@ import time
 from collections import defaultdict, deque
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Header, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse
 
-from services.runtime import db
+from services.runtime import commands, db
+from services.runtime.commands import Answer, Command
+from services.runtime.db import Conn
 from services.runtime.service import Runtime
 from services.service_quality import workflow
 from services.service_quality.api.models import TicketOut, WebComplaint
@@ -64,19 +66,40 @@ def router(runtime: Runtime, ctx: workflow.Context) -> APIRouter:
     async def form() -> str:
         return FORM
 
-    @api.post("/pengaduan", status_code=201)
-    async def submit(data: Annotated[WebComplaint, Form()], request: Request) -> TicketOut:
+    @api.post("/pengaduan", status_code=201, response_model=TicketOut)
+    async def submit(
+        data: Annotated[WebComplaint, Form()],
+        request: Request,
+        idempotency_key: Annotated[
+            str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+        ] = None,
+    ) -> JSONResponse:
         """Returns the ticket number; 422 names a missing or wrong field; 429 when one address
-        sends too many."""
+        sends too many. A resend with the same ``Idempotency-Key`` (a retry after a timeout, a
+        double click) gets the first ticket again instead of a second complaint."""
         client = request.client.host if request.client else "?"
         if not limit.allow(client):
             raise HTTPException(429, "terlalu banyak pengaduan dari alamat ini; coba lagi nanti")
         if data.website:
             raise HTTPException(400, "pengaduan ditolak")
         new = data.draft(data.kecamatan, ComplaintChannel.WEBSITE)
-        async with runtime.pool.acquire() as conn, conn.transaction():
+
+        async def nothing_to_lock(conn: Conn) -> None:
+            return None
+
+        async def file(conn: Conn, _: None) -> Answer:
             await db.scoped(conn, data.kecamatan)
             row = await workflow.receive(conn, ctx, new, "website")
-        return TicketOut(ticket=row["ticket"], follow_up_due=row["follow_up_due"])
+            ticket = TicketOut(ticket=row["ticket"], follow_up_due=row["follow_up_due"])
+            return Answer(201, ticket.model_dump(mode="json"))
+
+        command = Command("web-complaint", idempotency_key, data.model_dump(mode="json"))
+        try:
+            answer = await commands.run(runtime.pool, command, nothing_to_lock, file)
+        except commands.KeyReused:
+            raise HTTPException(
+                422, "Idempotency-Key ini sudah dipakai untuk pengaduan lain"
+            ) from None
+        return JSONResponse(answer.body, status_code=answer.status_code)
 
     return api
