@@ -203,7 +203,10 @@ async def test_without_a_phone_the_card_goes_on_the_desk_list_not_the_call_list(
     assert await h.tick(wib(7, 10)) == 2
     assert await h.tick(wib(9, 10)) == 2  # Thursday: three working days -> a call is due
 
-    calls = await h.calls()
+    async def called() -> list[dict[str, Any]]:
+        return await h.calls()
+
+    calls = await wait_for(called, what="the call for the applicant with a phone")
     assert [c["application_id"] for c in calls] == [str(reachable)]
     r = await h.http.get("/desk-list", params={"kecamatan": TEMPEH})
     assert r.status_code == 200, r.text
