@@ -52,6 +52,8 @@ class Journal:
     refused: Counter[str] = field(default_factory=Counter)  # kecamatan → files refused
     refusal_reasons: Counter[str] = field(default_factory=Counter)
     corrected: Counter[str] = field(default_factory=Counter)
+    # kecamatan → suspected duplicates the section head compared and cleared
+    cleared: Counter[str] = field(default_factory=Counter)
     deliveries: list[tuple[str, str, int, float]] = field(default_factory=list)
     run_outs: list[tuple[str, float]] = field(default_factory=list)
     printer_stops: list[tuple[str, float, float]] = field(default_factory=list)
@@ -278,6 +280,7 @@ class Autopilot:
             self._front_desk,
             self._corrections,
             self._section_head,
+            self._adjudicator,
             self._recording,
             self._stock_keeper,
             self._printer,
@@ -399,6 +402,23 @@ class Autopilot:
                     extensions=self._as("kasi", office.kecamatan),
                 )
                 _check(response, f"{action} {app}", 200, 201, 409)  # 409: decided meanwhile
+
+    async def _adjudicator(self, office: Office) -> None:
+        """The section head compares a suspected duplicate with its candidates side by side.
+        Every applicant of the demo day is a different simulated person, so a candidate the
+        1:N search proposes is a false match: cleared, and the card goes to print."""
+        async for cases in self._screen(
+            "kasi", "biometric", "/adjudication", office, "the duplicate cases"
+        ):
+            for case in cases:
+                response = await self.http.post(
+                    self._url("biometric", f"/adjudication/{case['case_id']}"),
+                    json={"decision": "clear", "note": "compared side by side: another person"},
+                    extensions=self._as("kasi", office.kecamatan),
+                )
+                _check(response, f"clearing {case['case_id']}", 200, 409)  # 409: decided
+                if response.status_code == 200:
+                    self.journal.cleared[office.kecamatan] += 1
 
     # ------------------------------------------------------------ recording
 
