@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Mapping
 from functools import cache
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -20,6 +21,7 @@ from services.biometric.store import MIGRATIONS
 from services.runtime.db import connect, migrate
 from simulators.capture.render import render
 from simulators.capture.subjects import Subject
+from tests.biometric.stage_kit import Stage, running_stage
 from tests.waiting import wait_for
 from tuntas.stack.prereq import free_port
 
@@ -92,3 +94,25 @@ async def conn(pg_dsn: str, db_schema: str) -> AsyncIterator[asyncpg.Connection]
         yield connection
     finally:
         await connection.close()
+
+
+@pytest.fixture
+async def stage(
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    db_schema: str,
+    topic_prefix: str,
+    tmp_path: Path,
+    device_url: str,
+    oidc_env: str,
+) -> AsyncIterator[Stage]:
+    """The biometric stage served in-process, its devices the real simulated device service."""
+    async with running_stage(
+        kafka_bootstrap=kafka_bootstrap,
+        pg_dsn=pg_dsn,
+        db_schema=db_schema,
+        topic_prefix=topic_prefix,
+        home=tmp_path,
+        device_url=device_url,
+    ) as running:
+        yield running

@@ -5,11 +5,9 @@ its own machine token; an operator adjudicates the suspected duplicates."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
-import pytest
 from pydantic import SecretStr
 
 from schemas.events import BiometricsDuplicateSuspected, BiometricsRecorded
@@ -17,32 +15,11 @@ from services.biometric import earlier, rules
 from services.biometric.settings import BiometricSettings
 from simulators.capture.earlier import write_export
 from simulators.capture.subjects import simulation_seed
-from tests.biometric.stage_kit import KEC, Stage, running_stage, validated
+from tests.biometric.stage_kit import KEC, Stage, validated
 from tests.kit.payloads import nik
 from tests.kit.stage import connections
 from tests.kit.tokens import bearer, machine_token, staff, staff_token
 from tests.waiting import wait_for
-
-
-@pytest.fixture
-async def stage(
-    kafka_bootstrap: str,
-    pg_dsn: str,
-    db_schema: str,
-    topic_prefix: str,
-    tmp_path: Path,
-    device_url: str,
-    oidc_env: str,
-) -> AsyncIterator[Stage]:
-    async with running_stage(
-        kafka_bootstrap=kafka_bootstrap,
-        pg_dsn=pg_dsn,
-        db_schema=db_schema,
-        topic_prefix=topic_prefix,
-        home=tmp_path,
-        device_url=device_url,
-    ) as running:
-        yield running
 
 
 async def _record_id(stage: Stage, application_id: uuid.UUID) -> uuid.UUID:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -31,27 +30,6 @@ from tests.waiting import wait_for
 from tuntas.stack.prereq import free_port
 
 PNG, JPEG, TOF1 = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"TOF1"
-
-
-@pytest.fixture
-async def stage(
-    kafka_bootstrap: str,
-    pg_dsn: str,
-    db_schema: str,
-    topic_prefix: str,
-    tmp_path: Path,
-    device_url: str,
-    oidc_env: str,
-) -> AsyncIterator[Stage]:
-    async with running_stage(
-        kafka_bootstrap=kafka_bootstrap,
-        pg_dsn=pg_dsn,
-        db_schema=db_schema,
-        topic_prefix=topic_prefix,
-        home=tmp_path,
-        device_url=device_url,
-    ) as running:
-        yield running
 
 
 async def test_already_recorded_nik_is_skipped_straight_to_print(stage: Stage) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from services.notification.sms import SmppClient, SmppConfig
+from tests.notification.service_kit import Harness, harness
 from tests.waiting import wait_for
 from tuntas.stack.prereq import free_port
 
@@ -119,3 +120,18 @@ async def client(smsc: Smsc) -> AsyncIterator[SmppClient]:
 def msisdn() -> Iterator[str]:
     """A destination number of this test's own, in E.164."""
     yield f"+62812{random.randrange(10**7):07d}"
+
+
+@pytest.fixture
+async def h(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, smsc: Smsc
+) -> AsyncIterator[Harness]:
+    """The notification service served in-process, sending to the real local SMSC."""
+    async with harness(
+        kafka_bootstrap=kafka_bootstrap,
+        pg_dsn=pg_dsn,
+        db_schema=db_schema,
+        topic_prefix=topic_prefix,
+        smsc=smsc,
+    ) as running:
+        yield running

@@ -7,7 +7,7 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 import httpx
@@ -31,7 +31,9 @@ from tests.kit import payloads
 from tests.kit.stage import Served, connections, serving
 from tests.kit.tokens import As, staff
 from tests.kit.topics import publish
-from tests.notification.conftest import Smsc
+
+if TYPE_CHECKING:  # conftest serves the kit's fixtures: import its type only
+    from tests.notification.conftest import Smsc
 
 MONDAY_9_WIB = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)  # Monday 6 January 2025, 09:00 WIB
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import pytest
@@ -16,7 +15,6 @@ from tests.notification.conftest import Smsc
 from tests.notification.service_kit import (
     Harness,
     accepted,
-    harness,
     new_app,
     read_events,
     ready,
@@ -26,20 +24,6 @@ from tests.notification.service_kit import (
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("oidc_env")  # the service verifies tokens
-
-
-@pytest.fixture
-async def h(
-    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, smsc: Smsc
-) -> AsyncIterator[Harness]:
-    async with harness(
-        kafka_bootstrap=kafka_bootstrap,
-        pg_dsn=pg_dsn,
-        db_schema=db_schema,
-        topic_prefix=topic_prefix,
-        smsc=smsc,
-    ) as running:
-        yield running
 
 
 async def test_a_recorded_call_outcome_is_published(h: Harness, smsc: Smsc) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +17,6 @@ from tests.notification.service_kit import (
     accepted,
     certificate,
     collected,
-    harness,
     new_app,
     read_events,
     ready,
@@ -28,20 +26,6 @@ from tests.notification.service_kit import (
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("oidc_env")  # the service verifies tokens
-
-
-@pytest.fixture
-async def h(
-    kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str, smsc: Smsc
-) -> AsyncIterator[Harness]:
-    async with harness(
-        kafka_bootstrap=kafka_bootstrap,
-        pg_dsn=pg_dsn,
-        db_schema=db_schema,
-        topic_prefix=topic_prefix,
-        smsc=smsc,
-    ) as running:
-        yield running
 
 
 def _ready_texts(smsc: Smsc, number: str) -> list[str]:
