@@ -230,7 +230,12 @@ FUTURE_TIMESTAMPS_MS = 30 * 24 * 3600 * 1000  # a month: the furthest the demo's
 def _new_cluster_id() -> str:
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    # Like Kafka's own Uuid.randomUuid: an id starting with "-" reads as an option to the
+    # storage tool (a usage error, one format in 64).
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _metadata_answers(bootstrap: str) -> bool:
