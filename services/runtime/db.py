@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from services.runtime.auth import DISTRICT_ADMIN, Identity
 from services.runtime.settings import Connections
 
 # What handlers and repositories take: a plain connection or one borrowed from a pool.
@@ -24,6 +27,7 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _KECAMATAN = re.compile(r"^[0-9]{6}$")
 SCOPE_SETTING = "tuntas.kecamatan"
 ALL_KECAMATAN = "*"
+NO_KECAMATAN = ""  # matches no row: the scope of a caller without an office
 
 
 async def scoped(conn: Conn, kecamatan: str | None) -> None:
@@ -35,6 +39,31 @@ async def scoped(conn: Conn, kecamatan: str | None) -> None:
     if not conn.is_in_transaction():
         raise RuntimeError("scoped() outside a transaction would last for the whole session")
     await conn.execute("SELECT set_config($1, $2, true)", SCOPE_SETTING, kecamatan or ALL_KECAMATAN)
+
+
+def office_scope(identity: Identity) -> str | None:
+    """The rows a caller's transactions may touch: its office's; every kecamatan (``None``)
+    for the district admin and district-wide machines (a service, the ABIS); a person
+    without an office sees nothing (``Access.staff`` refuses them before this)."""
+    if DISTRICT_ADMIN in identity.roles or (identity.is_machine and identity.kecamatan is None):
+        return None
+    return identity.kecamatan or NO_KECAMATAN
+
+
+@asynccontextmanager
+async def caller_scope(pool: asyncpg.Pool, identity: Identity) -> AsyncIterator[Conn]:
+    """A connection in a transaction limited (``SET LOCAL``) to the rows ``identity`` may
+    see: PostgreSQL, not the route's Python, keeps another office's rows out of its SQL."""
+    async with pool.acquire() as conn, conn.transaction():
+        await _set_scope(conn, office_scope(identity))
+        yield conn
+
+
+async def _set_scope(conn: Conn, kecamatan: str | None) -> None:
+    if kecamatan == NO_KECAMATAN:
+        await conn.execute("SELECT set_config($1, $2, true)", SCOPE_SETTING, NO_KECAMATAN)
+    else:
+        await scoped(conn, kecamatan)
 
 
 def check_schema_name(schema: str) -> str:

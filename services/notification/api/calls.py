@@ -13,6 +13,7 @@ from services.notification.api.models import Call, OutcomeIn, OutcomeOut
 from services.notification.clock import Clock
 from services.notification.settings import NotificationSettings
 from services.runtime.auth import Access, Identity, may_see, own_office
+from services.runtime.db import caller_scope
 from services.runtime.service import Runtime
 
 BIGINT_MAX = 2**63 - 1  # call ids are PostgreSQL bigints
@@ -33,7 +34,7 @@ def router(
         """Whom to call about an uncollected card: number, storage place, contact history.
         Applicants without a phone number are on ``GET /desk-list`` instead."""
         own_office(caller, kecamatan)
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             rows = await store.call_tasks(conn, kecamatan, with_phone=True)
             hist = await store.history(conn, [r["application_id"] for r in rows])
         return [Call(**r, history=hist[r["application_id"]]) for r in rows]
@@ -47,7 +48,7 @@ def router(
     ) -> OutcomeOut:
         """Record a call; the schedule adapts (409 if the call was already closed)."""
         try:
-            async with runtime.pool.acquire() as conn, conn.transaction():
+            async with caller_scope(runtime.pool, caller) as conn:
                 task = await store.call_task(conn, call_id)
                 if task is not None and not may_see(caller, task["kecamatan"]):
                     raise workflow.NotFound(f"no call {call_id}")

@@ -10,6 +10,7 @@ from schemas.values import KecamatanCode
 from services.notification import store
 from services.notification.api.models import DeskEntry
 from services.runtime.auth import Access, Identity, own_office
+from services.runtime.db import caller_scope
 from services.runtime.service import Runtime
 
 
@@ -22,7 +23,7 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
         """Uncollected cards due for a call whose applicant has no phone number: reach them by
         letter, through the RT/RW or a visit. Same ageing as the call list."""
         own_office(caller, kecamatan)
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             rows = await store.call_tasks(conn, kecamatan, with_phone=False)
             hist = await store.history(conn, [r["application_id"] for r in rows])
         return [DeskEntry(**r, history=hist[r["application_id"]]) for r in rows]
@@ -33,7 +34,7 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
     ) -> list[dict[str, Any]]:
         """Applications with a wrong phone number: the front desk must find the applicant."""
         own_office(caller, kecamatan)
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             return await store.desk_flags(conn, kecamatan)
 
     return api

@@ -9,6 +9,7 @@ from services.notification import store
 from services.notification.api.models import OpenReminder, ScheduleOut
 from services.notification.settings import NotificationSettings
 from services.runtime.auth import Access, Identity, own_office
+from services.runtime.db import caller_scope
 from services.runtime.service import Runtime
 
 
@@ -20,7 +21,7 @@ def router(runtime: Runtime, settings: NotificationSettings, access: Access) -> 
     async def schedule(*, caller: Identity = readers, kecamatan: KecamatanCode) -> ScheduleOut:
         """The reminder schedule, and the next contact of every card not yet collected."""
         own_office(caller, kecamatan)
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             rows = await store.active_reminders(conn, kecamatan)
         return ScheduleOut(schedule=settings.reminders, reminders=[OpenReminder(**r) for r in rows])
 

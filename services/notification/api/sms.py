@@ -10,6 +10,7 @@ from schemas.values import KecamatanCode
 from services.notification import store, workflow
 from services.notification.api.models import AppId, SmsStatus
 from services.runtime.auth import Access, Identity, may_see, own_office
+from services.runtime.db import caller_scope
 from services.runtime.service import Runtime
 
 
@@ -21,7 +22,7 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
     @api.post("/contacts/{application_id}/opt-out")
     async def opt_out(*, caller: Identity = finders, application_id: AppId) -> dict[str, Any]:
         """The applicant does not want SMS or calls; idempotent."""
-        async with runtime.pool.acquire() as conn, conn.transaction():
+        async with caller_scope(runtime.pool, caller) as conn:
             contact = await store.contact(conn, application_id.lower())
             mine = contact is not None and may_see(caller, contact["kecamatan"])
             found = mine and await workflow.opt_out(conn, application_id.lower())
@@ -39,7 +40,7 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
     ) -> list[dict[str, Any]]:
         """SMS and their delivery state; ``status=failed`` lists what needs attention."""
         office = own_office(caller, kecamatan)  # before any read: 403 for another office
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             return await store.messages(
                 conn,
                 status=status,

@@ -18,6 +18,7 @@ from fastapi import APIRouter, HTTPException
 from schemas.events import SendBackReason
 from schemas.topics import Topics
 from services.runtime.auth import Access, Identity
+from services.runtime.db import caller_scope
 from services.runtime.service import Runtime
 from services.validation import workflow
 from services.validation.api.models import (
@@ -48,7 +49,7 @@ def router(runtime: Runtime, topics: Topics, access: Access) -> APIRouter:
         **details: Any,
     ) -> DecisionOut:
         try:
-            async with runtime.pool.acquire() as conn, conn.transaction():
+            async with caller_scope(runtime.pool, caller) as conn:
                 await own_items(conn, caller, application_id)
                 work, decided = await workflow.decide_by_staff(
                     conn,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from schemas.values import KecamatanCode
 from services.runtime.auth import Access, Identity, may_see, own_office
-from services.runtime.db import Conn
+from services.runtime.db import Conn, caller_scope
 from services.runtime.service import Runtime
 from services.validation import store
 from services.validation.api.models import NOT_FOUND, AppId, AuditEntry, Item, not_found
@@ -43,7 +43,7 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[Item]:
         own_office(caller, kecamatan)
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             items = await store.queue(
                 conn, kecamatan, status=None if status_ == "all" else status_, limit=limit
             )
@@ -51,7 +51,7 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
 
     @routes.get("/items/{application_id}", response_model=list[Item], responses=NOT_FOUND)
     async def items(*, caller: Identity = readers, application_id: AppId) -> list[Item]:
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             found = await own_items(conn, caller, application_id)
         return [Item.of(w) for w in found]
 
@@ -59,7 +59,7 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
         "/items/{application_id}/audit", response_model=list[AuditEntry], responses=NOT_FOUND
     )
     async def audit(*, caller: Identity = readers, application_id: AppId) -> list[AuditEntry]:
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             await own_items(conn, caller, application_id)
             rows = await store.decisions_of(conn, application_id)
         return [AuditEntry.model_validate(r) for r in rows]
