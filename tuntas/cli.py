@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -63,7 +64,11 @@ def _up(args: argparse.Namespace) -> int:
     from tuntas import topology, up
 
     config = local.StackConfig.from_env()
-    options = topology.Options(home=config.home, kecamatan=tuple(args.kecamatan))
+    options = topology.Options(
+        home=config.home,
+        kecamatan=tuple(args.kecamatan),
+        processes=topology.parse_processes(args.processes),
+    )
     return asyncio.run(up.run(options))
 
 
@@ -91,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=["350805"],
         help="kecamatan codes with a card station (default: Tempeh 350805)",
+    )
+    run_all.add_argument(
+        "--processes",
+        default=os.environ.get("TUNTAS_PROCESSES_PER_STAGE", "1"),
+        help="processes per stage in one consumer group: N for intake, validation, biometric"
+        " and notification, or e.g. intake=2,validation=2 (default $TUNTAS_PROCESSES_PER_STAGE"
+        " or 1; process r listens on the stage's port + 100·(r-1), docs/deployment.md)",
     )
     run_all.set_defaults(handler=_up)
     ops.add_commands(sub)

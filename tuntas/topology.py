@@ -8,7 +8,8 @@ Settings reach each process by environment, under the stage's own prefix, as in 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas.base import Service
@@ -26,6 +27,12 @@ PORTS = {
     "abis": 8107,
 }
 STATION_BASE_PORT = 8110
+# Stages that may run as several processes in one consumer group (``Options.processes``).
+# Not the card station: it owns its office's reader and printer. Not the ABIS: each process
+# would hold the whole gallery index in memory and answer 1:N searches from its own copy.
+# Not service_quality: it listens for the offices' mail on one SMTP port.
+SCALABLE = ("intake", "validation", "biometric", "notification")
+MAX_PROCESSES = 4  # process r of a stage listens on its port + 100·(r − 1)
 SMSC_PORT = 2775
 OFFICE_SMTP_PORT = 2525  # service_quality: the offices' mailbox (complaints by e-mail)
 MAIL_RELAY_PORT = 2526  # simulators.mail: where the offices' replies go (the outside world)
@@ -48,10 +55,42 @@ class Options:
     # named after it; the machine-wide parts (cupsd, keys) stay in ``home``.
     run_name: str | None = None
     smsc_port: int = SMSC_PORT
+    # Processes per stage (only :data:`SCALABLE` ones; absent: 1), e.g. ``{"intake": 2}``.
+    processes: Mapping[str, int] = field(default_factory=dict)
 
 
-def url(service: str, options: Options) -> str:
-    return f"http://127.0.0.1:{PORTS[service] + options.port_offset}"
+def process_count(service: str, options: Options) -> int:
+    return options.processes.get(service, 1)
+
+
+def parse_processes(text: str) -> dict[str, int]:
+    """``"2"`` (every scalable stage) or ``"intake=2,validation=3"``; refuses the others."""
+    if text.strip().isdigit():
+        return parse_processes(",".join(f"{s}={text.strip()}" for s in SCALABLE))
+    out: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, _, count = item.partition("=")
+        if name not in SCALABLE:
+            raise ValueError(f"{name}: only {', '.join(SCALABLE)} run as several processes")
+        if not count.isdigit() or not 1 <= int(count) <= MAX_PROCESSES:
+            raise ValueError(f"{item}: a count from 1 to {MAX_PROCESSES}")
+        out[name] = int(count)
+    return out
+
+
+def url(service: str, options: Options, replica: int = 1) -> str:
+    """Process ``replica`` (1-based) of a stage; its first by default."""
+    return f"http://127.0.0.1:{PORTS[service] + 100 * (replica - 1) + options.port_offset}"
+
+
+def urls(service: str, options: Options) -> list[str]:
+    """Every process of a stage (a load balancer's list)."""
+    return [url(service, options, r) for r in range(1, process_count(service, options) + 1)]
+
+
+def process_name(service: str, replica: int) -> str:
+    """``intake``, ``intake-2``, …: the first keeps the stage's name."""
+    return service if replica == 1 else f"{service}-{replica}"
 
 
 def device_url(options: Options) -> str:
@@ -104,16 +143,20 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
     specs: list[ProcessSpec] = []
 
     def stage(name: str, extra: dict[str, str]) -> None:
-        prefix = f"TUNTAS_{name.upper()}_"
-        env = {
-            **common,
-            **principals.process_env(endpoints, Service(name)),
-            f"{prefix}HTTP_PORT": str(PORTS[name] + options.port_offset),
-            **extra,
-        }
-        specs.append(
-            ProcessSpec(name, _module(f"services.{name}"), env, f"{url(name, options)}/health")
-        )
+        # Each process of a stage: the same group and principal, an HTTP port of its own.
+        for replica in range(1, process_count(name, options) + 1):
+            base = url(name, options, replica)
+            env = {
+                **common,
+                **principals.process_env(endpoints, Service(name)),
+                f"TUNTAS_{name.upper()}_HTTP_PORT": base.rsplit(":", 1)[1],
+                **extra,
+            }
+            specs.append(
+                ProcessSpec(
+                    process_name(name, replica), _module(f"services.{name}"), env, f"{base}/health"
+                )
+            )
 
     smsc_port = options.smsc_port + options.port_offset
     specs.append(

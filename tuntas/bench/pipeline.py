@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -27,11 +28,10 @@ import shutil
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -44,6 +44,7 @@ from simulators.registry import generate_registry, write_file
 from tuntas import staff, topology, up
 from tuntas.bench import checks, procstats
 from tuntas.stack import local
+from tuntas.supervisor import Supervisor
 from tuntas.tail import TopicTail
 
 PORT_OFFSET = 1000  # beside a `tuntas up` (0) and the demo (0/500)
@@ -68,6 +69,9 @@ class RunSpec:
     stall_seconds: float = 180.0  # no progress that long: the run fails
     profile_dir: Path | None = None  # py-spy samples of every service there
     port_offset: int = PORT_OFFSET
+    processes: Mapping[str, int] = field(default_factory=dict)  # topology.Options.processes
+    # Run once when intake has accepted half the applications (e.g. a test's faults).
+    midway: Callable[[Supervisor], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -187,6 +191,7 @@ async def run(
         run_name=f"bench-{run_id}",  # its own pcscd, readers and CUPS queues
         port_offset=spec.port_offset,
         database=f"bench_{run_id}",
+        processes=spec.processes,
     )
     topics = Topics(options.topic_prefix)
     people, registry = applicants(spec.kecamatan, spec.applications)
@@ -282,7 +287,7 @@ async def _measure(
     options: topology.Options,
     config: local.StackConfig,
     topics: Topics,
-    supervisor: Any,
+    supervisor: Supervisor,
     bodies: list[bytes],
     dsn: str,
     run_id: str,
@@ -308,9 +313,14 @@ async def _measure(
             profilers = await _start_profilers(spec.profile_dir, pids, run_id)
         started = time.time()
         issuer = supervisor.states["intake"].spec.env["TUNTAS_OIDC_ISSUER"]
-        submitted, ids = await _submit(options, spec, bodies, issuer)
-        log(f"  submitted {len(ids)} in {submitted - started:.1f}s")
-        await _wait_done(spec, dsn, stations, watcher, log)
+        midway = asyncio.ensure_future(_midway(spec, dsn, supervisor))
+        try:
+            submitted, ids = await _submit(options, spec, bodies, issuer, run_id)
+            log(f"  submitted {len(ids)} in {submitted - started:.1f}s")
+            await _wait_done(spec, dsn, stations, watcher, log)
+            await midway
+        finally:
+            midway.cancel()
         finished = watcher.last_ready
     finally:
         await watcher.stop()
@@ -353,36 +363,62 @@ async def _measure(
     )
 
 
+async def _midway(spec: RunSpec, dsn: str, supervisor: Supervisor) -> None:
+    if spec.midway is None:
+        return
+    stage, state, direction = MARKERS[0]
+    while True:
+        conn = await db.connect(dsn, stage)
+        try:
+            accepted = await checks.count_marker(conn, state, direction)
+        finally:
+            await conn.close()
+        if accepted >= spec.applications / 2:
+            break
+        await asyncio.sleep(0.2)
+    await spec.midway(supervisor)
+
+
 async def _submit(
-    options: topology.Options, spec: RunSpec, bodies: list[bytes], issuer: str
+    options: topology.Options, spec: RunSpec, bodies: list[bytes], issuer: str, run_id: str
 ) -> tuple[float, list[str]]:
-    """Submit every application, as the district admin (every office's desk at once); return
-    when the last was accepted, with their ids."""
-    url = f"{topology.url('intake', options)}/applications"
+    """Submit every application, as the district admin (every office's desk at once), spread
+    over intake's processes as a load balancer would; return when the last was accepted, with
+    their ids. A request whose process died is sent again to the next one with the same
+    Idempotency-Key: one application, the same receipt."""
+    urls = [f"{base}/applications" for base in topology.urls("intake", options)]
     ids: list[str] = []
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    headers = {"content-type": "application/json"}
     auth = staff.login(issuer, staff.DISTRICT_ADMIN)
     async with httpx.AsyncClient(timeout=120, limits=limits, auth=auth) as client:
 
-        async def one(payload: bytes) -> None:
-            for attempt in range(5):
-                response = await client.post(url, content=payload, headers=headers)
+        async def one(payload: bytes, n: int) -> None:
+            headers = {"content-type": "application/json", "idempotency-key": f"{run_id}-{n}"}
+            for attempt in range(8):
+                url = urls[(n + attempt) % len(urls)]
+                try:
+                    response = await client.post(url, content=payload, headers=headers)
+                except httpx.TransportError:
+                    if attempt == 7:
+                        raise
+                    await asyncio.sleep(0.5)
+                    continue
                 if response.status_code in (200, 201):
                     ids.append(response.json()["application_id"])
                     return
-                if response.status_code < 500 or attempt == 4:
+                if response.status_code < 500 or attempt == 7:
                     raise RuntimeError(
                         f"intake refused a bench application: {response.status_code}"
                         f" {response.text[:500]}"
                     )
 
         if spec.rate is None:
-            queue = list(reversed(bodies))
+            queue = list(reversed(list(enumerate(bodies))))
 
             async def worker() -> None:
                 while queue:
-                    await one(queue.pop())
+                    n, payload = queue.pop()
+                    await one(payload, n)
 
             await asyncio.gather(*(worker() for _ in range(spec.concurrency)))
         else:
@@ -393,7 +429,7 @@ async def _submit(
                 delay = start + n / spec.rate - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                tasks.append(asyncio.ensure_future(one(payload)))
+                tasks.append(asyncio.ensure_future(one(payload, n)))
             await asyncio.gather(*tasks)
     return time.time(), ids
 
@@ -424,16 +460,18 @@ class _FinalTopic(TopicTail):
 async def _adjudicator(options: topology.Options, spec: RunSpec, auth: httpx.Auth) -> None:
     """The automatic section head: the generated applicants are all different people, so a
     duplicate the 1:N search suspects is a false match, cleared (else the run stalls on it)."""
-    url = topology.url("biometric", options)
+    urls = topology.urls("biometric", options)
     async with httpx.AsyncClient(timeout=30, auth=auth) as client:
-        while True:
-            for code in spec.kecamatan:
-                listed = await client.get(f"{url}/adjudication", params={"kecamatan": code})
-                for case in listed.json() if listed.status_code == 200 else []:
-                    await client.post(
-                        f"{url}/adjudication/{case['case_id']}",
-                        json={"decision": "clear", "note": "bench: generated people differ"},
-                    )
+        for turn in itertools.count():
+            url = urls[turn % len(urls)]  # a process killed by a test: the next turn, another
+            with contextlib.suppress(httpx.TransportError):
+                for code in spec.kecamatan:
+                    listed = await client.get(f"{url}/adjudication", params={"kecamatan": code})
+                    for case in listed.json() if listed.status_code == 200 else []:
+                        await client.post(
+                            f"{url}/adjudication/{case['case_id']}",
+                            json={"decision": "clear", "note": "bench: generated people differ"},
+                        )
             await asyncio.sleep(0.5)
 
 
