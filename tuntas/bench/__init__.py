@@ -5,7 +5,9 @@ In one run, on the same broker and database server (see ``docs/bench.md``):
 2. the pipeline: N applications through all five stages (:mod:`tuntas.bench.pipeline`);
 3. latency at a steady submission rate;
 4. cost growth: more kecamatan, more applications;
-5. the 1:N search of the ABIS (:mod:`tuntas.bench.abis`, its own process): accuracy beside
+5. with ``--scale-out``: the light stages with 1 and 2 processes, on 1 and 3 brokers
+   (:mod:`tuntas.bench.scale_out`);
+6. the 1:N search of the ABIS (:mod:`tuntas.bench.abis`, its own process): accuracy beside
    today's matcher, and search p50/p99, build time and memory per gallery size;
 every pipeline run ends with the effectively-once check (:mod:`tuntas.bench.checks`).
 Writes ``bench.json`` (the 1:N figures under ``abis``) and ``bench.svg`` to ``--out``.
@@ -122,6 +124,14 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "--profile", action="store_true", help="py-spy every service during the main run"
     )
     p.add_argument(
+        "--scale-out",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N applications per scale-out point: intake, validation and notification as 1 and"
+        " 2 processes, on 1 broker and on a 3-node cluster (default 0: skipped; docs/bench.md)",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help="a small smoke of everything (40 apps, sweep of 20 at 1,2 kecamatan and 1x,2x)",
@@ -179,7 +189,7 @@ def abis_table(result: dict[str, Any]) -> str:
 
 
 async def bench(args: argparse.Namespace) -> int:
-    from tuntas.bench import ceiling, pipeline, report
+    from tuntas.bench import ceiling, pipeline, report, scale_out
     from tuntas.bench.checks import EffectivelyOnceError
     from tuntas.stack import local
 
@@ -201,12 +211,15 @@ async def bench(args: argparse.Namespace) -> int:
     sweep: list[pipeline.RunResult] = []
     ceiling_result: ceiling.CeilingResult | None = None
     abis: dict[str, Any] = {}
+    scale: list[dict[str, Any]] = []
 
     def save() -> None:
         doc = report.document(ceiling_result, main_run, steady, sweep, machine)
         doc["machine"]["seconds"] = round(time.time() - started, 1)
         if abis:
             doc["abis"] = abis
+        if scale:
+            doc["scale_out"] = scale
         report.write(out, doc)
 
     try:
@@ -263,6 +276,9 @@ async def bench(args: argparse.Namespace) -> int:
                         _say(f"   FAILED (attempt {attempt}): {error}")
                         machine.setdefault("failed_points", []).append(f"{n}x{k}: {error}")
                 save()
+        if args.scale_out > 0:
+            scale += await scale_out.run(config, args.scale_out, _say)
+            save()
         sizes = args.abis_sizes.strip(",").strip()
         if args.abis_people > 0 or sizes:
             _say(f"== 1:N search: {args.abis_people} people, gallery sizes {sizes or 'none'}")
@@ -276,6 +292,8 @@ async def bench(args: argparse.Namespace) -> int:
     doc = report.document(ceiling_result, main_run, steady, sweep, machine)
     _say("")
     _say(report.table(doc))
+    if scale:
+        _say(scale_out.table(scale))
     if abis:
         _say(abis_table(abis))
     _say(f"\nwritten: {out / 'bench.json'}, {out / 'bench.svg'}")

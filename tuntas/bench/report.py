@@ -134,6 +134,18 @@ def svg(doc: dict[str, Any]) -> str:
                 " ms",
             )
         )
+    if doc.get("scale_out"):
+        panels.append(
+            (
+                "Scale-out: applications/s per light stage (processes per stage × brokers)",
+                [
+                    (f"{stage}, {f['processes_per_stage']} proc × {f['brokers']} broker(s)", rate)
+                    for f in doc["scale_out"]
+                    for stage, rate in f["light_stages_per_second"].items()
+                ],
+                "/s",
+            )
+        )
     if pipeline:
         panels.append(
             (
