@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tuntas.deploy import catalog, crds, tools, validate
+from tuntas.deploy import catalog, crds, replicas, tools, validate
 
 # The documented sizes: values.yaml is a small district; each file here is laid over it.
 VALUES_FILES: dict[str, tuple[Path, ...]] = {
@@ -68,6 +68,9 @@ def _check(args: argparse.Namespace) -> int:
     status = _catalog(argparse.Namespace(check=True))
     for name, values in VALUES_FILES.items():
         print(helm_lint(values).strip().splitlines()[-1] + f" ({name})")
+        for problem in replicas.problems(values):
+            print(f"INVALID {problem} ({name})")
+            status = 1
         status |= _report(name, validate.documents(helm_template(values)))
     return status
 
@@ -85,5 +88,7 @@ def add_command(sub: Any) -> None:
     check.add_argument("files", nargs="*")
     check.set_defaults(handler=_validate)
     actions.add_parser(
-        "check", help="catalog current, helm lint, every documented size rendered and valid"
+        "check",
+        help="catalog current, helm lint, replicas <= partitions, every documented size rendered"
+        " and valid",
     ).set_defaults(handler=_check)
