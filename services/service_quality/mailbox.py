@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from typing import Any
 
 import aiosmtplib
@@ -20,6 +21,7 @@ from aiosmtpd.smtp import SMTP
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from aiosmtpd.smtp import Session as SmtpSession
 
+from services.runtime.db import Conn
 from services.runtime.service import Runtime
 from services.service_quality import store, workflow
 from services.service_quality.rules import Category, ComplaintChannel
@@ -35,16 +37,65 @@ class InboundMail:
     name: str | None
     subject: str
     body: str
+    message_id: str | None
+    recipients: tuple[str, ...]  # from the headers, lower case (IMAP routes by them)
+
+
+class UnreadableMail(ValueError):
+    """A message whose headers or text cannot be decoded."""
+
+
+RECIPIENT_HEADERS = ("Delivered-To", "X-Original-To", "To", "Cc")
 
 
 def read_mail(raw: bytes) -> InboundMail:
     """The complaint in a message: sender, subject and its plain text (HTML as a fallback)."""
-    msg = BytesParser(policy=policy.default).parsebytes(raw)
-    name, address = parseaddr(str(msg.get("From", "")))
-    part = msg.get_body(preferencelist=("plain", "html")) if isinstance(msg, EmailMessage) else None
-    body = part.get_content() if part is not None else ""
-    subject = str(msg.get("Subject", "")).strip() or "(tanpa subjek)"
-    return InboundMail(address, name or None, subject[:200], str(body).strip()[:MAX_BODY_CHARS])
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(raw)
+        name, address = parseaddr(str(msg.get("From", "")))
+        part = (
+            msg.get_body(preferencelist=("plain", "html"))
+            if isinstance(msg, EmailMessage)
+            else None
+        )
+        body = part.get_content() if part is not None else ""
+        subject = str(msg.get("Subject", "")).strip() or "(tanpa subjek)"
+        recipients = getaddresses([str(v) for h in RECIPIENT_HEADERS for v in msg.get_all(h, [])])
+        message_id = str(msg.get("Message-ID", "")).strip() or None
+    except (LookupError, ValueError, TypeError, UnicodeError, AttributeError) as error:
+        # the email package raises these on a broken header, charset or MIME structure
+        raise UnreadableMail(f"{type(error).__name__}: {error}") from error
+    return InboundMail(
+        address, name or None, subject[:200], str(body).strip()[:MAX_BODY_CHARS],
+        message_id[:500] if message_id else None,
+        tuple(dict.fromkeys(a.lower() for _, a in recipients if a)),
+    )  # fmt: skip
+
+
+async def file_mail(
+    conn: Conn, ctx: workflow.Context, mail: InboundMail, offices: Iterable[str]
+) -> list[str]:
+    """One complaint per office the mail was sent to (the SMTP and IMAP paths both); the
+    tickets. The sender gets the acknowledgement by e-mail (``workflow.receive``)."""
+    tickets = []
+    for kecamatan in offices:
+        row = await workflow.receive(
+            conn,
+            ctx,
+            workflow.NewComplaint(
+                kecamatan=kecamatan,
+                channel=ComplaintChannel.EMAIL,
+                category=Category.OTHER,
+                subject=mail.subject,
+                body=mail.body or mail.subject,
+                name=mail.name,
+                email=mail.sender,
+            ),
+            "mailbox",
+        )
+        log.info("mail to office %s became complaint %s", kecamatan, row["ticket"])
+        tickets.append(str(row["ticket"]))
+    return tickets
 
 
 class OfficeMailbox:
@@ -72,26 +123,15 @@ class OfficeMailbox:
         raw = envelope.original_content or envelope.content
         if not isinstance(raw, bytes):
             return "554 5.6.0 unreadable message"
-        mail = read_mail(raw)
+        try:
+            mail = read_mail(raw)
+        except UnreadableMail:
+            return "554 5.6.0 unreadable message"
         if "@" not in mail.sender:
             return "550 5.1.7 a sender address is needed for the reply"
+        offices = [self.ctx.settings.mailboxes[rcpt] for rcpt in envelope.rcpt_tos]
         async with self.runtime.pool.acquire() as conn, conn.transaction():
-            for rcpt in envelope.rcpt_tos:
-                row = await workflow.receive(
-                    conn,
-                    self.ctx,
-                    workflow.NewComplaint(
-                        kecamatan=self.ctx.settings.mailboxes[rcpt],
-                        channel=ComplaintChannel.EMAIL,
-                        category=Category.OTHER,
-                        subject=mail.subject,
-                        body=mail.body or mail.subject,
-                        name=mail.name,
-                        email=mail.sender,
-                    ),
-                    "mailbox",
-                )
-                log.info("mail to %s became complaint %s", rcpt, row["ticket"])
+            await file_mail(conn, self.ctx, mail, offices)
         return "250 2.0.0 complaint registered"
 
 

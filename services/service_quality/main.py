@@ -11,7 +11,7 @@ from schemas.envelope import parse_event
 from schemas.topics import EVENT_PARTITIONS, Topics
 from services.runtime import service
 from services.runtime.service import Runtime, Subscription
-from services.service_quality import lapor, mailbox, reports, store, workflow
+from services.service_quality import imap, lapor, mailbox, reports, store, workflow
 from services.service_quality.api import create_app
 from services.service_quality.clock import Clock, SystemClock
 from services.service_quality.handlers import make_handler
@@ -55,6 +55,13 @@ async def serve(
     if settings.lapor_url:
         background.append(
             every("lapor_sync", lambda: settings.lapor_poll_s, lambda rt: lapor.sync(rt, ctx))
+        )
+    if settings.imap_url:
+        imap.parse_url(settings.imap_url)  # a malformed URL stops the start, not each poll
+        background.append(
+            every(
+                "office_mailbox_imap", lambda: settings.imap_poll_s, lambda rt: imap.poll(rt, ctx)
+            )
         )
     if settings.smtp_port >= 0:
 

@@ -56,6 +56,20 @@ class ServiceQualitySettings(RuntimeKnobs):
     relay_port: int = 2526
     mail_poll_s: float = 1.0
     mail_max_attempts: int = 8
+    # In, in production: poll the office mailbox over IMAP ('' = off), e.g.
+    # ``imaps://pengaduan@mail.lumajangkab.go.id:993/INBOX`` (``imap://`` only on a trusted
+    # network). One mailbox serves every office: each message goes to the kecamatan whose
+    # address (``mailboxes``) is among its recipients. The password is read at each poll from
+    # ``imap_password_file`` (a mounted secret: a rotation needs no restart) or ``imap_password``.
+    imap_url: str = ""
+    imap_password: str = ""
+    imap_password_file: str = ""
+    imap_poll_s: float = 60.0
+    # After its complaint is committed a message is moved to ``imap_filed_folder``; one that
+    # cannot become a complaint (unreadable, too big, no office or sender) to
+    # ``imap_set_aside_folder``.
+    imap_filed_folder: str = "Pengaduan-Tercatat"
+    imap_set_aside_folder: str = "Pengaduan-Ditolak"
 
     # The monthly report: checked this often, produced on the first working day.
     report_check_s: float = 600.0

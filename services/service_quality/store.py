@@ -232,6 +232,61 @@ async def mail_of(conn: Conn, complaint_id: UUID) -> list[Row]:
     return [dict(r) for r in rows]
 
 
+# ---------------------------------------------------------------- mail in over IMAP
+
+
+async def inbound_outcome(conn: Conn, mailbox: str, uidvalidity: int, uid: int) -> str | None:
+    """What became of a message already taken from the mailbox (None: not taken yet)."""
+    outcome: str | None = await conn.fetchval(
+        "SELECT outcome FROM inbound_mail WHERE mailbox = $1 AND uidvalidity = $2 AND uid = $3",
+        mailbox,
+        uidvalidity,
+        uid,
+    )
+    return outcome
+
+
+async def filed_message(conn: Conn, message_id: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT 1 FROM inbound_mail WHERE message_id = $1 AND outcome = 'filed'", message_id
+        )
+    )
+
+
+async def take_inbound(conn: Conn, row: Row, at: datetime) -> int | None:
+    """Record a message as taken; None when another poller took it first (it waits for that
+    poller's commit on the unique key)."""
+    taken: int | None = await conn.fetchval(
+        "INSERT INTO inbound_mail (mailbox, uidvalidity, uid, message_id, size, outcome, error,"
+        " taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING RETURNING id",
+        row["mailbox"],
+        row["uidvalidity"],
+        row["uid"],
+        row.get("message_id"),
+        row["size"],
+        row["outcome"],
+        row.get("error"),
+        at,
+    )
+    return taken
+
+
+async def inbound_tickets(conn: Conn, inbound_id: int, tickets: list[str]) -> None:
+    await conn.execute("UPDATE inbound_mail SET tickets = $2 WHERE id = $1", inbound_id, tickets)
+
+
+async def inbound_mail(conn: Conn, mailbox: str) -> list[Row]:
+    """The messages taken from a mailbox, oldest first (the set-aside ones say why)."""
+    rows = await conn.fetch(
+        "SELECT uidvalidity, uid, message_id, size, outcome, tickets, error, taken_at"
+        " FROM inbound_mail WHERE mailbox = $1 ORDER BY id",
+        mailbox,
+    )
+    return [dict(r) for r in rows]
+
+
 # ---------------------------------------------------------------- survey
 
 

@@ -54,8 +54,10 @@ class Running:
 
 def _user(request: httpx.Request) -> str:
     """Tempeh's front desk keys in and follows up complaints; the district admin reads the
-    district's reports. (The tests get ``TUNTAS_OIDC_ISSUER`` from conftest's ``oidc_env``.)"""
-    return DISTRICT_ADMIN if request.url.path.startswith("/reports") else "desk.tempeh"
+    district's reports and the mailbox's intake log. (The tests get ``TUNTAS_OIDC_ISSUER``
+    from conftest's ``oidc_env``.)"""
+    district = request.url.path.startswith(("/reports", "/mailbox"))
+    return DISTRICT_ADMIN if district else "desk.tempeh"
 
 
 @asynccontextmanager

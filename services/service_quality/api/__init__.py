@@ -1,7 +1,7 @@
 """HTTP API of the service quality stage: one router per task, and ``GET /health``.
 
 Public (no login): the complaint form (``/pengaduan``) and the survey pages (``/survey/…``).
-Staff: the complaint desk and the performance reports."""
+Staff: the complaint desk and the performance reports; district IT: the mailbox's intake log."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from services.runtime import http
 from services.runtime.auth import Access
 from services.runtime.service import Runtime
 from services.service_quality import workflow
-from services.service_quality.api import complaints, performance, public, survey
+from services.service_quality.api import complaints, mailbox, performance, public, survey
 
 
 def create_app(runtime: Runtime, ctx: workflow.Context) -> FastAPI:
@@ -29,4 +29,5 @@ def create_app(runtime: Runtime, ctx: workflow.Context) -> FastAPI:
     access = Access.from_env()
     app.include_router(complaints.router(runtime, ctx, access))
     app.include_router(performance.router(runtime, ctx, access))
+    app.include_router(mailbox.router(runtime, ctx, access))
     return app
