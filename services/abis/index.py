@@ -1,7 +1,11 @@
 """The search index: a fixed-length embedding of the four dedupe fingers, searched by HNSW.
 
 Embedding. A TOF1 template (``schemas.fingerprint``) is a 16 × 16 field of doubled-angle
-ridge orientation vectors. Its lowest 5 × 5 two-dimensional DCT coefficients (per component)
+ridge orientation vectors. The outer ring of blocks is dropped: the extractor's Sobel filter
+(Pillow's ``Kernel``) copies the image's one-pixel frame unfiltered, so on a white platen those
+60 blocks read as perfectly coherent ridges at one fixed angle in every impression of every
+person, a shared component that lifted strangers' scores to a median of 37 (docs/abis.md).
+The remaining field's lowest 5 × 5 two-dimensional DCT coefficients (per component)
 keep the field's shape and drop the block-level detail that a shift of the finger on the
 platen scrambles; each finger's 50 coefficients are scaled to unit length and the four
 fingers concatenated (÷ 2), so the inner product of two embeddings is the mean over fingers
@@ -45,6 +49,7 @@ def _dct_matrix(n: int, k: int) -> NDArray[np.float32]:
 
 
 _DCT = _dct_matrix(BLOCKS, LOW_PASS)
+_INNER = np.pad(np.ones((BLOCKS - 2, BLOCKS - 2), dtype=np.float32), 1)  # 0 on the frame
 
 
 def fields(templates: Mapping[str, bytes]) -> NDArray[np.int8]:
@@ -68,6 +73,7 @@ def embed(batch: NDArray[np.int8]) -> NDArray[np.float32]:
     """(n, 4, 512) int8 fields → (n, 200) float32 embeddings."""
     n = batch.shape[0]
     f = batch.astype(np.float32).reshape(n, len(DEDUPE_FINGERS), BLOCKS, BLOCKS, 2)
+    f *= _INNER[:, :, None]
     low = np.einsum("ai,nfijc,bj->nfabc", _DCT, f, _DCT).reshape(n, len(DEDUPE_FINGERS), -1)
     norm = np.linalg.norm(low, axis=2, keepdims=True)
     low = np.divide(low, norm, out=np.zeros_like(low), where=norm > 0)

@@ -9,6 +9,11 @@ today's exhaustive matcher on one generated gallery, and search cost over galler
 - scale: for each of ``--sizes``, build time, search p50/p99 (one query at a time, as the
   ABIS answers them) and the process's resident memory growth.
 
+- real path (``--real-path N``): N simulated people × 2 impressions of the dedupe fingers
+  rendered by the capture simulator, through the biometric stage's quality gate and template
+  extraction, then the ABIS embedding: the genuine and impostor score distributions and the
+  impostor pairs at or above each calibrated threshold (``services.abis.rules``).
+
 It measures ``services.abis.index`` in this process: a million inserts through Kafka and the
 reference URL would measure the registration side, not the search.
 
@@ -27,13 +32,18 @@ import resource
 import sys
 import time
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from services.abis.index import GalleryIndex, embed
+from services.abis.index import DEDUPE_FINGERS, GalleryIndex, embed, fields
+from services.abis.rules import CALIBRATION
+from services.biometric import quality
+from services.biometric.items import Capture
+from services.biometric.templates import fingerprint_template
 from simulators.capture.render import render
 from tuntas.bench import gallery
 
@@ -86,6 +96,43 @@ def accuracy(people: int, mated: int, seed: int) -> dict[str, Any]:
             emb_m[rows, rows], emb_s.max(1), emb_m.argmax(1) == rows
         ),
         "abis_index": _rates(mate_idx, best_idx, top_idx),
+    }
+
+
+def _rendered(person: int) -> NDArray[np.int8]:
+    """Two impressions of one simulated person's dedupe fingers as the stage extracts them:
+    (2, 4, 512); a finger the quality gate rejects stays zero (absent)."""
+    policy = quality.QualityPolicy()
+    out = np.zeros((2, len(DEDUPE_FINGERS), 2 * gallery.BLOCKS**2), dtype=np.int8)
+    for attempt in (1, 2):
+        templates: dict[str, bytes] = {}
+        for finger in DEDUPE_FINGERS:
+            found = render(f"real-path-{person}", f"finger.{finger}", attempt)
+            capture = Capture(found.item, found.data, found.media_type, found.quality)
+            if not quality.check_capture(found.item, capture, policy):
+                templates[finger] = fingerprint_template(found.data)
+        out[attempt - 1] = fields(templates)
+    return out
+
+
+def real_path(people: int) -> dict[str, Any]:
+    with ProcessPoolExecutor(2) as pool:
+        rendered = np.stack(list(pool.map(_rendered, range(people), chunksize=8)))
+    scores = 100 * (embed(rendered[:, 1]) @ embed(rendered[:, 0]).T)
+    genuine, impostor = np.diag(scores), scores[~np.eye(people, dtype=bool)]
+
+    def spread(values: NDArray[Any]) -> dict[str, float]:
+        points = (0, 1, 5, 50, 95, 99, 99.9, 100)
+        return {f"p{p:g}": round(float(np.percentile(values, p)), 1) for p in points}
+
+    return {
+        "people": people,
+        "genuine": spread(genuine),
+        "impostor": spread(impostor),
+        "impostor_pairs": int(impostor.size),
+        "impostor_pairs_at_threshold": {
+            f"{t} (FPIR {fpir:g})": int((impostor >= t).sum()) for fpir, t in CALIBRATION
+        },
     }
 
 
@@ -171,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--real-path", type=int, default=0, help="rendered people (0 skips)")
     parser.add_argument("--write-earlier", type=Path, help="write an earlier-records export")
     parser.add_argument("--records", type=int, default=50_000, help="people in that export")
     args = parser.parse_args(argv)
@@ -178,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         write_earlier(args.write_earlier, args.records, args.seed)
         return 0
     result: dict[str, Any] = {}
+    if args.real_path:
+        result["real_path"] = real_path(args.real_path)
+        print(json.dumps(result["real_path"], indent=1), flush=True)
     if args.people:
         result["accuracy"] = accuracy(args.people, args.mated, args.seed)
         print(json.dumps(result["accuracy"], indent=1), flush=True)
