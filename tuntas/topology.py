@@ -37,6 +37,7 @@ SMSC_PORT = 2775
 OFFICE_SMTP_PORT = 2525  # service_quality: the offices' mailbox (complaints by e-mail)
 MAIL_RELAY_PORT = 2526  # simulators.mail: where the offices' replies go (the outside world)
 CAPTURE_DEVICES_PORT = 4501  # the recording stations' capture device service (simulated)
+LAPOR_PORT = 4601  # simulators.lapor: SP4N-LAPOR!'s integration API (a stand-in)
 TEMPEH = "350805"
 
 
@@ -180,6 +181,14 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             health_url=f"http://127.0.0.1:{devices_port}/health",
         )
     )
+    lapor_port = str(LAPOR_PORT + options.port_offset)
+    specs.append(
+        ProcessSpec(
+            "lapor",
+            _module("simulators.lapor", "--port", lapor_port),
+            health_url=f"http://127.0.0.1:{lapor_port}/health",
+        )
+    )
     # the local realm's ABIS client (deploy/keycloak/tuntas-realm.json)
     stage("abis", {"TUNTAS_ABIS_OIDC_CLIENT_SECRET": "local-only-svc-abis"})
     stage("intake", {})
@@ -201,6 +210,7 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             "TUNTAS_SERVICE_QUALITY_PUBLIC_URL": url("service_quality", options),
             "TUNTAS_SERVICE_QUALITY_SMTP_PORT": str(OFFICE_SMTP_PORT + options.port_offset),
             "TUNTAS_SERVICE_QUALITY_RELAY_PORT": relay_port,
+            "TUNTAS_SERVICE_QUALITY_LAPOR_URL": f"http://127.0.0.1:{lapor_port}",
         },
     )
     pcscd = readers(options)
