@@ -21,6 +21,7 @@ from tuntas.stack import local
 
 LIGHT = ("intake", "validation", "notification")
 POINTS = ((1, 1), (2, 1), (1, 3), (2, 3))  # (processes per light stage, brokers)
+PORT_OFFSET = 1500  # beside a main bench run (1000): process 2 adds 100 to each port
 
 
 def _free_block(size: int) -> int:
@@ -84,6 +85,7 @@ async def run(
                 applications,
                 (topology.TEMPEH,),
                 processes={stage: processes for stage in LIGHT},
+                port_offset=PORT_OFFSET,
             )
             result = await pipeline.run(spec, config if brokers == 1 else cluster, log=log)
             figures.append(summary(processes, brokers, result))
