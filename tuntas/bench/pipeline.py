@@ -70,6 +70,8 @@ class RunSpec:
     profile_dir: Path | None = None  # py-spy samples of every service there
     port_offset: int = PORT_OFFSET
     processes: Mapping[str, int] = field(default_factory=dict)  # topology.Options.processes
+    # More per-stage figures, named "<stage> <state> (<direction>)", after the five MARKERS.
+    extra_markers: Sequence[tuple[str, str, str]] = ()
     # Run once when intake has accepted half the applications (e.g. a test's faults).
     midway: Callable[[Supervisor], Awaitable[None]] | None = None
 
@@ -341,7 +343,8 @@ async def _measure(
         for app in ids
         if app in watcher.ready_at and app in accepted_at
     ]
-    stages = await _stage_figures(dsn, stations)
+    stages = await _stage_figures(dsn, stations, MARKERS)
+    stages += await _stage_figures(dsn, stations, spec.extra_markers, labelled=True)
     sources = await checks.stage_sources(dsn, stations)
     sources["final topic card.ready_for_collection"] = watcher.ready_ids
     verdicts = checks.verdict(ids, sources)
@@ -527,9 +530,14 @@ async def _accepted_at(dsn: str) -> dict[str, float]:
     return {row["application_id"]: row["at"].timestamp() for row in rows}
 
 
-async def _stage_figures(dsn: str, stations: Sequence[str]) -> list[StageFigure]:
+async def _stage_figures(
+    dsn: str,
+    stations: Sequence[str],
+    markers: Sequence[tuple[str, str, str]],
+    labelled: bool = False,
+) -> list[StageFigure]:
     figures = []
-    for stage, state, direction in MARKERS:
+    for stage, state, direction in markers:
         times: list[datetime] = []
         for schema in stations if stage == "card_production" else [stage]:
             conn = await db.connect(dsn, schema)
@@ -545,8 +553,9 @@ async def _stage_figures(dsn: str, stations: Sequence[str]) -> list[StageFigure]
         first = min(times).timestamp() if times else 0.0
         last = max(times).timestamp() if times else 0.0
         span = last - first
+        name = f"{stage} {state} ({direction})" if labelled else stage
         figures.append(
-            StageFigure(stage, len(times), len(times) / span if span > 0 else 0.0, first, last)
+            StageFigure(name, len(times), len(times) / span if span > 0 else 0.0, first, last)
         )
     return figures
 
