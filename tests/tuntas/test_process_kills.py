@@ -11,11 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
+from schemas.base import Service
 from tests.waiting import wait_for
 from tuntas import topology
 from tuntas.bench import pipeline
-from tuntas.stack import local, prereq
+from tuntas.stack import local, prereq, principals
 from tuntas.supervisor import Supervisor
 
 pytestmark = pytest.mark.timeout(420)
@@ -39,19 +41,26 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local.StackC
         local.down(config)
 
 
-def _partitions(supervisor: Supervisor, name: str) -> set[str]:
-    return set(supervisor.states[name].health.get("lag_by_partition", {}))
+async def _two_members(bootstrap: str, group: str) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    _, _, state, _, _, members = described.groups[0][:6]
+    return state == "Stable" and len(members) == 2
 
 
-async def _both_assigned(supervisor: Supervisor, stage: str) -> None:
-    """One consumer group: the stage's two processes each hold some of its partitions."""
-    first, second = stage, topology.process_name(stage, 2)
-    await wait_for(
-        lambda: _partitions(supervisor, first) and _partitions(supervisor, second),
-        timeout=60,
-        what=f"{stage}'s two processes each assigned partitions",
+async def _one_group_of_two(supervisor: Supervisor, stage: str) -> None:
+    """The stage's two processes are the two members of its one consumer group."""
+    env = supervisor.states[stage].spec.env
+    group = env["TUNTAS_TOPIC_PREFIX"] + principals.GROUPS[Service(stage)]
+    bootstrap = env["KAFKA_BOOTSTRAP_SERVERS"]
+    stable: bool = await wait_for(
+        lambda: _two_members(bootstrap, group), timeout=60, what=f"{group}: two members"
     )
-    assert not _partitions(supervisor, first) & _partitions(supervisor, second)
+    assert stable
 
 
 async def _restarted(supervisor: Supervisor, name: str, restarts: int) -> None:
@@ -71,7 +80,7 @@ async def test_one_process_of_each_stage_killed_mid_run_every_application_once(
 
     async def kill_one_of_each(supervisor: Supervisor) -> None:
         for stage in topology.SCALABLE:
-            await _both_assigned(supervisor, stage)
+            await _one_group_of_two(supervisor, stage)
         for name in [*topology.SCALABLE, STATION]:
             state = supervisor.states[name]
             killed[name] = state.restarts
@@ -94,3 +103,23 @@ async def test_one_process_of_each_stage_killed_mid_run_every_application_once(
     assert [s.handed_on for s in result.stages] == [APPLICATIONS] * 5
     assert len(result.checks) == 13 and all("each application once" in c for c in result.checks)
     assert any("card-ready SMS queued" in c for c in result.checks)
+
+
+def test_processes_per_stage_get_their_own_ports_and_the_stage_s_settings() -> None:
+    options = topology.Options(
+        home=Path("/nonexistent"), processes=topology.parse_processes("validation=2")
+    )
+    endpoints = local.Endpoints("127.0.0.1:1", "postgresql://db")
+    specs = {s.name: s for s in topology.processes(endpoints, options)}
+    first, second = specs["validation"], specs["validation-2"]
+    assert "intake-2" not in specs and "station-350805-2" not in specs
+    assert first.env["TUNTAS_VALIDATION_HTTP_PORT"] == "8102"
+    assert second.env["TUNTAS_VALIDATION_HTTP_PORT"] == "8202"
+    assert second.health_url == "http://127.0.0.1:8202/health"
+    assert {**second.env, "TUNTAS_VALIDATION_HTTP_PORT": "8102"} == first.env
+    assert topology.urls("validation", options)[1] == "http://127.0.0.1:8202"
+    assert topology.parse_processes("2") == dict.fromkeys(topology.SCALABLE, 2)
+    assert topology.parse_processes("1") == dict.fromkeys(topology.SCALABLE, 1)
+    for refused in ("abis=2", "card_production=2", "intake=5", "intake=0", "intake=x"):
+        with pytest.raises(ValueError):
+            topology.parse_processes(refused)
