@@ -64,10 +64,13 @@ def _up(args: argparse.Namespace) -> int:
     from tuntas import topology, up
 
     config = local.StackConfig.from_env()
+    try:
+        processes = topology.parse_processes(args.processes)
+    except ValueError as error:
+        print(f"tuntas up --processes: {error}", file=sys.stderr)
+        return 2
     options = topology.Options(
-        home=config.home,
-        kecamatan=tuple(args.kecamatan),
-        processes=topology.parse_processes(args.processes),
+        home=config.home, kecamatan=tuple(args.kecamatan), processes=processes
     )
     return asyncio.run(up.run(options))
 
