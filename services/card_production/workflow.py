@@ -54,7 +54,8 @@ from services.card_production.devices import Devices, FeedError
 from services.card_production.hardware import encoder, printer, render
 from services.card_production.settings import CardProductionSettings
 from services.runtime import outbox, status
-from services.runtime.db import Conn
+from services.runtime.auth import Identity
+from services.runtime.db import Conn, caller_scope
 from services.runtime.messages import Emit
 from services.runtime.service import Runtime
 
@@ -593,8 +594,10 @@ class Station:
 
     # ------------------------------------------------------------ views for the API
 
-    async def stock(self) -> dict[str, Any]:
-        async with self.rt.pool.acquire() as conn:
+    # A staff member's views read in their scope: PostgreSQL shows them this office's rows only.
+
+    async def stock(self, caller: Identity) -> dict[str, Any]:
+        async with caller_scope(self.rt.pool, caller) as conn:
             counts = await store.stock_counts(conn, self.kecamatan)
             batches = await store.batches(conn, self.kecamatan)
             spoiled = await store.spoiled_blanks(conn, self.kecamatan)
@@ -616,19 +619,21 @@ class Station:
             ],
         }  # fmt: skip
 
-    async def jobs(self, state: str | None) -> list[asyncpg.Record]:
-        async with self.rt.pool.acquire() as conn:
+    async def jobs(self, caller: Identity, state: str | None) -> list[asyncpg.Record]:
+        async with caller_scope(self.rt.pool, caller) as conn:
             return await store.list_jobs(conn, self.kecamatan, state)
 
-    async def job(self, app: UUID) -> asyncpg.Record:
-        async with self.rt.pool.acquire() as conn:
+    async def job(self, app: UUID, caller: Identity | None = None) -> asyncpg.Record:
+        """A job; for ``caller``, in their scope (``None``: the station's own look)."""
+        itself = Identity("station", "station", frozenset(), self.kecamatan, is_machine=True)
+        async with caller_scope(self.rt.pool, caller or itself) as conn:
             row = await store.get_job(conn, self.kecamatan, app)
         if row is None:
             raise NotFound(f"no print job for {app} at this station")
         return row
 
-    async def escalations(self) -> list[asyncpg.Record]:
-        async with self.rt.pool.acquire() as conn:
+    async def escalations(self, caller: Identity) -> list[asyncpg.Record]:
+        async with caller_scope(self.rt.pool, caller) as conn:
             return await store.escalations(conn, self.kecamatan)
 
     async def snapshot(self) -> dict[str, Any]:

@@ -16,8 +16,9 @@ from services.intake import store
 from services.intake.refusals import not_found, refusal
 from services.intake.settings import IntakeSettings
 from services.runtime import commands, outbox, status
+from services.runtime.auth import Identity
 from services.runtime.commands import Answer, Command
-from services.runtime.db import Conn
+from services.runtime.db import Conn, caller_scope, scoped
 from services.runtime.messages import Emit
 from services.runtime.service import Runtime
 
@@ -72,22 +73,28 @@ class Desk:
 # ---------------------------------------------------------------- reads
 
 
-async def application(desk: Desk, application_id: UUID) -> store.Application:
-    async with desk.runtime.pool.acquire() as conn:
+async def application(desk: Desk, caller: Identity, application_id: UUID) -> store.Application:
+    """One application, if it is in the caller's scope (another office's: not found)."""
+    async with caller_scope(desk.runtime.pool, caller) as conn:
         app = await store.get(conn, application_id)
     if app is None:
         raise not_found()
     return app
 
 
-async def queue(desk: Desk, kecamatan: str, states: Sequence[str]) -> list[store.Application]:
+async def queue(
+    desk: Desk, caller: Identity, kecamatan: str, states: Sequence[str]
+) -> list[store.Application]:
     """An office's applications in these states, oldest change first (``kecamatan``: the
-    office asked for in the query)."""
+    office asked for in the query), read in the caller's scope."""
     office = desk.office(kecamatan, where="query")
-    async with desk.runtime.pool.acquire() as conn:
+    async with caller_scope(desk.runtime.pool, caller) as conn:
         return await store.in_states(conn, office.code, states)
 
 
 async def tracked(desk: Desk, tracking_number: str) -> store.Application | None:
-    async with desk.runtime.pool.acquire() as conn:
+    """The public status page: anyone with the number, so every kecamatan on purpose; the
+    route shows the state and dates only."""
+    async with desk.runtime.pool.acquire() as conn, conn.transaction():
+        await scoped(conn, None)
         return await store.by_tracking_number(conn, tracking_number)

@@ -11,6 +11,7 @@ from services.biometric import store, workflow
 from services.biometric.api.models import CaseItem, DecisionBody, KecamatanQuery, own_kecamatan
 from services.biometric.workflow import ConflictError, NotFoundError, Stage
 from services.runtime.auth import Access, Identity, may_see
+from services.runtime.db import caller_scope
 from services.runtime.service import Runtime
 
 
@@ -24,7 +25,7 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
     ) -> list[CaseItem]:
         code = own_kecamatan(caller, kecamatan)
         out: list[CaseItem] = []
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             for case in await store.open_cases(conn, code):
                 app_row = await store.get_application(conn, case.application_id)
                 assert app_row is not None
@@ -53,10 +54,12 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
         case_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9._-]{1,64}$")],
         body: DecisionBody,
     ) -> dict[str, str]:
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             case = await store.get_case(conn, case_id)
             app = await store.get_application(conn, case.application_id) if case else None
-        if app is not None and not may_see(caller, app.kecamatan):
+        if app is None or not may_see(caller, app.kecamatan):
+            # Not in the caller's scope: the decision (in the service's scope, where it reads
+            # the candidates of every office) is never taken.
             raise HTTPException(404, f"unknown case {case_id}")
         try:
             state = await workflow.adjudicate(

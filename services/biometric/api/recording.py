@@ -21,6 +21,7 @@ from services.biometric.enrolment import CaptureFailed
 from services.biometric.quality import ExceptionReason
 from services.biometric.workflow import CaptureOrder, ConflictError, NotFoundError, Stage
 from services.runtime.auth import Access, Identity, may_see
+from services.runtime.db import caller_scope
 from services.runtime.service import Runtime
 
 
@@ -33,7 +34,7 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
         *, caller: Identity = operator, kecamatan: KecamatanQuery
     ) -> list[QueueItem]:
         code = own_kecamatan(caller, kecamatan)
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             items = await store.queue(conn, code)
         return [
             QueueItem(
@@ -64,9 +65,10 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
         application_id: Annotated[uuid.UUID, Path()],
         body: CaptureBody,
     ) -> CaptureResult:
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
             found = await store.get_application(conn, application_id)
-        if found is not None and not may_see(caller, found.kecamatan):
+        if found is None or not may_see(caller, found.kecamatan):
+            # Not in the caller's scope: the capture (in the service's scope) never starts.
             raise HTTPException(404, f"unknown application {application_id}")
         order = CaptureOrder(
             operator_id=caller.username,

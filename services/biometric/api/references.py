@@ -16,6 +16,7 @@ from services.biometric import rules, store
 from services.biometric.items import Finger
 from services.biometric.workflow import Stage
 from services.runtime.auth import Access, Identity, authenticated
+from services.runtime.db import caller_scope
 from services.runtime.service import Runtime
 
 
@@ -41,7 +42,7 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
         *, caller: Identity = abis, record_id: Annotated[uuid.UUID, Path()]
     ) -> dict[str, dict[str, str]]:
         """``{"templates": {finger: base64 TOF1}}`` of the thumbs and index fingers captured."""
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:  # the ABIS: every kecamatan
             if await store.get_record(conn, record_id) is None:
                 raise HTTPException(404, "no such biometric record")
             templates = await store.load_templates(
@@ -63,7 +64,7 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
     ) -> dict[str, list[dict[str, object]]]:
         """``{"references": [{"reference_id", "templates"}]}`` by record id after ``after``;
         an empty list ends the batch."""
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:  # the ABIS: every kecamatan
             page = await store.imported_templates(
                 conn, stage.keyring, import_id, rules.DEDUPE_FINGERS, after=after, limit=limit
             )

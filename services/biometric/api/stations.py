@@ -15,6 +15,7 @@ from services.biometric.api.models import CardData, Template
 from services.biometric.items import FACE, SIGNATURE
 from services.biometric.workflow import Stage
 from services.runtime.auth import Access, Identity
+from services.runtime.db import caller_scope, scoped
 from services.runtime.service import Runtime
 
 
@@ -38,11 +39,17 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
         the station token's claim (a ``kecamatan`` query parameter is ignored)."""
         code = caller.kecamatan
         assert code is not None  # a station's token names its kecamatan
-        async with runtime.pool.acquire() as conn:
+        async with caller_scope(runtime.pool, caller) as conn:
+            released = await store.released_to(conn, record_id, code)
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            # Every kecamatan, on purpose: an applicant already recorded reuses the record,
+            # maybe taken at another office. The station gets it only for a job released to
+            # it, which the database answered above in the station's own scope.
+            await scoped(conn, None)
             saved = await store.get_record(conn, record_id)
             if saved is None:
                 raise HTTPException(404, "no such biometric record")
-            if not await store.released_to(conn, record_id, code):
+            if not released:
                 raise HTTPException(
                     403, "this record is not released for printing to this kecamatan"
                 )

@@ -29,12 +29,12 @@ def router(runtime: Runtime, station: Station, access: Access) -> APIRouter:
         state: Annotated[str | None, Query(pattern=r"^[a-z_]{1,40}$")] = None,
     ) -> list[dict[str, Any]]:
         """The station's print jobs in production order (new before replacement, then FIFO)."""
-        return [job_view(r) for r in await station.jobs(state)]
+        return [job_view(r) for r in await station.jobs(caller, state)]
 
     @api.get("/jobs/{application_id}")
     async def job(*, caller: Identity = readers, application_id: UUID) -> dict[str, Any]:
         try:
-            return job_view(await station.job(application_id))
+            return job_view(await station.job(application_id, caller))
         except NotFound as exc:
             raise fail(exc) from exc
 
@@ -51,7 +51,7 @@ def router(runtime: Runtime, station: Station, access: Access) -> APIRouter:
     @api.get("/jobs/{application_id}/certificate.pdf", response_model=None)
     async def certificate_pdf(*, caller: Identity = readers, application_id: UUID) -> FileResponse:
         try:
-            row = await station.job(application_id)
+            row = await station.job(application_id, caller)
         except NotFound as exc:
             raise fail(exc) from exc
         if row["certificate_path"] is None:

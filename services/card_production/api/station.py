@@ -30,7 +30,7 @@ def router(runtime: Runtime, station: Station, access: Access) -> APIRouter:
         return [
             {"id": r["id"], "application_id": str(r["application_id"]), "reason": r["reason"],
              "detail": r["detail"], "created_at": r["created_at"].isoformat()}
-            for r in await station.escalations()
+            for r in await station.escalations(caller)
         ]  # fmt: skip
 
     return api

@@ -50,6 +50,6 @@ def router(runtime: Runtime, station: Station, access: Access) -> APIRouter:
 
     @api.get("/stock")
     async def stock(caller: Identity = readers) -> dict[str, Any]:
-        return await station.stock()
+        return await station.stock(caller)
 
     return api

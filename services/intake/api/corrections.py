@@ -24,7 +24,7 @@ def routes(desk: context.Desk, access: Access) -> APIRouter:
     ) -> list[models.SentBackItem]:
         """Files the section head sent back, with the reasons, oldest first."""
         own_office(caller, kecamatan)
-        apps = await context.queue(desk, kecamatan, [ApplicationState.SENT_BACK.value])
+        apps = await context.queue(desk, caller, kecamatan, [ApplicationState.SENT_BACK.value])
         return [
             models.SentBackItem(
                 application_id=a.id,

@@ -13,7 +13,7 @@ async def own_application(
     desk: context.Desk, caller: Identity, application_id: UUID
 ) -> store.Application:
     """Another office's application answers exactly as a missing one (404): nothing leaks."""
-    app = await context.application(desk, application_id)
+    app = await context.application(desk, caller, application_id)
     if not may_see(caller, app.kecamatan):
         raise not_found()
     return app

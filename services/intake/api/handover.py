@@ -31,7 +31,7 @@ def routes(desk: context.Desk, access: Access) -> APIRouter:
     ) -> list[models.HandoverItem]:
         """Cards at the office waiting for their applicant (ready, stored, activated)."""
         own_office(caller, kecamatan)
-        apps = await context.queue(desk, kecamatan, sorted(rules.AT_THE_DESK))
+        apps = await context.queue(desk, caller, kecamatan, sorted(rules.AT_THE_DESK))
         return [
             models.HandoverItem(
                 application_id=a.id,
