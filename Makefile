@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages: native headers for pyscard/pycups, and the real local hardware stand-ins.
 OS_PACKAGES := libpcsclite-dev libcups2-dev swig pcscd vsmartcard-vpcd cups faketime \
-	printer-driver-cups-pdf poppler-utils
+	printer-driver-cups-pdf poppler-utils chromium chromium-driver
 
 .PHONY: install os-packages demo test soak chaos lint up down bench bench-stage chart deploy-tools clean
 
