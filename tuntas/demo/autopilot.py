@@ -406,7 +406,9 @@ class Autopilot:
     async def _adjudicator(self, office: Office) -> None:
         """The section head compares a suspected duplicate with its candidates side by side.
         Every applicant of the demo day is a different simulated person, so a candidate the
-        1:N search proposes is a false match: cleared, and the card goes to print."""
+        1:N search proposes is a false match: cleared, and the card goes to print. Rare since
+        the ABIS ignores the templates' frame blocks (none in 60 rendered people,
+        tests/abis/test_rendered.py); kept so that one cannot stall the day."""
         async for cases in self._screen(
             "kasi", "biometric", "/adjudication", office, "the duplicate cases"
         ):
