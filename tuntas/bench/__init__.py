@@ -277,8 +277,12 @@ async def bench(args: argparse.Namespace) -> int:
                         machine.setdefault("failed_points", []).append(f"{n}x{k}: {error}")
                 save()
         if args.scale_out > 0:
-            scale += await scale_out.run(config, args.scale_out, _say)
-            save()
+
+            def point(figures: dict[str, Any]) -> None:
+                scale.append(figures)
+                save()
+
+            await scale_out.run(config, args.scale_out, _say, point)
         sizes = args.abis_sizes.strip(",").strip()
         if args.abis_people > 0 or sizes:
             _say(f"== 1:N search: {args.abis_people} people, gallery sizes {sizes or 'none'}")

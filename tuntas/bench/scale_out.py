@@ -78,10 +78,13 @@ def summary(processes: int, brokers: int, result: pipeline.RunResult) -> dict[st
 
 
 async def run(
-    config: local.StackConfig, applications: int, log: Callable[[str], None]
-) -> list[dict[str, Any]]:
+    config: local.StackConfig,
+    applications: int,
+    log: Callable[[str], None],
+    on_point: Callable[[dict[str, Any]], None],
+) -> None:
+    """Every point in turn; ``on_point`` gets each one's figures as it ends."""
     cluster = cluster_config(config)
-    figures = []
     try:
         for processes, brokers in POINTS:
             log(f"== scale-out: {processes} process(es) per light stage, {brokers} broker(s)")
@@ -93,11 +96,10 @@ async def run(
                 extra_markers=[NOTIFICATION_BURST],
             )
             result = await pipeline.run(spec, config if brokers == 1 else cluster, log=log)
-            figures.append(summary(processes, brokers, result))
+            on_point(summary(processes, brokers, result))
     finally:
         for node in cluster.kafka_cluster():
             node.stop()
-    return figures
 
 
 def table(figures: list[dict[str, Any]]) -> str:
