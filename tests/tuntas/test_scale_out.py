@@ -1,6 +1,7 @@
 """The local stack's 3-node KRaft cluster (``TUNTAS_KAFKA_NODES=3``) on free ports under a
 temporary TUNTAS_HOME: topics are replicated three times, and with one broker stopped in the
-middle of a run every record written with ``acks=all`` is still read back exactly once."""
+middle of a run every record written with ``acks=all`` is still read back exactly once. And
+the bench's scale-out figures (``tuntas bench --scale-out``) from a run's results."""
 
 from __future__ import annotations
 
@@ -103,3 +104,25 @@ async def test_a_broker_stopped_mid_run_loses_and_repeats_nothing(
     finally:
         await consumer.stop()
     assert sorted(seen) == list(range(300))
+
+
+def test_scale_out_figures_take_the_light_stages_and_their_processes() -> None:
+    from tuntas.bench import pipeline, report, scale_out
+
+    rates = {"intake": 9, "validation": 8, "biometric": 1, "card_production": 1, "notification": 1}
+    stages = [pipeline.StageFigure(name, 10, rate, 0, 1) for name, rate in rates.items()]
+    stages.append(pipeline.StageFigure("notification application.validated (in)", 10, 7, 0, 1))
+    processes = [
+        pipeline.ProcessFigure(name, cpu, 50)
+        for name, cpu in [("intake", 1), ("intake-2", 2), ("biometric", 40), ("notification-2", 4)]
+    ]
+    result = pipeline.RunResult(
+        pipeline.RunSpec(10, ("350805",)), "r", 1, 5, [], stages, processes, {}, 0, 500, 12,
+        ["x: 10 rows, each application once"],
+    )  # fmt: skip
+    figures = scale_out.summary(2, 3, result)
+    assert figures["light_stages_per_second"] == {"intake": 9, "validation": 8, "notification": 7}
+    assert figures["light_stages_cpu_seconds"] == 7  # not biometric's 40
+    assert figures["end_to_end_per_second"] == 2 and figures["effectively_once"]
+    assert "2 proc 3 broker(s)" in scale_out.table([figures])
+    assert "notification, 2 proc × 3 broker(s)" in report.svg({"scale_out": [figures]})
