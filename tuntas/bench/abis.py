@@ -10,8 +10,9 @@ today's exhaustive matcher on one generated gallery, and search cost over galler
   ABIS answers them) and the process's resident memory growth.
 
 - real path (``--real-path N``): N simulated people × 2 impressions of the dedupe fingers
-  rendered by the capture simulator, through the biometric stage's quality gate and template
-  extraction, then the ABIS embedding: the genuine and impostor score distributions and the
+  rendered by the capture simulator, through the template extraction the biometric stage
+  runs (``schemas.fingerprint``; its quality gate only accepts or refuses, and passes every
+  good render), then the ABIS embedding: the genuine and impostor score distributions and the
   impostor pairs at or above each calibrated threshold (``services.abis.rules``).
 
 It measures ``services.abis.index`` in this process: a million inserts through Kafka and the
@@ -39,11 +40,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from schemas.fingerprint import fingerprint_template
 from services.abis.index import DEDUPE_FINGERS, GalleryIndex, embed, fields
 from services.abis.rules import CALIBRATION
-from services.biometric import quality
-from services.biometric.items import Capture
-from services.biometric.templates import fingerprint_template
 from simulators.capture.render import render
 from tuntas.bench import gallery
 
@@ -101,18 +100,18 @@ def accuracy(people: int, mated: int, seed: int) -> dict[str, Any]:
 
 def _rendered(person: int) -> NDArray[np.int8]:
     """Two impressions of one simulated person's dedupe fingers as the stage extracts them:
-    (2, 4, 512); a finger the quality gate rejects stays zero (absent)."""
-    policy = quality.QualityPolicy()
-    out = np.zeros((2, len(DEDUPE_FINGERS), 2 * gallery.BLOCKS**2), dtype=np.int8)
-    for attempt in (1, 2):
-        templates: dict[str, bytes] = {}
-        for finger in DEDUPE_FINGERS:
-            found = render(f"real-path-{person}", f"finger.{finger}", attempt)
-            capture = Capture(found.item, found.data, found.media_type, found.quality)
-            if not quality.check_capture(found.item, capture, policy):
-                templates[finger] = fingerprint_template(found.data)
-        out[attempt - 1] = fields(templates)
-    return out
+    (2, 4, 512)."""
+    return np.stack(
+        [
+            fields(
+                {
+                    f: fingerprint_template(render(f"real-path-{person}", f"finger.{f}", a).data)
+                    for f in DEDUPE_FINGERS
+                }
+            )
+            for a in (1, 2)
+        ]
+    )
 
 
 def real_path(people: int) -> dict[str, Any]:
