@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 
@@ -22,6 +22,8 @@ class CaptureDevices(Protocol):
 
     async def capture(self, kecamatan: str, transaction_id: str, item: str) -> Capture | None: ...
 
+    async def status(self, kecamatan: str) -> dict[str, Any]: ...
+
 
 class HttpCaptureDevices:
     """The protocol's client. ``url_template`` names a station's device service, with
@@ -33,6 +35,18 @@ class HttpCaptureDevices:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    async def status(self, kecamatan: str) -> dict[str, Any]:
+        """The station's ``GET {base}/status``: overall and per device type."""
+        url = self._template.format(kecamatan=kecamatan).rstrip("/") + "/status"
+        try:
+            response = await self._http.get(url)
+            answer = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise DeviceError(f"capture devices of {kecamatan} unreachable: {error}") from None
+        if response.status_code != 200 or not isinstance(answer, dict):
+            raise DeviceError(f"capture devices of {kecamatan}: HTTP {response.status_code}")
+        return answer
 
     async def capture(self, kecamatan: str, transaction_id: str, item: str) -> Capture | None:
         url = self._template.format(kecamatan=kecamatan).rstrip("/") + "/capture"

@@ -22,16 +22,20 @@ from services.runtime import kafka
 log = logging.getLogger("tuntas.console")
 HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
 RETRY_S = 5.0
+EVERY_OFFICE = "*"  # the district admin's stream when no kecamatan is chosen: every office's
 
 
 def queues_by_topic(topics: Topics) -> Mapping[str, tuple[str, ...]]:
     """Which queues an event on each topic may change (a screen's fragment names its queue)."""
-    return {
+    queues = {
         topics.intake_events: ("validation", "corrections", "handover"),
-        topics.validation_events: ("validation", "corrections"),
-        topics.biometric_events: ("handover",),
-        topics.card_production_events: ("handover",),
+        topics.validation_events: ("validation", "corrections", "recording"),
+        topics.biometric_events: ("handover", "recording", "adjudication"),
+        topics.card_production_events: ("handover", "print", "calls"),
+        topics.notification_events: ("calls", "sms"),
     }
+    # Any event may change the dashboard's figures.
+    return {topic: (*names, "dashboard") for topic, names in queues.items()}
 
 
 class Nudges:
@@ -42,7 +46,7 @@ class Nudges:
         self.following = False  # the consumer has its partitions: nudges flow from now on
 
     def publish(self, kecamatan: str, queue: str) -> None:
-        for stream in self._streams.get(kecamatan, ()):
+        for stream in {*self._streams.get(kecamatan, ()), *self._streams.get(EVERY_OFFICE, ())}:
             if stream.qsize() < 100:  # a stalled browser misses nudges, never blocks others
                 stream.put_nowait(queue)
 

@@ -29,11 +29,19 @@ class ConsoleSettings(RuntimeKnobs):
     # The stages' APIs.
     intake_url: str = "http://127.0.0.1:8101"
     validation_url: str = "http://127.0.0.1:8102"
+    biometric_url: str = "http://127.0.0.1:8103"
+    notification_url: str = "http://127.0.0.1:8105"
+    # Each office's card station (kecamatan code → URL); the local stack's first is Tempeh's.
+    station_urls: dict[str, str] = Field(
+        default_factory=lambda: {"350805": "http://127.0.0.1:8110"}
+    )
     # Each office's time zone (kecamatan code → IANA name); others use the default.
     time_zones: dict[str, str] = Field(default_factory=dict)
     default_time_zone: str = "Asia/Jakarta"
     # Read-only nudges from the pipeline's topics (false: queues refresh on load only).
     live: bool = True
+    # The dashboard's figures (camat, district admin).
+    service_quality_url: str = "http://127.0.0.1:8106"
 
     def secret_of_client(self) -> str:
         if self.client_secret_file:

@@ -14,6 +14,17 @@ from uuid import UUID
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
+from services.console.answers import (
+    Activated,
+    CallRecorded,
+    CallTask,
+    Case,
+    Devices,
+    PrintJob,
+    Recorded,
+    Sms,
+    ToRecord,
+)
 from services.console.settings import ConsoleSettings
 
 _T = TypeVar("_T")
@@ -169,7 +180,7 @@ class StageCalls:
         self._settings = stages.settings
         self._auth = {"Authorization": f"Bearer {token}"}
 
-    async def _call(self, method: str, url: str, answer: type[_T] | Any, **kwargs: Any) -> _T:
+    async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         headers = {**self._auth, **kwargs.pop("headers", {})}
         try:
             response = await self._http.request(method, url, headers=headers, **kwargs)
@@ -181,7 +192,12 @@ class StageCalls:
             except ValueError:
                 body = response.text
             raise StageError(response.status_code, body)
-        parsed: _T = TypeAdapter(answer).validate_python(response.json())
+        return response
+
+    async def _call(self, method: str, url: str, answer: type[_T] | Any, **kwargs: Any) -> _T:
+        response = await self._send(method, url, **kwargs)
+        body = response.json() if response.content else None  # 204: no body
+        parsed: _T = TypeAdapter(answer).validate_python(body)
         return parsed
 
     # ---------------------------------------------------------------- intake (the desk)
@@ -248,3 +264,123 @@ class StageCalls:
         """``action``: ``approve``, ``send-back`` or ``reject``."""
         url = self._validation(f"/items/{application_id}/{action}")
         return await self._call("POST", url, Decided, json=body)
+
+    # ------------------------------------------------- biometric (the recording operator)
+
+    def _biometric(self, path: str) -> str:
+        return f"{self._settings.biometric_url}{path}"
+
+    async def recording_queue(self, kecamatan: str) -> list[ToRecord]:
+        params = {"kecamatan": kecamatan}
+        return await self._call("GET", self._biometric("/queue"), list[ToRecord], params=params)
+
+    async def capture_devices(self, kecamatan: str) -> Devices:
+        params = {"kecamatan": kecamatan}
+        return await self._call("GET", self._biometric("/devices"), Devices, params=params)
+
+    async def capture(self, application_id: UUID, missing_fingers: dict[str, str]) -> Recorded:
+        url = self._biometric(f"/queue/{application_id}/capture")
+        body = {"missing_fingers": missing_fingers}
+        return await self._call("POST", url, Recorded, json=body, timeout=120)
+
+    async def duplicate_cases(self, kecamatan: str) -> list[Case]:
+        params = {"kecamatan": kecamatan}
+        return await self._call("GET", self._biometric("/adjudication"), list[Case], params=params)
+
+    async def adjudicate(self, case_id: str, decision: str, note: str | None) -> dict[str, str]:
+        url = self._biometric(f"/adjudication/{case_id}")
+        body = {"decision": decision, "note": note}
+        return await self._call("POST", url, dict[str, str], json=body)
+
+    # ------------------------------------ card_production (the office's card station)
+
+    def _station(self, kecamatan: str, path: str) -> str:
+        base = self._settings.station_urls.get(kecamatan)
+        if base is None:
+            raise StageError(404, {"detail": f"no card station configured for {kecamatan}"})
+        return f"{base.rstrip('/')}{path}"
+
+    async def station_health(self, kecamatan: str) -> dict[str, Any]:
+        """The station's printer, reader, queues, blanks and alerts (also when unhealthy)."""
+        try:
+            url = self._station(kecamatan, "/health")
+            health: dict[str, Any] = await self._call("GET", url, dict[str, Any])
+        except StageError as error:
+            if error.status != 503 or not isinstance(error.body, dict):
+                raise
+            health = error.body
+        station: dict[str, Any] = health.get("station") or {}
+        return station
+
+    async def stock(self, kecamatan: str) -> dict[str, Any]:
+        return await self._call("GET", self._station(kecamatan, "/stock"), dict[str, Any])
+
+    async def print_jobs(self, kecamatan: str) -> list[PrintJob]:
+        return await self._call("GET", self._station(kecamatan, "/jobs"), list[PrintJob])
+
+    async def print_job(self, kecamatan: str, application_id: UUID) -> PrintJob:
+        url = self._station(kecamatan, f"/jobs/{application_id}")
+        return await self._call("GET", url, PrintJob)
+
+    async def spoil_blank(self, kecamatan: str, serial: str, reason: str, note: str | None) -> None:
+        url = self._station(kecamatan, f"/stock/blanks/{serial}/spoil")
+        await self._call("POST", url, type(None), json={"reason": reason, "note": note})
+
+    async def issue_certificate(self, kecamatan: str, application_id: UUID) -> dict[str, Any]:
+        url = self._station(kecamatan, f"/jobs/{application_id}/certificate")
+        return await self._call("POST", url, dict[str, Any], json={})
+
+    async def certificate_pdf(self, kecamatan: str, application_id: UUID) -> bytes:
+        url = self._station(kecamatan, f"/jobs/{application_id}/certificate.pdf")
+        return (await self._send("GET", url)).content
+
+    async def activate(
+        self, kecamatan: str, application_id: UUID, finger: dict[str, str], pin: str
+    ) -> Activated:
+        """``finger``: ``fingerprint_image_b64`` (a scanner's image) or, on the simulated
+        device, ``simulated_finger_seed``."""
+        url = self._station(kecamatan, f"/cards/{application_id}/activate")
+        return await self._call("POST", url, Activated, json={**finger, "pin": pin})
+
+    # ------------------------------------------------------- notification (the caller)
+
+    def _notification(self, path: str) -> str:
+        return f"{self._settings.notification_url}{path}"
+
+    async def call_list(self, kecamatan: str) -> list[CallTask]:
+        params = {"kecamatan": kecamatan}
+        return await self._call("GET", self._notification("/calls"), list[CallTask], params=params)
+
+    async def call_outcome(self, call_id: int, body: dict[str, Any]) -> CallRecorded:
+        url = self._notification(f"/calls/{call_id}/outcome")
+        return await self._call("POST", url, CallRecorded, json=body)
+
+    async def sms_log(self, kecamatan: str) -> list[Sms]:
+        params = {"kecamatan": kecamatan, "limit": "200"}
+        return await self._call("GET", self._notification("/messages"), list[Sms], params=params)
+
+    # ---------------------------------------- service_quality (the dashboard), any /health
+
+    def _service_quality(self, path: str) -> str:
+        return f"{self._settings.service_quality_url}{path}"
+
+    async def today_figures(self, kecamatan: str | None) -> dict[str, Any]:
+        """Today so far and the pipeline now; ``None``: the whole district."""
+        params = {"kecamatan": kecamatan} if kecamatan else {}
+        url = self._service_quality("/reports/today")
+        return await self._call("GET", url, dict[str, Any], params=params)
+
+    async def monthly_figures(self, kecamatan: str | None) -> dict[str, Any]:
+        """This month so far (the monthly performance report's figures)."""
+        params = {"kecamatan": kecamatan} if kecamatan else {}
+        url = self._service_quality("/reports/monthly")
+        return await self._call("GET", url, dict[str, Any], params=params)
+
+    async def health(self, base_url: str) -> dict[str, Any]:
+        """A stage's ``/health`` (its dead letters, lag); a 503 still carries the snapshot."""
+        try:
+            return await self._call("GET", f"{base_url}/health", dict[str, Any])
+        except StageError as down:
+            if down.status == 503 and isinstance(down.body, dict):
+                return down.body
+            raise

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 
@@ -47,6 +47,21 @@ def router(runtime: Runtime, stage: Stage, access: Access) -> APIRouter:
             )
             for a in items
         ]
+
+    @routes.get(
+        "/devices",
+        summary="the office's capture devices: ready, busy or not ready",
+        responses={503: {"description": "the station's capture devices did not answer"}},
+    )
+    async def get_devices(
+        *, caller: Identity = operator, kecamatan: KecamatanQuery
+    ) -> dict[str, Any]:
+        """The station's device status as its device service reports it (capture-devices.md)."""
+        code = own_kecamatan(caller, kecamatan)
+        try:
+            return await stage.devices.status(code)
+        except DeviceError as error:
+            raise HTTPException(503, str(error)) from None
 
     @routes.post(
         "/queue/{application_id}/capture",

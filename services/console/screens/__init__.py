@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from services.console.menu import Entry
-from services.console.screens import desk, home, kasi
+from services.console.screens import caller, card, dashboard, desk, home, kasi, operator
 
-SCREENS: Sequence[ModuleType] = (home, desk, kasi)
+SCREENS: Sequence[ModuleType] = (home, desk, kasi, dashboard, operator, card, caller)
 
 
 def menu() -> list[Entry]:
