@@ -19,6 +19,8 @@ from aiosmtpd.smtp import SMTP
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from aiosmtpd.smtp import Session as SmtpSession
 
+RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 60.0, 60.0, 60.0)  # then the sender gives up
+
 
 class Mailboxes:
     """Accepts mail for anyone and writes it to the log."""
@@ -64,7 +66,16 @@ async def send_complaint(
     msg["To"] = office
     msg["Subject"] = subject
     msg.set_content(body)
-    await aiosmtplib.send(msg, hostname=host, port=port, timeout=10)
+    # As a resident's mail server does: a temporary failure (4xx, no answer) is retried later.
+    for wait in (*RETRY_S, None):
+        try:
+            await aiosmtplib.send(msg, hostname=host, port=port, timeout=10)
+            return
+        except (aiosmtplib.SMTPResponseException, OSError) as error:
+            code = getattr(error, "code", 0)
+            if wait is None or 500 <= code < 600:
+                raise
+            await asyncio.sleep(wait)
 
 
 async def _serve(host: str, port: int, log: Path) -> None:

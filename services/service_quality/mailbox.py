@@ -21,6 +21,7 @@ from aiosmtpd.smtp import SMTP
 from aiosmtpd.smtp import Envelope as SmtpEnvelope
 from aiosmtpd.smtp import Session as SmtpSession
 
+from services.runtime import http
 from services.runtime.db import Conn
 from services.runtime.service import Runtime
 from services.service_quality import store, workflow
@@ -130,8 +131,11 @@ class OfficeMailbox:
         if "@" not in mail.sender:
             return "550 5.1.7 a sender address is needed for the reply"
         offices = [self.ctx.settings.mailboxes[rcpt] for rcpt in envelope.rcpt_tos]
-        async with self.runtime.pool.acquire() as conn, conn.transaction():
-            await file_mail(conn, self.ctx, mail, offices)
+        try:
+            async with self.runtime.pool.acquire() as conn, conn.transaction():
+                await file_mail(conn, self.ctx, mail, offices)
+        except http.UNAVAILABLE:  # nothing was committed: the sender's server tries again
+            return "451 4.3.0 the complaints database is not reachable; try again later"
         return "250 2.0.0 complaint registered"
 
 

@@ -5,37 +5,16 @@ answers 503 with Retry-After, not 500 (found by the first chaos run: an unhandle
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-from collections.abc import Iterator
-from pathlib import Path
 
 import asyncpg
 import httpx
-import pytest
 from fastapi import APIRouter
 
 from services.runtime import db, http
 from services.runtime.health import Health
+from tests.chaos.conftest import stop_immediately
 from tests.waiting import wait_for
 from tuntas.stack.postgres import PostgresNode
-from tuntas.stack.prereq import free_port
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[PostgresNode]:
-    """A PostgreSQL of the test's own (the shared one is never stopped)."""
-    node = PostgresNode(tmp_path / "postgres", free_port())
-    node.start()
-    try:
-        yield node
-    finally:
-        node.stop()
-
-
-def _stop_immediately(node: PostgresNode) -> None:
-    pid = int((node.data / "postmaster.pid").read_text().splitlines()[0])
-    os.kill(pid, signal.SIGQUIT)
 
 
 def _queue(pool: asyncpg.Pool) -> APIRouter:
@@ -56,7 +35,7 @@ async def test_a_route_answers_503_while_the_database_is_down(own_server: Postgr
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://stage") as client:
             assert (await client.get("/queue")).json() == 1
-            _stop_immediately(own_server)
+            stop_immediately(own_server)
             await wait_for(lambda: not own_server.is_running(), what="the server stopped")
             # The pool's connection was cut, then new ones are refused: both are an outage.
             answers = [await client.get("/queue") for _ in range(3)]
