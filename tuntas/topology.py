@@ -14,6 +14,7 @@ from pathlib import Path
 
 from schemas.base import Service
 from simulators.vchip.address import default_hopper
+from tuntas import staff
 from tuntas.stack import cups, pcsc, principals, station_clients
 from tuntas.stack.local import Endpoints
 from tuntas.supervisor import ProcessSpec
@@ -39,6 +40,7 @@ MAIL_RELAY_PORT = 2526  # simulators.mail: where the offices' replies go (the ou
 CAPTURE_DEVICES_PORT = 4501  # the recording stations' capture device service (simulated)
 LAPOR_PORT = 4601  # simulators.lapor: SP4N-LAPOR!'s integration API (a stand-in)
 TEMPEH = "350805"
+CONSOLE_PORT = 8100  # the office console (services/console), staff log in in the browser
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,22 @@ def urls(service: str, options: Options) -> list[str]:
 def process_name(service: str, replica: int) -> str:
     """``intake``, ``intake-2``, …: the first keeps the stage's name."""
     return service if replica == 1 else f"{service}-{replica}"
+
+
+def console_url(options: Options) -> str:
+    return f"http://127.0.0.1:{CONSOLE_PORT + options.port_offset}"
+
+
+def console_banner(options: Options) -> str:
+    """Where the office console is and who may log in (the local realm's demo staff)."""
+    roles = ("desk", "kasi", "operator", "card_operator", "caller", "camat")
+    users = ", ".join(staff.username(r, options.kecamatan[0]) for r in roles)
+    others = [staff.username("desk", k).split(".")[1] for k in options.kecamatan[1:]]
+    also = f" (other offices: .{', .'.join(others)})" if others else ""
+    return (
+        f"office console: {console_url(options)} — log in as {users}{also}, or"
+        f" {staff.DISTRICT_ADMIN}; the password is the username (local stack only)"
+    )
 
 
 def device_url(options: Options) -> str:
@@ -212,6 +230,21 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
             "TUNTAS_SERVICE_QUALITY_RELAY_PORT": relay_port,
             "TUNTAS_SERVICE_QUALITY_LAPOR_URL": f"http://127.0.0.1:{lapor_port}",
         },
+    )
+    specs.append(
+        ProcessSpec(
+            "console",
+            _module("services.console"),
+            {
+                **common,
+                **principals.console_env(endpoints),
+                "TUNTAS_CONSOLE_HTTP_PORT": str(CONSOLE_PORT + options.port_offset),
+                "TUNTAS_CONSOLE_INTAKE_URL": url("intake", options),
+                "TUNTAS_CONSOLE_VALIDATION_URL": url("validation", options),
+                "TUNTAS_CONSOLE_SERVICE_QUALITY_URL": url("service_quality", options),
+            },
+            f"{console_url(options)}/health",
+        )
     )
     pcscd = readers(options)
     for index, code in enumerate(options.kecamatan):

@@ -132,6 +132,7 @@ async def run(options: topology.Options) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with running(options, local.StackConfig.from_env()) as supervisor:
+        print(topology.console_banner(options))
         with Live(status_table(supervisor), refresh_per_second=2) as live:
             while not stop.is_set():
                 live.update(status_table(supervisor))

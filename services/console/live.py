@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping
 
@@ -22,6 +23,7 @@ from services.runtime import kafka
 log = logging.getLogger("tuntas.console")
 HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
 RETRY_S = 5.0
+TOPICS_RECHECK_S = 10.0  # how soon a topic created after the console starts is followed
 EVERY_OFFICE = "*"  # the district admin's stream when no kecamatan is chosen: every office's
 
 
@@ -71,13 +73,14 @@ def office_of_event(raw: bytes | None) -> str | None:
 
 
 async def follow(settings: ConsoleSettings, nudges: Nudges, stop: asyncio.Event) -> None:
-    """Turn new events into nudges until ``stop``; a broker away is retried, never fatal."""
+    """Turn new events into nudges until ``stop``; a broker away is retried, never fatal.
+    Only the topics that exist are followed (the console creates none; a stage not started
+    yet must not stop the others' nudges); new ones are picked up as they appear."""
     connections = settings.connections
     topics = Topics(connections.tuntas_topic_prefix)
     routes = queues_by_topic(topics)
     while not stop.is_set():
         consumer = AIOKafkaConsumer(
-            *routes,
             bootstrap_servers=connections.kafka_bootstrap_servers,
             group_id=f"{connections.tuntas_topic_prefix}console",
             auto_offset_reset="latest",  # only what happens from now on matters to a nudge
@@ -86,7 +89,19 @@ async def follow(settings: ConsoleSettings, nudges: Nudges, stop: asyncio.Event)
         )
         try:
             await consumer.start()
+            followed: set[str] = set()
+            looked = -TOPICS_RECHECK_S
             while not stop.is_set():
+                if time.monotonic() - looked >= TOPICS_RECHECK_S:
+                    looked = time.monotonic()
+                    present = set(routes) & await consumer.topics()
+                    if present != followed:
+                        consumer.subscribe(sorted(present))
+                        followed = present
+                if not followed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 1.0)
+                    continue
                 batch = await consumer.getmany(timeout_ms=500)
                 nudges.following = bool(consumer.assignment())
                 for part, records in batch.items():

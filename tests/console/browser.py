@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -42,7 +42,10 @@ class Browser:
         self.driver = driver
 
     def wait(self) -> WebDriverWait[webdriver.Chrome]:
-        return WebDriverWait(self.driver, WAIT_S)
+        # A condition read while a page is replaced may hold an element of the old one.
+        return WebDriverWait(
+            self.driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException]
+        )
 
     def go(self, path: str) -> None:
         self.driver.get(self.base + path)

@@ -166,6 +166,7 @@ async def run_demo(
         async with up.running(options, config) as supervisor:
             took = time.monotonic() - started
             say.print(f"all {len(supervisor.states)} processes healthy in {took:.0f} s")
+            say.print(topology.console_banner(options), markup=False, highlight=False)
             await prepare(plan, supervisor, outputs / "input", say)
             # The operator's own access, not a stage's: on the local stack a stage's env names
             # its SASL listener and its row-level-security database role.

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from schemas.base import Service
 from schemas.topics import Topics, TopicSpec
+from services.console.live import queues_by_topic
 from tuntas.stack import kafka_admin
 from tuntas.stack.kafka_admin import Acl, Op, Pattern, Resource
 
@@ -36,6 +37,7 @@ GROUPS = {
 # The notification stage's faust app: its id prefixes its group and its own topics
 # (table changelog, assignor), and it reads back the breaches it publishes.
 TIMELINE_APP = "notification-timeline"
+CONSOLE = "svc-console"  # the office console (services/console): live queues, read-only
 
 
 def kafka_principal(service: Service, kecamatan: str | None = None) -> str:
@@ -110,6 +112,20 @@ def acl_table(prefix: str, kecamatan: Sequence[str]) -> list[Acl]:
     return sorted(acls)
 
 
+def console_acls(prefix: str) -> list[Acl]:
+    """The office console's (local stack; the chart deploys no console yet): it reads the
+    topics that change its live queues, in a group of its own, and writes nothing."""
+    read = [
+        Acl(CONSOLE, Resource.TOPIC, name, Pattern.LITERAL, Op.READ)
+        for name in queues_by_topic(Topics(prefix))
+    ]
+    group = [
+        Acl(CONSOLE, Resource.GROUP, f"{prefix}console", Pattern.LITERAL, op)
+        for op in (Op.READ, Op.DESCRIBE)
+    ]
+    return read + group
+
+
 # ---------------------------------------------------------------- secrets
 
 
@@ -171,6 +187,17 @@ def process_env(endpoints: Any, service: Service, kecamatan: str | None = None) 
     return env
 
 
+def console_env(endpoints: Any) -> dict[str, str]:
+    """The office console's Kafka identity (it has no database); empty off the local stack."""
+    if endpoints.secrets is None or not endpoints.kafka_sasl_bootstrap:
+        return {}
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_sasl_bootstrap,
+        "KAFKA_SASL_USERNAME": CONSOLE,
+        "KAFKA_SASL_PASSWORD_FILE": str(secret(endpoints.secrets / "kafka", CONSOLE)),
+    }
+
+
 # ---------------------------------------------------------------- applying them
 
 
@@ -183,11 +210,13 @@ async def prepare(endpoints: Any, prefix: str, kecamatan: Sequence[str]) -> None
     if endpoints.kafka_sasl_bootstrap:
         principals = [kafka_principal(s) for s in STAGES if s is not Service.CARD_PRODUCTION]
         principals += [kafka_principal(Service.CARD_PRODUCTION, k) for k in kecamatan]
+        principals.append(CONSOLE)
         folder = endpoints.secrets / "kafka"
         await kafka_admin.upsert_scram_users(
             endpoints.kafka_bootstrap, {p: _password(folder, p) for p in principals}
         )
-        await kafka_admin.create_acls(endpoints.kafka_bootstrap, acl_table(prefix, kecamatan))
+        acls = [*acl_table(prefix, kecamatan), *console_acls(prefix)]
+        await kafka_admin.create_acls(endpoints.kafka_bootstrap, acls)
 
 
 async def ensure_roles(admin_dsn: str, folder: Path, roles: Sequence[str] | None = None) -> None:

@@ -35,8 +35,18 @@
   function live(url) {
     if (!window.EventSource || !document.querySelector("[hx-trigger*='queue-']")) return;
     var source = new EventSource(url);
+    var later = {};
     source.addEventListener("queue", function (event) {
-      if (window.htmx) window.htmx.trigger(document.body, "queue-" + event.data);
+      var name = "queue-" + event.data;
+      if (!window.htmx) return;
+      window.htmx.trigger(document.body, name);
+      // The stage owning the queue may apply the same event a moment after the console saw
+      // it (its own consumer): look again shortly, once per burst of nudges.
+      clearTimeout(later[name]);
+      later[name] = setTimeout(function () {
+        window.htmx.trigger(document.body, name);
+        later[name] = setTimeout(function () { window.htmx.trigger(document.body, name); }, 5000);
+      }, 1500);
     });
   }
 
