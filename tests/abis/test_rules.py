@@ -4,10 +4,10 @@ from services.abis import rules
 
 
 def test_threshold_is_the_calibrated_point_at_or_below_the_target() -> None:
-    assert rules.threshold_for(0.001) == 55
-    assert rules.threshold_for(0.0005) == 57  # between two points: the stricter
-    assert rules.threshold_for(0.05) == 52
-    assert rules.threshold_for(1e-6) == 57
+    assert rules.threshold_for(0.001) == 57
+    assert rules.threshold_for(0.0005) == 58  # between two points: the stricter
+    assert rules.threshold_for(0.05) == 53
+    assert rules.threshold_for(1e-6) == 58
     assert rules.threshold_for(None) == rules.threshold_for(rules.DEFAULT_FPIR)
 
 
