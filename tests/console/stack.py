@@ -8,7 +8,7 @@ import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator, Coroutine
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -63,6 +63,7 @@ class Stack:
     _stop: asyncio.Event | None = None
     _started: threading.Event = field(default_factory=threading.Event)
     _failure: BaseException | None = None
+    _beside: AsyncExitStack | None = None  # stages a test starts later, closed at stop
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._main, name="console-stack", daemon=True)
@@ -83,6 +84,26 @@ class Stack:
         assert self._loop is not None
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
+    def beside(self, served: AbstractAsyncContextManager[T]) -> T:
+        """Serve one more stage on the stack's loop until the session ends."""
+
+        async def enter() -> T:
+            assert self._beside is not None
+            return await self._beside.enter_async_context(served)
+
+        return self.run(enter(), timeout=180)
+
+    def point(self, **console_urls: Any) -> None:
+        """Point the console at a stage served beside (``biometric_url=…``, its settings'
+        names): each request's stage calls read the settings anew."""
+        assert self.running is not None
+        stages = self.running.console.stages
+        stages.settings = stages.settings.model_copy(update=console_urls)
+
+    def new_schema(self) -> str:
+        """A database schema of its own, dropped at the end."""
+        return self._schema()
+
     def _main(self) -> None:
         asyncio.run(self._serve())
 
@@ -91,6 +112,7 @@ class Stack:
         self._stop = asyncio.Event()
         try:
             async with AsyncExitStack() as stack:
+                self._beside = stack
                 conns = connections(self.kafka, self.dsn, self.prefix)
                 intake = await stack.enter_async_context(
                     serving(
