@@ -18,8 +18,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,9 +28,11 @@ from rich.console import Console
 
 from schemas.topics import Topics
 from tuntas import topology, up
-from tuntas.chaos import checks, faults
+from tuntas.chaos import accounts, checks, faults
+from tuntas.chaos.proxy import DelayProxy
 from tuntas.demo.autopilot import DemoError
-from tuntas.demo.run import DemoOptions, run_demo
+from tuntas.demo.run import DemoOptions, kecamatan_names, run_demo
+from tuntas.demo.scenario import DEFAULT_KECAMATAN
 from tuntas.stack import local, prereq
 from tuntas.stack.postgres import PostgresNode
 from tuntas.supervisor import Supervisor
@@ -48,6 +50,8 @@ class ChaosOptions:
     timeout_s: float = 3600.0
     out: Path | None = None
     port_offset: int = CHAOS_PORT_OFFSET
+    kills_per_round: int = 2
+    min_rounds: int = 0  # rounds of faults finished even if the day ends sooner
 
 
 @dataclass
@@ -58,6 +62,7 @@ class ChaosResult:
     restarts: dict[str, int]
     outages: int
     checks: list[checks.Check]
+    recovery: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -85,6 +90,7 @@ class ChaosResult:
             "faults": self.faults,
             "restarts": self.restarts,
             "outages_ridden_through": self.outages,
+            "recovery": self.recovery,
             "checks": [
                 {"name": c.name, "figure": c.figure, "problems": c.problems} for c in self.checks
             ],
@@ -92,25 +98,39 @@ class ChaosResult:
         }
 
 
-def _kecamatan(count: int) -> tuple[str, ...]:
+def offices(count: int) -> tuple[str, ...]:
+    """``count`` kecamatan: the demo's offices first (the realm has their staff), then the
+    others of the kabupaten (:mod:`tuntas.chaos.accounts` adds their accounts)."""
     from tuntas.bench import kecamatan_codes
 
-    return kecamatan_codes(count)
+    every = kecamatan_codes(len(kecamatan_names()))
+    return tuple(dict.fromkeys([*DEFAULT_KECAMATAN, *every]))[:count]
+
+
+@dataclass(frozen=True)
+class OwnPostgres:
+    """The run's own server and the port its clients use: a :class:`DelayProxy` in front."""
+
+    node: PostgresNode
+    client_port: int
 
 
 @contextlib.contextmanager
-def own_postgres() -> Any:
+def own_postgres() -> Iterator[OwnPostgres]:
     """A PostgreSQL server of the run's own on a free port (the shared one is never
-    stopped): the environment points the run at it while the block lasts. Without
-    ``KAFKA_BOOTSTRAP_SERVERS`` the run's broker is its own too (set TUNTAS_KAFKA_*PORT)."""
+    stopped), reached through the delay proxy's port: the environment points the run at it
+    while the block lasts. Without ``KAFKA_BOOTSTRAP_SERVERS`` the run's broker is its own too
+    (set TUNTAS_KAFKA_*PORT; TUNTAS_KAFKA_NODES=3 for a cluster whose nodes it also kills)."""
     home = Path(tempfile.mkdtemp(prefix="tuntas-chaos-"))
     node = PostgresNode(home / "postgres", prereq.free_port())
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "TUNTAS_HOME", "TUNTAS_PG_PORT")}
     os.environ.pop("DATABASE_URL", None)
     os.environ["TUNTAS_HOME"] = str(home)
-    os.environ["TUNTAS_PG_PORT"] = str(node.port)
+    proxy_port = prereq.free_port()
+    os.environ["TUNTAS_PG_PORT"] = str(proxy_port)  # what the stack and the stages connect to
     try:
-        yield node
+        node.start()
+        yield OwnPostgres(node, proxy_port)
     finally:
         local.down(local.StackConfig.from_env())  # what the run started in its home
         for k, v in saved.items():
@@ -121,64 +141,94 @@ def own_postgres() -> Any:
 
 
 async def run(
-    opts: ChaosOptions, postgres: PostgresNode | None = None, console: Console | None = None
+    opts: ChaosOptions, own: OwnPostgres | None = None, console: Console | None = None
 ) -> ChaosResult:
+    """The day, the faults and the checks. With ``own`` (:func:`own_postgres`) the run also
+    stops its PostgreSQL and delays its traffic, and kills the nodes of its own 3-node Kafka
+    cluster; the shared stack's are never touched."""
     say = console or Console()
     config = local.StackConfig.from_env()
     out = opts.out or config.home / "chaos"
     out.mkdir(parents=True, exist_ok=True)
     log = faults.FaultLog(out / "faults.jsonl")
     log.path.write_text("")
-    plan = faults.FaultPlan(opts.seed, mean_interval_s=opts.mean_interval_s)
+    plan = faults.FaultPlan(
+        opts.seed,
+        mean_interval_s=opts.mean_interval_s,
+        kills_per_round=opts.kills_per_round,
+        min_rounds=opts.min_rounds,
+    )
+    kecamatan = offices(opts.kecamatan)
+    issuer = config.oidc_issuer()
+    if issuer and set(kecamatan) - set(DEFAULT_KECAMATAN):
+        await asyncio.to_thread(accounts.ensure, issuer, kecamatan)
+    cluster = config.kafka_cluster() if own and not config.external_kafka else []
+    proxy = DelayProxy(own.client_port, own.node.port) if own else None
     supervisors: list[Supervisor] = []
 
     @contextlib.asynccontextmanager
     async def hurt(supervisor: Supervisor, options: topology.Options) -> AsyncIterator[object]:
         supervisors.append(supervisor)
-        driver = faults.Driver(plan, supervisor, options, log, postgres=postgres, note=say.print)
+        driver = faults.Driver(
+            plan,
+            supervisor,
+            options,
+            log,
+            postgres=own.node if own else None,
+            proxy=proxy,
+            cluster=cluster,
+            note=say.print,
+        )
         async with driver.running():
             yield None
 
     began = time.monotonic()
-    result = await run_demo(
-        DemoOptions(
-            applicants=opts.applicants,
-            kecamatan=_kecamatan(opts.kecamatan),
-            seed=opts.seed,
-            day_s=opts.day_s,
-            timeout_s=opts.timeout_s,
-            out=out / "report",
-            progress=False,
-            keep=True,  # the checks read them; removed after
-            port_offset=opts.port_offset,
-        ),
-        console=say,
-        during=hurt,
-    )
-    seconds = time.monotonic() - began
-    options = result.options
-    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or config.kafka().bootstrap
-    found = await checks.run_all(
-        result.endpoints_db,
-        bootstrap,
-        Topics(options.topic_prefix),
-        options.kecamatan,
-        topology.outputs(options),
-        topology.sms_log(options),
-    )
-    restarts = {n: s.restarts for n, s in supervisors[0].states.items()} if supervisors else {}
-    outages = sum(1 for _, text in result.report.moments if "answering again" in text)
-    chaos = ChaosResult(
-        seconds, len(result.plan.visitors), dict(log.counts()), restarts, outages, found
-    )
-    for check in found:
-        say.print(check.line())
-    (out / "chaos.json").write_text(json.dumps(chaos.document(opts), indent=2))
-    assert options.database is not None
-    await up.drop_topics(bootstrap, options.topic_prefix)
-    server = urlsplit(result.endpoints_db)._replace(path="/postgres").geturl()
-    await up.drop_database(server, options.database)
-    return chaos
+    async with proxy or contextlib.nullcontext():
+        result = await run_demo(
+            DemoOptions(
+                applicants=opts.applicants,
+                kecamatan=kecamatan,
+                seed=opts.seed,
+                day_s=opts.day_s,
+                timeout_s=opts.timeout_s,
+                out=out / "report",
+                progress=False,
+                keep=True,  # the checks read them; removed after
+                port_offset=opts.port_offset,
+            ),
+            console=say,
+            during=hurt,
+        )
+        seconds = time.monotonic() - began
+        options = result.options
+        bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or config.kafka().bootstrap
+        found = await checks.run_all(
+            result.endpoints_db,
+            bootstrap,
+            Topics(options.topic_prefix),
+            options.kecamatan,
+            topology.outputs(options),
+            topology.sms_log(options),
+        )
+        restarts = {n: s.restarts for n, s in supervisors[0].states.items()} if supervisors else {}
+        outages = sum(1 for _, text in result.report.moments if "answering again" in text)
+        chaos = ChaosResult(
+            seconds,
+            len(result.plan.visitors),
+            dict(log.counts()),
+            restarts,
+            outages,
+            found,
+            log.recovery_figures(),
+        )
+        for check in found:
+            say.print(check.line())
+        (out / "chaos.json").write_text(json.dumps(chaos.document(opts), indent=2))
+        assert options.database is not None
+        await up.drop_topics(bootstrap, options.topic_prefix)
+        server = urlsplit(result.endpoints_db)._replace(path="/postgres").geturl()
+        await up.drop_database(server, options.database)
+        return chaos
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -189,6 +239,10 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--seed", type=int, default=d.seed, help="the day's and the faults' seed")
     p.add_argument(
         "--mean-interval", type=float, default=d.mean_interval_s, help="s between faults"
+    )
+    p.add_argument("--kills-per-round", type=int, default=d.kills_per_round)
+    p.add_argument(
+        "--min-rounds", type=int, default=d.min_rounds, help="rounds of faults done at least"
     )
     p.add_argument("--day-seconds", type=float, default=d.day_s)
     p.add_argument("--timeout", type=float, default=d.timeout_s)
@@ -210,10 +264,12 @@ def _main(args: argparse.Namespace) -> int:
         day_s=args.day_seconds,
         timeout_s=args.timeout,
         out=args.out,
+        kills_per_round=args.kills_per_round,
+        min_rounds=args.min_rounds,
     )
-    with own_postgres() if args.own_postgres else contextlib.nullcontext() as node:
+    with own_postgres() if args.own_postgres else contextlib.nullcontext() as own:
         try:
-            result = asyncio.run(run(opts, node))
+            result = asyncio.run(run(opts, own))
         except DemoError as error:
             print(f"tuntas chaos: the day did not survive: {error}", file=sys.stderr)
             return 1

@@ -8,7 +8,8 @@ Each check is a name, a figure and the offending examples; an empty list of prob
   a blank per serial;
 - blank stock conserved: received = used + spoiled + in stock (none left reserved);
 - no message in any dead-letter topic;
-- each stage's effectively-once sources (:mod:`tuntas.bench.checks`), on their own tables.
+- each stage's effectively-once sources (:mod:`tuntas.bench.checks`), on their own tables;
+- the SLA clock from the events' own times: every breach reported is right.
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ from uuid import UUID
 
 import asyncpg
 
+from schemas.events import SlaBreached
 from schemas.topics import Topics
+from schemas.workdays import OfficeHours, WorkingCalendar
 from tuntas.bench import checks as bench_checks
 from tuntas.demo.watch import Seen, Watcher, run_topics
 from tuntas.tail import partitions
 
 END_STATES = ("collected", "stored_uncollected")
 END_EVENTS = ("card.collected", "card.stored_uncollected")
+READY = ("card.ready_for_collection", "card.collected")  # stops the SLA clock
 ONCE_PER_APPLICATION = ("card.ready_for_collection", "card.printed", *END_EVENTS)
 # Stage sources a demo day legitimately repeats (a file sent back is decided twice).
 REPEATING_SOURCES = ("validation decisions",)
@@ -131,6 +135,35 @@ def dead_letters(counts: dict[str, int]) -> Check:
     return Check(
         "no message in a dead-letter topic", f"{sum(counts.values())} dead letters", problems
     )
+
+
+def sla_clock(seen: Seen, calendar: WorkingCalendar, working_days: int = 1) -> Check:
+    """The SLA clock from the events' own times, never the wall clock (an application held
+    up by a fault is late only if its events say so): each ``sla.breached`` names the
+    deadline of one of the application's acceptances (``working_days`` working days on the
+    office calendar) and no card was ready by then. The figure: lead times in working days."""
+    problems: list[str] = []
+    lead: Counter[int] = Counter()
+    zone = calendar.hours.zone
+    for app, events in seen.by_application.items():
+        accepted = sorted(e.occurred_at for e in events if e.type == "application.accepted")
+        ready = sorted(e.occurred_at for e in events if e.type in READY)
+        deadlines = {calendar.deadline(at, working_days): at for at in accepted}
+        after = [r for r in ready if accepted and r >= accepted[-1]]
+        if after:
+            start = calendar.clock_start(accepted[-1]).date()
+            lead[calendar.working_days_between(start, after[0].astimezone(zone).date())] += 1
+        for e in events:
+            if not isinstance(e.payload, SlaBreached):
+                continue
+            deadline = e.payload.deadline
+            since = deadlines.get(deadline)
+            if since is None:
+                problems.append(f"{app}: breach of {deadline}, no acceptance has that deadline")
+            elif any(since <= r <= deadline for r in ready):
+                problems.append(f"{app}: breach of {deadline}, yet a card was ready in time")
+    figure = ", ".join(f"{n} in {d} working day(s)" for d, n in sorted(lead.items()))
+    return Check("the SLA clock from event times", figure or "no card ready", problems)
 
 
 def stage_sources(submitted: Iterable[str], sources: dict[str, list[str]]) -> Check:
@@ -237,4 +270,5 @@ async def run_all(
         blanks_conserved(received, states, used_by),
         dead_letters(await dead_letter_counts(bootstrap, topics, kecamatan)),
         stage_sources([a for a, _ in apps], sources),
+        sla_clock(seen, WorkingCalendar(OfficeHours())),
     ]

@@ -21,32 +21,34 @@ import json
 import os
 import random
 import signal
+import statistics
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuntas import topology
+from tuntas.chaos.proxy import DelayProxy
 from tuntas.stack import cups, procs
+from tuntas.stack.kafka import KafkaNode
 from tuntas.stack.postgres import PostgresNode
-from tuntas.supervisor import Supervisor
+from tuntas.supervisor import ProcessState, Supervisor
 
-KINDS = ("kill", "smsc-freeze", "printer", "postgres")
+HELD = ("smsc-freeze", "printer", "delay")  # lifted after their hold, not inflicted inline
+RECOVERY_TIMEOUT_S = 300.0
+KINDS = ("kill", "smsc-freeze", "printer", "postgres", "delay", "broker", "controller")
 
 
 @dataclass(frozen=True)
 class FaultPlan:
     seed: int
     mean_interval_s: float = 2.0  # between two faults (exponential)
-    hold_s: tuple[float, float] = (1.0, 6.0)  # how long a freeze or a stop lasts
-    # relative weights of the kinds; postgres only counts when the run owns its server
-    weights: tuple[tuple[str, float], ...] = (
-        ("kill", 20.0),
-        ("smsc-freeze", 1.0),
-        ("printer", 1.0),
-        ("postgres", 0.5),
-    )
+    hold_s: tuple[float, float] = (1.0, 6.0)  # how long a freeze, stop or delay lasts
+    delay_s: float = 0.2  # added to each chunk, either way, by a delay fault
+    kills_per_round: int = 2  # each process killed this often per round of faults
+    # rounds finished even when the day ends sooner, so each kind happens at least so often
+    min_rounds: int = 0
 
 
 @dataclass(frozen=True)
@@ -57,23 +59,26 @@ class Fault:
     hold_s: float
 
 
-def choose(
-    rng: random.Random, plan: FaultPlan, deck: list[str], stations: Sequence[str]
-) -> tuple[float, Fault]:
-    """The next fault: (seconds to wait before it, the fault). Pure given ``rng``. Kills
-    draw from ``deck``, a shuffled round of every process (refilled by the caller), so each
-    process is killed as often as the others, in a seeded order."""
-    wait = rng.expovariate(1.0 / plan.mean_interval_s)
-    kinds = [k for k, _ in plan.weights]
-    kind = rng.choices(kinds, weights=[w for _, w in plan.weights])[0]
-    hold = rng.uniform(*plan.hold_s)
-    if kind == "kill":
-        target = deck.pop()
-    elif kind == "printer":
-        target = rng.choice(list(stations))
-    else:
-        target = kind.split("-")[0]  # smsc, postgres
-    return wait, Fault(0.0, kind, target, hold)
+def round_of(
+    rng: random.Random,
+    plan: FaultPlan,
+    processes: Sequence[str],
+    stations: Sequence[str],
+    others: Sequence[str],
+) -> list[Fault]:
+    """One round of faults in a seeded order (pure given ``rng``): every process killed
+    ``kills_per_round`` times, a printer stopped, and each kind in ``others`` (those the run
+    can do: smsc-freeze, postgres, delay, broker, controller) once; so every kind recurs
+    however long or short the day, and each process is killed as often as the others."""
+    faults = [
+        Fault(0.0, "kill", name, 0.0)
+        for name in sorted(processes)
+        for _ in range(plan.kills_per_round)
+    ]
+    faults.append(Fault(0.0, "printer", rng.choice(list(stations)), rng.uniform(*plan.hold_s)))
+    faults += [Fault(0.0, kind, kind.split("-")[0], rng.uniform(*plan.hold_s)) for kind in others]
+    rng.shuffle(faults)
+    return faults
 
 
 @dataclass
@@ -82,13 +87,25 @@ class FaultLog:
     started: float = field(default_factory=time.monotonic)
     done: list[Fault] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
+    recovery: dict[str, list[float]] = field(default_factory=dict)  # kind -> seconds
 
-    def add(self, fault: Fault) -> None:
+    def add(self, fault: Fault, took_s: float = 0.0) -> None:
+        """``took_s``: how long inflicting it took (a stop's hold and restart)."""
         at = round(time.monotonic() - self.started, 3)
         record = Fault(at, fault.kind, fault.target, round(fault.hold_s, 3))
         self.done.append(record)
         with self.path.open("a", encoding="utf-8") as f:
-            f.write(json.dumps(record.__dict__) + "\n")
+            f.write(json.dumps({**record.__dict__, "took_s": round(took_s, 3)}) + "\n")
+
+    def recovered(self, kind: str, seconds: float) -> None:
+        self.recovery.setdefault(kind, []).append(round(seconds, 3))
+
+    def recovery_figures(self) -> dict[str, dict[str, float]]:
+        """Per kind: how many recoveries were measured, their median and max (s)."""
+        return {
+            kind: {"n": len(v), "median_s": statistics.median(v), "max_s": max(v)}
+            for kind, v in sorted(self.recovery.items())
+        }
 
     def counts(self) -> Counter[str]:
         out: Counter[str] = Counter()
@@ -99,7 +116,10 @@ class FaultLog:
 
 
 class Driver:
-    """Runs the plan against ``supervisor`` while the block of :meth:`running` lasts."""
+    """Runs the plan against ``supervisor`` while the block of :meth:`running` lasts.
+
+    ``postgres`` (with ``proxy`` in front of it) and ``cluster`` (a 3-node KRaft cluster) are
+    the run's own; without them those kinds are not in the rounds."""
 
     def __init__(
         self,
@@ -109,6 +129,8 @@ class Driver:
         log: FaultLog,
         *,
         postgres: PostgresNode | None = None,
+        proxy: DelayProxy | None = None,
+        cluster: Sequence[KafkaNode] = (),
         note: Callable[[str], None] = print,
     ) -> None:
         self.plan = plan
@@ -116,9 +138,23 @@ class Driver:
         self.options = options
         self.log = log
         self.postgres = postgres
+        self.proxy = proxy
+        self.cluster = list(cluster)
         self.note = note
+        self.rounds = 0
         self._rng = random.Random(plan.seed)
         self._pending: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    def other_kinds(self) -> list[str]:
+        kinds = ["smsc-freeze"] if "smsc" in self.supervisor.states else []
+        if self.postgres is not None:
+            kinds.append("postgres")
+        if self.proxy is not None:
+            kinds.append("delay")
+        if len(self.cluster) >= 3:  # one node of three down keeps the quorum and min.insync 2
+            kinds += ["broker", "controller"]
+        return kinds
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[FaultLog]:
@@ -126,24 +162,41 @@ class Driver:
         try:
             yield self.log
         finally:
-            task.cancel()
+            self._stopping = True
+            if self.rounds >= self.plan.min_rounds or task.done():
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await task
+                await task  # returns by itself once min_rounds are done
             await asyncio.gather(*self._pending, return_exceptions=True)
             await self._heal()
 
     async def _drive(self) -> None:
-        deck: list[str] = []
         while True:
-            if not deck:
-                deck = sorted(self.supervisor.states)
-                self._rng.shuffle(deck)
-            wait, fault = choose(self._rng, self.plan, deck, self.options.kecamatan)
-            await asyncio.sleep(wait)
-            if await self._inflict(fault):
-                self.log.add(fault)
-            else:
-                self.log.skipped[fault.kind] += 1
+            faults = round_of(
+                self._rng,
+                self.plan,
+                list(self.supervisor.states),
+                self.options.kecamatan,
+                self.other_kinds(),
+            )
+            for fault in faults:
+                await asyncio.sleep(self._rng.expovariate(1.0 / self.plan.mean_interval_s))
+                killed = self._process(fault.target) if fault.kind == "kill" else None
+                began = time.monotonic()
+                try:
+                    done = await self._inflict(fault)
+                except Exception as error:  # a fault that could not be done stops no run
+                    self.note(f"chaos: {fault.kind} on {fault.target} failed: {error!r}")
+                    done = False
+                if done:
+                    self.log.add(fault, time.monotonic() - began)
+                    lifted = time.monotonic() + (fault.hold_s if fault.kind in HELD else 0.0)
+                    self._keep(self._recovery(fault.kind, began, lifted, killed))
+                else:
+                    self.log.skipped[fault.kind] += 1
+            self.rounds += 1
+            if self._stopping and self.rounds >= self.plan.min_rounds:
+                return
 
     async def _inflict(self, fault: Fault) -> bool:
         if fault.kind == "kill":
@@ -162,6 +215,12 @@ class Driver:
             return True
         if fault.kind == "postgres" and self.postgres is not None:
             return await self._postgres_down(fault.hold_s)
+        if fault.kind == "delay" and self.proxy is not None:
+            self.proxy.delay_s = self.plan.delay_s
+            asyncio.get_running_loop().call_later(fault.hold_s, setattr, self.proxy, "delay_s", 0)
+            return True
+        if fault.kind in ("broker", "controller") and self.cluster:
+            return await self._broker_down(fault)
         return False
 
     def _signal(self, name: str, sig: signal.Signals) -> bool:
@@ -173,6 +232,10 @@ class Driver:
             return True
         return False
 
+    def _process(self, name: str) -> asyncio.subprocess.Process | None:
+        state = self.supervisor.states.get(name)
+        return state.process if state else None
+
     def _later(self, delay: float, work: Callable[[], object]) -> None:
         """``work`` (blocking) in a thread after ``delay`` s, kept until done."""
 
@@ -180,9 +243,40 @@ class Driver:
             await asyncio.sleep(delay)
             await asyncio.to_thread(work)
 
-        task = asyncio.ensure_future(run())
+        self._keep(run())
+
+    def _keep(self, work: Coroutine[object, object, None]) -> None:
+        task = asyncio.ensure_future(work)
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+
+    async def _recovery(
+        self,
+        kind: str,
+        began: float,
+        lifted: float,
+        killed: asyncio.subprocess.Process | None,
+    ) -> None:
+        """Records how long until the deployment answered again: for a kill, from the kill
+        until a new process of that name says ok on /health; for the other kinds, from the
+        fault's end (hold over, server restarted) until every running process says ok."""
+        await asyncio.sleep(max(0.0, lifted - time.monotonic()))
+        if killed is not None:
+            states = [s for s in self.supervisor.states.values() if s.process is killed]
+            state = states[0] if states else None
+            if state is not None:
+                state.health = {"status": "killed"}  # the poll's last answer was the old one's
+        deadline = time.monotonic() + RECOVERY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if killed is not None and state is not None:
+                ok = state.process is not killed and _healthy(state)
+            else:
+                ok = all(_healthy(s) for s in self.supervisor.states.values() if s.running)
+            if ok:
+                start = began if killed is not None else lifted
+                self.log.recovered(kind, time.monotonic() - start)
+                return
+            await asyncio.sleep(0.2)
 
     async def _postgres_down(self, hold_s: float) -> bool:
         """``pg_ctl -m immediate``: SIGQUIT to the postmaster, no shutdown checkpoint."""
@@ -202,11 +296,73 @@ class Driver:
         await asyncio.to_thread(node.start)
         return True
 
+    async def _broker_down(self, fault: Fault) -> bool:
+        """SIGKILL of one node of the cluster (the active controller, or another one), started
+        again after the hold; the driver waits until every partition is fully in sync again,
+        so two nodes are never down or behind at once."""
+        leader = active_controller(self.cluster)
+        if fault.kind == "controller":
+            node = next((n for n in self.cluster if n.node_id == leader), None)
+        else:
+            node = self._rng.choice([n for n in self.cluster if n.node_id != leader])
+        pid = None if node is None else procs.read_pid(node.pidfile)
+        if node is None or pid is None:
+            return False
+        os.kill(pid, signal.SIGKILL)
+        await asyncio.to_thread(procs.wait_until, lambda: not procs.is_alive(pid), 30, "a kill")
+        self.note(f"chaos: Kafka node {node.node_id} ({fault.kind}) killed for {fault.hold_s:.1f}s")
+        await asyncio.sleep(fault.hold_s)
+        node.pidfile.unlink(missing_ok=True)
+        await asyncio.to_thread(node.start, 120)
+        await in_sync(",".join(n.bootstrap for n in self.cluster), timeout_s=180)
+        return True
+
     async def _heal(self) -> None:
         """After the faults: everything running and answering again."""
         self._signal("smsc", signal.SIGCONT)
+        if self.proxy is not None:
+            self.proxy.delay_s = 0
         for code in self.options.kecamatan:
             await asyncio.to_thread(cups.start_printer, topology.queue(code, self.options))
         if self.postgres is not None and not self.postgres.is_running():
             await asyncio.to_thread(self.postgres.start)
+        for node in self.cluster:
+            if not node.is_running():
+                await asyncio.to_thread(node.start, 120)
         await self.supervisor.wait_healthy(timeout=180)
+
+
+def _healthy(state: ProcessState) -> bool:
+    return state.running and (not state.spec.health_url or state.health.get("status") == "ok")
+
+
+def active_controller(cluster: Sequence[KafkaNode]) -> int | None:
+    """The KRaft quorum's leader, from the nodes' own quorum-state files (the highest epoch
+    any node has seen wins)."""
+    best: tuple[int, int | None] = (-1, None)
+    for node in cluster:
+        state = node.home / "data" / "__cluster_metadata-0" / "quorum-state"
+        with contextlib.suppress(OSError, ValueError, KeyError):
+            data = json.loads(state.read_text())
+            if data["leaderEpoch"] > best[0]:
+                best = (data["leaderEpoch"], data.get("leaderId"))
+    return best[1]
+
+
+async def in_sync(bootstrap: str, timeout_s: float) -> None:
+    """Until every replica of every partition is in sync (a restarted node caught up)."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        with contextlib.suppress(Exception):  # a node still starting answers errors
+            await admin.start()
+            try:
+                topics = await admin.describe_topics()
+            finally:
+                await admin.close()
+            if all(len(p["isr"]) == len(p["replicas"]) for t in topics for p in t["partitions"]):
+                return
+        await asyncio.sleep(1.0)
+    raise TimeoutError(f"partitions not in sync after {timeout_s:.0f}s")

@@ -7,7 +7,9 @@ one machine client per station, bound to its kecamatan like those. They are copi
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -38,8 +40,9 @@ def _copy(template: dict[str, Any], kecamatan: str) -> dict[str, Any]:
     return client
 
 
-def ensure(issuer: str, kecamatan: tuple[str, ...]) -> list[str]:
-    """Create the missing ``station-<kecamatan>`` clients; returns the ones created."""
+@contextlib.contextmanager
+def admin_client(issuer: str) -> Iterator[httpx.Client]:
+    """An HTTP client on the dev server's admin API, logged in as the local bootstrap admin."""
     base = issuer.split("/realms/", maxsplit=1)[0]
     with httpx.Client(base_url=base, timeout=30) as http:
         login = http.post(
@@ -53,6 +56,12 @@ def ensure(issuer: str, kecamatan: tuple[str, ...]) -> list[str]:
         )
         login.raise_for_status()
         http.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
+        yield http
+
+
+def ensure(issuer: str, kecamatan: tuple[str, ...]) -> list[str]:
+    """Create the missing ``station-<kecamatan>`` clients; returns the ones created."""
+    with admin_client(issuer) as http:
         clients = f"/admin/realms/{REALM}/clients"
         existing = {c["clientId"]: c for c in http.get(clients).raise_for_status().json()}
         created = []

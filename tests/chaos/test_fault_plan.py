@@ -1,0 +1,117 @@
+"""The fault driver's pure parts and the delay proxy: a round of faults (every process killed
+as often as the others, each other kind once, the order named by the seed), the active
+KRaft controller from the nodes' quorum-state files, the SLA clock check from event times,
+and the proxy adding its delay only while a delay fault lasts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+from schemas.envelope import Envelope
+from schemas.events import SlaBreached
+from schemas.states import ApplicationState
+from schemas.workdays import OfficeHours, WorkingCalendar
+from tuntas.chaos import checks, faults
+from tuntas.chaos.proxy import DelayProxy
+from tuntas.demo.watch import Seen
+from tuntas.stack.kafka import KafkaNode
+from tuntas.stack.prereq import free_port
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def test_a_round_kills_every_process_as_often_and_does_each_other_kind_once() -> None:
+    plan = faults.FaultPlan(seed=7, kills_per_round=2)
+    processes = ["intake", "validation", "station-350805", "chip-350805"]
+    others = ["smsc-freeze", "postgres", "delay", "broker", "controller"]
+    one = faults.round_of(random.Random(7), plan, processes, ["350805"], others)
+    kills = Counter(f.target for f in one if f.kind == "kill")
+    assert kills == {p: 2 for p in processes}
+    assert Counter(f.kind for f in one if f.kind != "kill") == {k: 1 for k in [*others, "printer"]}
+    again = faults.round_of(random.Random(7), plan, processes, ["350805"], others)
+    assert one == again  # the seed names the schedule
+    other = faults.round_of(random.Random(8), plan, processes, ["350805"], others)
+    assert [f.target for f in other] != [f.target for f in one]
+
+
+def test_the_active_controller_is_the_leader_of_the_highest_epoch(tmp_path: Path) -> None:
+    nodes = []
+    for node_id, (epoch, leader) in enumerate([(4, 2), (5, 3), (5, 3)], start=1):
+        node = KafkaNode(tmp_path / f"n{node_id}", tmp_path, 1, 2, node_id=node_id)
+        state = node.home / "data" / "__cluster_metadata-0" / "quorum-state"
+        state.parent.mkdir(parents=True)
+        state.write_text(json.dumps({"leaderId": leader, "leaderEpoch": epoch}))
+        nodes.append(node)
+    assert faults.active_controller(nodes) == 3
+    assert faults.active_controller([]) is None
+
+
+def _event(payload: SlaBreached, app: UUID, at: datetime) -> Envelope:
+    return Envelope.new(payload, application_id=app, kecamatan="350805", occurred_at=at)
+
+
+def test_the_sla_check_reads_event_times_and_flags_a_wrong_breach() -> None:
+    calendar = WorkingCalendar(OfficeHours(), collective_leave=[], national_holidays=set())
+    accepted = datetime(2026, 12, 1, 9, 0, tzinfo=WIB)  # a Tuesday
+    deadline = calendar.deadline(accepted)
+    seen = Seen()
+    on_time, late = uuid4(), uuid4()
+    for app, ready_at in (
+        (on_time, accepted + timedelta(hours=3)),
+        (late, deadline + timedelta(hours=1)),
+    ):
+        seen.add(_typed("application.accepted", app, accepted))
+        seen.add(_typed("card.ready_for_collection", app, ready_at))
+    late_breach = SlaBreached(deadline=deadline, state=ApplicationState.ACCEPTED)
+    seen.add(_event(late_breach, late, deadline + timedelta(minutes=1)))
+    check = checks.sla_clock(seen, calendar)
+    assert check.ok, check.problems
+    assert check.figure == "1 in 0 working day(s), 1 in 1 working day(s)"
+    # a breach reported for the one that was ready in time is wrong
+    seen.add(_event(late_breach.model_copy(), on_time, deadline + timedelta(minutes=1)))
+    wrong = checks.sla_clock(seen, calendar)
+    assert [p.split(":")[0] for p in wrong.problems] == [str(on_time)]
+
+
+def _typed(kind: str, app: UUID, at: datetime) -> Envelope:
+    """An event of ``kind`` from the golden samples, for ``app`` at ``at``."""
+    from schemas.samples import sample_envelope
+
+    event = sample_envelope(kind)
+    return event.model_copy(update={"occurred_at": at, "correlation_id": app})
+
+
+async def test_the_proxy_passes_traffic_and_delays_it_only_during_a_fault() -> None:
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(1024):
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+    upstream = await asyncio.start_server(echo, "127.0.0.1", 0)
+    port = free_port()
+    async with DelayProxy(port, upstream.sockets[0].getsockname()[1]) as proxy:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+
+        async def round_trip() -> float:
+            began = time.monotonic()
+            writer.write(b"ping")
+            await writer.drain()
+            assert await reader.readexactly(4) == b"ping"
+            return time.monotonic() - began
+
+        assert await round_trip() < 0.15
+        proxy.delay_s = 0.2
+        assert await round_trip() >= 0.4  # held each way
+        proxy.delay_s = 0
+        assert await round_trip() < 0.15
+        writer.close()
+    upstream.close()
