@@ -1,7 +1,6 @@
 """The stages the operator, card and caller screens call, served beside the console's stack
 (``Stack.beside``) with the fixtures their own test folders use: the biometric stage with
-Tuntas's ABIS and the capture device simulator, the card station on the run's pcscd + vchip +
-CUPS queue, notification sending to the local SMSC."""
+Tuntas's ABIS and the capture device simulator, notification sending to the local SMSC."""
 
 from __future__ import annotations
 
@@ -14,9 +13,6 @@ from pathlib import Path
 import httpx
 
 from tests.biometric.stage_kit import Stage, running_stage
-from tests.card_production.biometric_stub import BiometricStub
-from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue
-from tests.card_production.station_support import RunningStation, station
 from tests.console.stack import Stack
 from tests.notification.conftest import Smsc, start_smsc
 from tests.notification.service_kit import Harness, harness
@@ -72,30 +68,6 @@ def serve_biometric(stack: Stack, home: Path) -> Stage:
 
 
 @contextlib.asynccontextmanager
-async def card_station(
-    stack: Stack, home: Path, slot: ChipSlot, queue: PdfQueue
-) -> AsyncIterator[RunningStation]:
-    """Tempeh's station; the biometric card data from the card tests' HTTP stand-in."""
-    stub = BiometricStub()
-    server = await asyncio.start_server(stub._serve, "127.0.0.1", 0)
-    stub.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    async with (
-        server,
-        station(
-            kafka_bootstrap=stack.kafka,
-            pg_dsn=stack.dsn,
-            db_schema=stack.new_schema(),
-            topic_prefix=stack.prefix,
-            tmp_path=home,
-            slot=slot,
-            queue=queue,
-            biometric=stub,
-        ) as running,
-    ):
-        yield running
-
-
-@contextlib.asynccontextmanager
 async def notification(stack: Stack, home: Path) -> AsyncIterator[tuple[Harness, Smsc]]:
     smsc = await start_smsc(home)
     try:
@@ -110,12 +82,6 @@ async def notification(stack: Stack, home: Path) -> AsyncIterator[tuple[Harness,
     finally:
         smsc.proc.terminate()
         smsc.proc.wait(timeout=10)
-
-
-def serve_station(stack: Stack, home: Path, slot: ChipSlot, queue: PdfQueue) -> RunningStation:
-    running = stack.beside(card_station(stack, home, slot, queue))
-    stack.point(station_urls={running.station.kecamatan: str(running.http.base_url).rstrip("/")})
-    return running
 
 
 def serve_notification(stack: Stack, home: Path) -> tuple[Harness, Smsc]:
