@@ -203,6 +203,54 @@ def _complaints(f: Figures, complaints: Sequence[dict[str, Any]]) -> None:
     f.complaints_escalated = sum(1 for c in complaints if c["escalated_at"] is not None)
 
 
+# Where an application is after each of these events (None: it left the pipeline).
+PLACE: dict[str, str | None] = {
+    "application.accepted": "validation",
+    "application.sent_back": "corrections",
+    "application.validated": "biometric",
+    "biometrics.recorded": "card_production",
+    "biometrics.skipped": "card_production",
+    "card.ready_for_collection": "ready",
+    "card.collected": None,
+    "card.stored_uncollected": None,
+    "application.rejected": None,
+}
+
+
+@dataclass
+class Now:
+    """The pipeline at one moment: applications in each place, the open ones past their
+    promised date (stuck), and each office's blank stock as last reported."""
+
+    at: datetime
+    in_stage: dict[str, int]
+    stuck: int
+    blanks: dict[str, int]
+
+
+def now(at: datetime, facts: Sequence[dict[str, Any]]) -> Now:
+    """``facts`` in occurrence order, far enough back to hold every open application."""
+    place: dict[str, str | None] = {}
+    deadline: dict[str, datetime] = {}
+    blanks: dict[str, int] = {}
+    for row in facts:
+        kind, app = row["type"], row["application_id"]
+        if kind in PLACE:
+            place[app] = PLACE[kind]
+        if kind == "application.accepted":
+            deadline.setdefault(app, datetime.fromisoformat(row["payload"]["deadline"]))
+        elif kind == "stock.level":
+            blanks[row["kecamatan"]] = int(row["payload"]["blanks_available"])
+    counts = Counter(p for p in place.values() if p is not None)
+    stuck = sum(
+        1
+        for app, p in place.items()
+        if p not in (None, "ready") and app in deadline and deadline[app] < at
+    )
+    in_stage = {name: counts[name] for name in dict.fromkeys(PLACE.values()) if name}
+    return Now(at, in_stage, stuck, dict(sorted(blanks.items())))
+
+
 def csv_rows(f: Figures) -> list[tuple[str, str, str]]:
     """(section, item, value) rows: the report as a flat table."""
     rows: list[tuple[str, str, str]] = [("report", "month", f"{f.month:%Y-%m}")]

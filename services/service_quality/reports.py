@@ -4,7 +4,7 @@ previous month on the first working day of each month."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from services.runtime.db import Conn
 from services.runtime.service import Runtime
@@ -24,8 +24,30 @@ def month_span(ctx: Context, month: date) -> tuple[datetime, datetime]:
 
 async def build(conn: Conn, ctx: Context, month: date, kecamatan: str | None) -> figures.Figures:
     start, end = month_span(ctx, month)
+    return await _figures(conn, month.replace(day=1), start, end, kecamatan)
+
+
+# An application open longer than this is past any promised date: older facts are not read.
+OPEN_AT_MOST = timedelta(days=120)
+
+
+async def today(
+    conn: Conn, ctx: Context, kecamatan: str | None
+) -> tuple[figures.Figures, figures.Now]:
+    """Today so far (the office's day) and the pipeline as it stands (the dashboard)."""
+    now = ctx.clock.now()
+    day = now.astimezone(ctx.calendar.hours.zone).date()
+    start = datetime.combine(day, time(), ctx.calendar.hours.zone)
+    done = await _figures(conn, day, start, start + timedelta(days=1), kecamatan)
+    facts = await store.facts_since(conn, now - OPEN_AT_MOST, kecamatan)
+    return done, figures.now(now, facts)
+
+
+async def _figures(
+    conn: Conn, label: date, start: datetime, end: datetime, kecamatan: str | None
+) -> figures.Figures:
     return figures.compute(
-        month.replace(day=1),
+        label,
         kecamatan or "",
         start,
         end,

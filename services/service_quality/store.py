@@ -60,6 +60,18 @@ async def facts_for_month(
     return [dict(r) for r in rows]
 
 
+async def facts_since(conn: Conn, since: datetime, kecamatan: str | None) -> list[Row]:
+    """Every event from ``since`` on, in occurrence order (``figures.now``)."""
+    rows = await conn.fetch(
+        "SELECT type, kecamatan, application_id, occurred_at, payload FROM facts"
+        " WHERE occurred_at >= $1 AND ($2::text IS NULL OR kecamatan = $2)"
+        " ORDER BY occurred_at, message_id",
+        since,
+        kecamatan,
+    )
+    return [dict(r) for r in rows]
+
+
 async def count_facts(conn: Conn) -> int:
     return int(await conn.fetchval("SELECT count(*) FROM facts"))
 

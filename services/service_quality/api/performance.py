@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from schemas.values import KecamatanCode
 from services.runtime.auth import Access, Identity, own_office
+from services.runtime.db import caller_scope
 from services.runtime.service import Runtime
 from services.service_quality import report_pdf, reports, store, workflow
 
@@ -52,6 +53,20 @@ def router(runtime: Runtime, ctx: workflow.Context, access: Access) -> APIRouter
         if format == "csv":
             return Response(report_pdf.to_csv(f), media_type="text/csv")
         return {**dataclasses.asdict(f), "on_time_pct": f.on_time_pct}
+
+    @api.get("/reports/today")
+    async def today(
+        caller: Identity = readers, kecamatan: KecamatanCode | None = None
+    ) -> dict[str, Any]:
+        """Today so far and the pipeline now (applications in each place, stuck ones, blank
+        stock): the camat's and the district admin's dashboard."""
+        kecamatan = own_office(caller, kecamatan)
+        async with caller_scope(runtime.pool, caller) as conn:
+            done, now = await reports.today(conn, ctx, kecamatan)
+        return {
+            "today": {**dataclasses.asdict(done), "on_time_pct": done.on_time_pct},
+            "now": dataclasses.asdict(now),
+        }
 
     @api.get("/reports/produced")
     async def produced(
