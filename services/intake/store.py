@@ -240,6 +240,22 @@ async def record_refusal(
     )
 
 
+async def refusal_counts(
+    conn: Conn, since: datetime, kecamatan: str | None
+) -> tuple[int, dict[str, int]]:
+    """Files refused since ``since`` and how often each reason was given, most frequent first."""
+    where = " WHERE at >= $1 AND ($2::text IS NULL OR kecamatan = $2)"
+    files = await conn.fetchval("SELECT count(*) FROM refusals" + where, since, kecamatan)
+    rows = await conn.fetch(
+        "SELECT code, count(*) AS n FROM refusals, unnest(problem_codes) AS code"
+        + where
+        + " GROUP BY code ORDER BY n DESC, code",
+        since,
+        kecamatan,
+    )
+    return int(files), {r["code"]: int(r["n"]) for r in rows}
+
+
 async def insert_handover(
     conn: Conn,
     *,

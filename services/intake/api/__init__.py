@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from schemas.requirements import Problem, check_application
 from schemas.values import today_in_indonesia
 from services.intake import refusals
-from services.intake.api import corrections, desk, errors, handover, public
+from services.intake.api import corrections, desk, errors, figures, handover, public
 from services.intake.api.limits import BodyLimit, TooLarge, body_limit, too_large_body
 from services.intake.context import Desk
 from services.intake.refusals import DeskError
@@ -51,6 +51,7 @@ def create_app(runtime: Runtime, settings: IntakeSettings | None = None) -> Fast
             desk.routes(context, access),
             corrections.routes(context, access),
             handover.routes(context, access),
+            figures.routes(context, access),
             public.routes(context),
         ],
     )
