@@ -8,6 +8,7 @@ what a screen shows (``extra="ignore"``: a stage may add fields freely).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -375,6 +376,11 @@ class StageCalls:
         params = {"kecamatan": kecamatan} if kecamatan else {}
         url = self._service_quality("/reports/monthly")
         return await self._call("GET", url, dict[str, Any], params=params)
+
+    async def refusals(self, kecamatan: str | None, since: datetime) -> dict[str, Any]:
+        """Intake's count of files refused at the desk since ``since``, by reason."""
+        params = {"since": since.isoformat(), **({"kecamatan": kecamatan} if kecamatan else {})}
+        return await self._call("GET", self._intake("/refusals"), dict[str, Any], params=params)
 
     async def health(self, base_url: str) -> dict[str, Any]:
         """A stage's ``/health`` (its dead letters, lag); a 503 still carries the snapshot."""

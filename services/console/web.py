@@ -16,9 +16,10 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from services.console import screens
 from services.console.auth import LoginNeeded, safe_next
-from services.console.live import HEARTBEAT_S, Nudges
+from services.console.live import EVERY_OFFICE, HEARTBEAT_S, Nudges
 from services.console.pages import Console, office_of
 from services.console.stages import StageError
+from services.runtime.auth import DISTRICT_ADMIN
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "tuntas_console"
@@ -81,7 +82,8 @@ def create_app(console: Console, nudges: Nudges, stop: asyncio.Event) -> FastAPI
     async def live(request: Request) -> Response:
         """Server-sent events: ``event: queue`` with the name of a queue that changed."""
         staff = await console.staff(request)
-        office = office_of(staff, request)
+        every = DISTRICT_ADMIN in staff.identity.roles and not request.query_params.get("kecamatan")
+        office = EVERY_OFFICE if every else office_of(staff, request)
 
         async def stream() -> AsyncIterator[str]:
             async with nudges.listen(office) as queue:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.console.browser import Browser, chromium
+from tests.console.full_stack import full_browser_as, full_stack  # noqa: F401 (fixtures)
 from tests.console.stack import Stack
 
 

@@ -1,0 +1,120 @@
+"""The whole local stack as ``tuntas up`` runs it (every stage, the card station with its
+pcscd/CUPS, the capture device and SMSC simulators, and the console as its own process) for
+the console's end-to-end tests: the all-roles flow and the dashboard."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.console.browser import Browser, chromium
+from tests.kit.tokens import As
+from tuntas import topology, up
+from tuntas.stack import local
+
+T = TypeVar("T")
+PORT_OFFSET = 1700  # beside a running `tuntas up` and the other suites' stacks
+
+
+@dataclass
+class FullStack:
+    options: topology.Options
+    issuer: str
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def console_url(self) -> str:
+        return topology.console_url(self.options)
+
+    def url(self, service: str) -> str:
+        return topology.url(service, self.options)
+
+    def station(self, kecamatan: str = topology.TEMPEH) -> str:
+        return topology.station_url(self.options.kecamatan.index(kecamatan), self.options)
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float = 120) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+
+@pytest.fixture(scope="session")
+def full_stack(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: str) -> Iterator[FullStack]:
+    config = dataclasses.replace(local.StackConfig.from_env(), external_oidc=oidc_issuer)
+    name = f"console-{uuid.uuid4().hex[:8]}"
+    options = topology.Options(
+        home=config.home,
+        kecamatan=(topology.TEMPEH,),
+        topic_prefix=f"{name}.",
+        database=name.replace("-", "_"),
+        run_name=name,
+        port_offset=PORT_OFFSET,
+    )
+    started = threading.Event()
+    stop: list[asyncio.Event] = []
+    failure: list[BaseException] = []
+    holder: list[FullStack] = []
+
+    async def serve() -> None:
+        stop.append(asyncio.Event())
+        try:
+            async with up.running(options, config):
+                holder.append(FullStack(options, oidc_issuer, asyncio.get_running_loop()))
+                started.set()
+                await stop[0].wait()
+        except BaseException as error:
+            failure.append(error)
+            started.set()
+        finally:
+            await _drop(config, options)
+
+    thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
+    thread.start()
+    started.wait(300)
+    if failure or not holder:
+        raise AssertionError(f"the full stack did not start: {failure!r}")
+    try:
+        yield holder[0]
+    finally:
+        holder[0].loop.call_soon_threadsafe(stop[0].set)
+        thread.join(120)
+
+
+async def _drop(config: local.StackConfig, options: topology.Options) -> None:
+    """The run's topics and database go (a local broker's heap fills up otherwise)."""
+    assert options.database is not None
+    endpoints = await asyncio.to_thread(local.up, config)
+    server = urlsplit(endpoints.database_url)._replace(path="/postgres").geturl()
+    await up.drop_topics(endpoints.kafka_bootstrap, options.topic_prefix)
+    await up.drop_database(server, options.database)
+
+
+@pytest.fixture(scope="session")
+def full_browser_as(full_stack: FullStack) -> Iterator[Callable[[str], Browser]]:
+    """``full_browser_as("camat.tempeh")``: that user's browser on the full stack's console."""
+    opened: dict[str, Browser] = {}
+
+    def open_as(username: str) -> Browser:
+        if username not in opened:
+            browser = Browser(full_stack.console_url, chromium())
+            browser.login(username)
+            opened[username] = browser
+        return opened[username]
+
+    try:
+        yield open_as
+    finally:
+        for browser in opened.values():
+            browser.driver.quit()
+
+
+def staff_api(full_stack: FullStack, service_url: str, username: str) -> httpx.AsyncClient:
+    """A stage's API as ``username`` (the steps a screen does not do yet)."""
+    return httpx.AsyncClient(base_url=service_url, auth=As(full_stack.issuer, username), timeout=60)
