@@ -4,6 +4,7 @@ of the card with an ID check and the applicant's signature, and the proof of col
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import uuid
@@ -18,6 +19,7 @@ from starlette.datastructures import UploadFile
 from schemas.application import ApplicationType
 from services.console import desk_form, pdfs
 from services.console.auth import Staff
+from services.console.i18n import EN, ID
 from services.console.menu import entry
 from services.console.pages import Console, office_name, office_of
 from services.console.stages import Application, StageCalls, StageError
@@ -29,6 +31,11 @@ MENU = [
     entry("/desk/handover", "menu.desk_handover", ROLE),
 ]
 SIGNATURE_PREFIX = "data:image/png;base64,"
+_UNCHECKED = {
+    "path": "id_checked",
+    "message_id": ID["desk.id_check"],
+    "message_en": EN["desk.id_check"],
+}
 _PROOFS_KEPT = 200  # signatures of recent handovers, for reprinting the proof right after
 
 
@@ -226,7 +233,7 @@ def routes(console: Console) -> APIRouter:
         items = await calls.at_the_desk(office_of(staff, request))
         wanted = q.strip().upper()
         if wanted.isdigit() and len(wanted) == 16:  # a NIK: read each waiting file (own office)
-            files = [await calls.application(i.application_id) for i in items]
+            files = await asyncio.gather(*(calls.application(i.application_id) for i in items))
             items = [
                 i for i, f in zip(items, files, strict=True) if f.file["applicant"]["nik"] == wanted
             ]
@@ -253,6 +260,8 @@ def routes(console: Console) -> APIRouter:
         signature = _signature(typed.get("signature", ""))
         body: dict[str, Any] = {"presented_nik": typed.get("presented_nik", "").strip()}
         try:
+            if not typed.get("id_checked"):  # the officer confirms the check, the stage the NIK
+                raise StageError(422, {"detail": [_UNCHECKED]})
             slip = await _scan(form, "signed_slip")
             if slip is not None:
                 name, data, content_type = slip
@@ -263,19 +272,6 @@ def routes(console: Console) -> APIRouter:
             elif signature is not None:
                 encoded = base64.b64encode(signature).decode()
                 body["signed_receipt"] = {"image_base64": encoded, "content_type": "image/png"}
-            if not typed.get("id_checked"):
-                raise StageError(
-                    422,
-                    {
-                        "detail": [
-                            {
-                                "path": "id_checked",
-                                "message_id": console.words(request)("desk.id_check"),
-                                "message_en": "check the identity",
-                            }
-                        ]
-                    },
-                )
             done = await calls.hand_over(
                 application_id, body, typed.get("idempotency_key") or str(uuid.uuid4())
             )
