@@ -7,6 +7,7 @@ Settings reach each process by environment, under the stage's own prefix, as in 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -242,6 +243,11 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
                 "TUNTAS_CONSOLE_INTAKE_URL": url("intake", options),
                 "TUNTAS_CONSOLE_VALIDATION_URL": url("validation", options),
                 "TUNTAS_CONSOLE_SERVICE_QUALITY_URL": url("service_quality", options),
+                "TUNTAS_CONSOLE_BIOMETRIC_URL": url("biometric", options),
+                "TUNTAS_CONSOLE_NOTIFICATION_URL": url("notification", options),
+                "TUNTAS_CONSOLE_STATION_URLS": json.dumps(
+                    {code: station_url(i, options) for i, code in enumerate(options.kecamatan)}
+                ),
             },
             f"{console_url(options)}/health",
         )
