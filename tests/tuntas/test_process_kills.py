@@ -6,7 +6,9 @@ effectively-once checks). Its own Kafka and PostgreSQL on free ports under a tem
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,9 +28,12 @@ STATION = f"station-{topology.TEMPEH}"
 
 
 @pytest.fixture(scope="module")
-def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local.StackConfig]:
+def own_stack() -> Iterator[local.StackConfig]:
+    # Not under pytest's basetemp: each pytest session starting on the machine makes its root
+    # 0700 again, and the PostgreSQL server runs as its own user (tuntas.stack.postgres).
+    home = Path(tempfile.mkdtemp(prefix="tuntas-kills-"))
     config = local.StackConfig(
-        home=Path(tmp_path_factory.mktemp("kills")),
+        home=home,
         cache=local.StackConfig.from_env().cache,
         kafka_port=prereq.free_port(),
         controller_port=prereq.free_port(),
@@ -39,6 +44,7 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[local.StackC
         yield config
     finally:
         local.down(config)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 async def _two_members(bootstrap: str, group: str) -> bool:
