@@ -42,9 +42,11 @@ soak: install
 	$(PY) -m pytest -m slow -p no:cacheprovider
 
 # A working day of 2,000 applications at 5 offices under seeded faults, then the checks
-# (docs/reliability.md); ends with a one-line summary. CHAOS_ARGS="--seed 7" etc.
+# (docs/reliability.md); ends with a one-line summary. CHAOS_ARGS="--seed 7" etc. Its own
+# PostgreSQL and 3-node Kafka cluster on free ports (brokers are killed too), niced.
 chaos: install
-	$(VENV)/bin/tuntas chaos --own-postgres $(CHAOS_ARGS)
+	env -u KAFKA_BOOTSTRAP_SERVERS -u DATABASE_URL TUNTAS_KAFKA_NODES=3 \
+		nice -n 10 $(VENV)/bin/tuntas chaos --own-postgres $(CHAOS_ARGS)
 
 # The chart's tools, cached under ~/.cache/tuntas: the pinned Helm (go install, minutes the
 # first time) and the Strimzi and CloudNativePG CRD schemas (Maven Central, the Go proxy).

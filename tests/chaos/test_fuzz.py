@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tuntas import topology, up
+from tuntas import topology
 from tuntas.chaos import fuzz
-from tuntas.chaos.callers import Callers
-from tuntas.stack import local
 
 
 @pytest.mark.timeout(900)
@@ -34,17 +32,8 @@ async def test_every_route_of_every_stage_survives_fuzzing_without_a_5xx(
         port_offset=680,
         smsc_port=topology.SMSC_PORT,
     )
-    callers = Callers(oidc_env, options.kecamatan[0])
-    async with up.running(options, local.StackConfig.from_env()):
-        stages = {s: topology.url(s, options) for s in topology.PORTS}
-        stages["card_production"] = topology.station_url(0, options)
-        routes = await fuzz.routes(stages)
-        assert {r.stage for r in routes} == set(stages)
-        result = await fuzz.hostile_inputs(routes, callers)
-        result.merge(await fuzz.hostile_inputs(routes, None))
-        for stage, base in stages.items():
-            result.merge(await fuzz.schemathesis(stage, base, 5, tmp_path, callers))
-            result.merge(await fuzz.schemathesis(stage, base, 2, tmp_path, None))
+    routes, result = await fuzz.every_stage(options, oidc_env, (5, 2), tmp_path)
+    assert {r.stage for r in routes} == {*topology.PORTS, "card_production"}
     assert result.requests >= 40 * len(routes)
     assert not result.server_errors, result.server_errors[:10]
     assert not result.wrongly_accepted, result.wrongly_accepted[:10]

@@ -15,6 +15,8 @@ import asyncio
 import contextlib
 import json
 import os
+import random
+import socket
 import sys
 import tempfile
 import time
@@ -28,7 +30,7 @@ from rich.console import Console
 
 from schemas.topics import Topics
 from tuntas import topology, up
-from tuntas.chaos import accounts, checks, faults
+from tuntas.chaos import accounts, checks, faults, fuzz
 from tuntas.chaos.proxy import DelayProxy
 from tuntas.demo.autopilot import DemoError
 from tuntas.demo.run import DemoOptions, kecamatan_names, run_demo
@@ -45,13 +47,13 @@ class ChaosOptions:
     applicants: int = 2000
     kecamatan: int = 5
     seed: int = 21
-    mean_interval_s: float = 1.0
+    mean_interval_s: float = 2.5
     day_s: float = 1800.0
     timeout_s: float = 3600.0
     out: Path | None = None
     port_offset: int = CHAOS_PORT_OFFSET
     kills_per_round: int = 2
-    min_rounds: int = 0  # rounds of faults finished even if the day ends sooner
+    min_rounds: int = 25  # done even if the day ends sooner: 1,000 kills of 20 processes
 
 
 @dataclass
@@ -119,11 +121,20 @@ class OwnPostgres:
 def own_postgres() -> Iterator[OwnPostgres]:
     """A PostgreSQL server of the run's own on a free port (the shared one is never
     stopped), reached through the delay proxy's port: the environment points the run at it
-    while the block lasts. Without ``KAFKA_BOOTSTRAP_SERVERS`` the run's broker is its own too
-    (set TUNTAS_KAFKA_*PORT; TUNTAS_KAFKA_NODES=3 for a cluster whose nodes it also kills)."""
+    while the block lasts. Without ``KAFKA_BOOTSTRAP_SERVERS`` the run's Kafka is its own too,
+    on free ports unless TUNTAS_KAFKA_PORT is set (TUNTAS_KAFKA_NODES=3: a cluster whose nodes
+    the run also kills)."""
     home = Path(tempfile.mkdtemp(prefix="tuntas-chaos-"))
     node = PostgresNode(home / "postgres", prereq.free_port())
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "TUNTAS_HOME", "TUNTAS_PG_PORT")}
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and "TUNTAS_KAFKA_PORT" not in os.environ:
+        base = _free_block(9)  # up to three nodes × (plain, controller, SASL), node i at +3·i
+        names = ("TUNTAS_KAFKA_PORT", "TUNTAS_KAFKA_CONTROLLER_PORT", "TUNTAS_KAFKA_SASL_PORT")
+        saved |= {k: None for k in names}
+        os.environ.update({k: str(base + i) for i, k in enumerate(names)})
+    if not os.environ.get("TUNTAS_OIDC_ISSUER") and "TUNTAS_KEYCLOAK_PORT" not in os.environ:
+        saved["TUNTAS_KEYCLOAK_PORT"] = None  # a Keycloak of its own too
+        os.environ["TUNTAS_KEYCLOAK_PORT"] = str(prereq.free_port())
     os.environ.pop("DATABASE_URL", None)
     os.environ["TUNTAS_HOME"] = str(home)
     proxy_port = prereq.free_port()
@@ -138,6 +149,24 @@ def own_postgres() -> Iterator[OwnPostgres]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _free_block(size: int) -> int:
+    """The first of ``size`` consecutive ports nothing listens on (never the shared stack's)."""
+    rng = random.Random()
+    while True:
+        base = rng.randrange(40000, 60000 - size)
+        if all(_free(base + i) for i in range(size)):
+            return base
+
+
+def _free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 async def run(
@@ -231,6 +260,33 @@ async def run(
         return chaos
 
 
+async def _fuzz(opts: ChaosOptions, examples: int, own: OwnPostgres | None) -> int:
+    """``--fuzz N``: the fuzzer over a deployment of the run's own; one JSON line of figures."""
+    config = local.StackConfig.from_env()
+    out = opts.out or config.home / "fuzz"
+    out.mkdir(parents=True, exist_ok=True)
+    name = f"fuzz-{os.getpid()}"
+    options = topology.Options(
+        home=config.home,
+        topic_prefix=f"{name}.",
+        database=name.replace("-", "_"),
+        run_name=name,
+        port_offset=opts.port_offset,
+        smsc_port=topology.SMSC_PORT,
+    )
+    issuer = config.oidc_issuer()
+    assert issuer, "no identity provider"
+    proxy = DelayProxy(own.client_port, own.node.port) if own else None
+    began = time.monotonic()
+    async with proxy or contextlib.nullcontext():
+        found, result = await fuzz.every_stage(options, issuer, (examples, examples), out)
+    figures = json.loads(fuzz.summary(result))
+    figures |= {"routes": len(found), "seconds": round(time.monotonic() - began)}
+    (out / "fuzz.json").write_text(json.dumps(figures | result.__dict__, indent=2))
+    print(json.dumps(figures))
+    return 0 if not result.server_errors and not result.wrongly_accepted else 2
+
+
 def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("chaos", help="a demo day under seeded faults, then the checks")
     d = ChaosOptions()
@@ -252,6 +308,12 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         action="store_true",
         help="run on a PostgreSQL of its own (free port, temp folder) and stop it at random",
     )
+    p.add_argument(
+        "--fuzz",
+        type=int,
+        metavar="N",
+        help="instead of the day: fuzz every route of every stage, N examples per operation",
+    )
     p.set_defaults(handler=_main)
 
 
@@ -268,6 +330,8 @@ def _main(args: argparse.Namespace) -> int:
         min_rounds=args.min_rounds,
     )
     with own_postgres() if args.own_postgres else contextlib.nullcontext() as own:
+        if args.fuzz:
+            return asyncio.run(_fuzz(opts, args.fuzz, own))
         try:
             result = asyncio.run(run(opts, own))
         except DemoError as error:

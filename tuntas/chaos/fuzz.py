@@ -20,7 +20,9 @@ from urllib.parse import quote
 
 import httpx
 
+from tuntas import topology, up
 from tuntas.chaos.callers import ISSUER_ENV, STATION_ENV, Callers
+from tuntas.stack import local
 
 HUGE = 12 * 1024 * 1024  # above every stage's body limit
 TRAVERSAL = ("../../../../etc/passwd", "..%2f..%2f..%2fetc%2fpasswd", "..\\..\\boot.ini")
@@ -221,6 +223,29 @@ async def schemathesis(
         else:
             result.tool_errors.append(label)
     return result
+
+
+async def every_stage(
+    options: topology.Options,
+    issuer: str,
+    examples: tuple[int, int],
+    out: Path,
+    max_time_s: float | None = None,
+) -> tuple[list[Route], FuzzResult]:
+    """Start the deployment of ``options`` and fuzz every route of every stage (the first card
+    station for all): the hostile inputs and schemathesis, with ``examples`` per operation as
+    a caller with the right role and with no token. The routes found and the result."""
+    callers = Callers(issuer, options.kecamatan[0])
+    async with up.running(options, local.StackConfig.from_env()):
+        stages = {s: topology.url(s, options) for s in topology.PORTS}
+        stages["card_production"] = topology.station_url(0, options)
+        found = await routes(stages)
+        result = await hostile_inputs(found, callers)
+        result.merge(await hostile_inputs(found, None))
+        for stage, base in stages.items():
+            result.merge(await schemathesis(stage, base, examples[0], out, callers, max_time_s))
+            result.merge(await schemathesis(stage, base, examples[1], out, None, max_time_s))
+    return found, result
 
 
 def summary(result: FuzzResult) -> str:

@@ -25,6 +25,7 @@ from PIL import Image, ImageDraw
 
 from schemas.application import ApplicationType
 from schemas.workdays import OfficeHours
+from services.runtime.oidc_client import LoginRefused
 from simulators import clock
 from simulators.capture.render import render
 from simulators.capture.subjects import simulation_seed
@@ -190,6 +191,9 @@ class PatientTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+LOGIN_RETRY_S = (2.0, 5.0, 10.0, 20.0, 30.0, 60.0)
+
+
 class StaffAuth(httpx.Auth):
     """Each request as the staff member it names (``extensions={"staff": user}``, see
     ``Autopilot._as``), logged in once per user; unnamed ones (the Dinas courier booking blanks)
@@ -205,14 +209,22 @@ class StaffAuth(httpx.Auth):
         user = str(request.extensions.get("staff", staff.DISTRICT_ADMIN))
         if user not in self._logins:
             self._logins[user] = staff.login(self.issuer, user)
-        flow = self._logins[user].async_auth_flow(request)
-        sent = await anext(flow)
-        while True:
-            answer = yield sent
+        # A refused login (the IdP's brute-force guard briefly disables a user logged in by
+        # several clients at once) is tried again after a while, as a person would.
+        for wait in (*LOGIN_RETRY_S, None):
+            flow = self._logins[user].async_auth_flow(request)
             try:
-                sent = await flow.asend(answer)
-            except StopAsyncIteration:
-                return
+                sent = await anext(flow)
+                while True:
+                    answer = yield sent
+                    try:
+                        sent = await flow.asend(answer)
+                    except StopAsyncIteration:
+                        return
+            except LoginRefused:
+                if wait is None:
+                    raise
+                await asyncio.sleep(wait)
 
 
 def staff_client(journal: Journal, issuer: str | None = None) -> httpx.AsyncClient:
