@@ -283,8 +283,12 @@ class Consumer(Generic[E]):
             log.warning("offset commit refused after a rebalance (%s); replay is safe", error)
 
     def _update_lag(self) -> None:
+        # Rebuilt from the current assignment: a partition lost in a rebalance is the new
+        # owner's lag to report, not a stale figure counted twice across the group.
+        lag: dict[str, int] = {}
         for tp in self._kafka.assignment():
             high = self._kafka.highwater(tp)
             position = self._positions.get(tp)
             if high is not None and position is not None:
-                self.stats.lag[f"{tp.topic}:{tp.partition}"] = max(0, high - position)
+                lag[f"{tp.topic}:{tp.partition}"] = max(0, high - position)
+        self.stats.lag = lag
