@@ -232,6 +232,7 @@ ID: Mapping[str, str] = {
     "card.low": "stok menipis",
     "card.ready": "Siap",
     "card.not_ready": "Tidak siap",
+    "card.reader_unchecked": "belum dipakai sejak stasiun dinyalakan",
     "card.alerts": "Peringatan",
     "card.queue": "Antrean cetak",
     "card.queue_empty": "Antrean cetak kosong.",
@@ -335,6 +336,7 @@ ID: Mapping[str, str] = {
     "stage.card_production": "pencetakan",
     "stage.total": "total",
     "stage.service_quality": "mutu layanan",
+    "stage.notification": "notifikasi",
 }
 
 EN: Mapping[str, str] = {
@@ -553,6 +555,7 @@ EN: Mapping[str, str] = {
     "card.low": "low stock",
     "card.ready": "Ready",
     "card.not_ready": "Not ready",
+    "card.reader_unchecked": "not used since the station started",
     "card.alerts": "Alerts",
     "card.queue": "Print queue",
     "card.queue_empty": "The print queue is empty.",
@@ -656,6 +659,7 @@ EN: Mapping[str, str] = {
     "stage.card_production": "printing",
     "stage.total": "total",
     "stage.service_quality": "service quality",
+    "stage.notification": "notification",
 }
 
 CATALOGS: Mapping[Lang, Mapping[str, str]] = {"id": ID, "en": EN}

@@ -3,7 +3,9 @@ IdP's own page, type and press keys, run axe-core on a screen and keep its scree
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -133,3 +135,23 @@ class Browser:
             for v in violations
             if v.get("impact") in ("serious", "critical")
         ]
+
+
+@contextlib.contextmanager
+def logged_in(base: str) -> Iterator[Callable[[str], Browser]]:
+    """``open_as("desk.tempeh")``: that user's browser on the console at ``base``, logged in
+    once and kept until the block ends."""
+    opened: dict[str, Browser] = {}
+
+    def open_as(username: str) -> Browser:
+        if username not in opened:
+            browser = Browser(base, chromium())
+            browser.login(username)
+            opened[username] = browser
+        return opened[username]
+
+    try:
+        yield open_as
+    finally:
+        for browser in opened.values():
+            browser.driver.quit()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from tests.console.browser import Browser, chromium
+from tests.console.browser import Browser, logged_in
 from tests.console.full_stack import full_browser_as, full_stack  # noqa: F401 (fixtures)
 from tests.console.stack import Stack
 
@@ -32,17 +32,5 @@ def stack(kafka_bootstrap: str, pg_dsn: str, oidc_issuer: str) -> Iterator[Stack
 @pytest.fixture(scope="session")
 def browser_as(stack: Stack) -> Iterator[Callable[[str], Browser]]:
     """``browser_as("desk.tempeh")``: that user's browser, logged in once and kept."""
-    opened: dict[str, Browser] = {}
-
-    def open_as(username: str) -> Browser:
-        if username not in opened:
-            browser = Browser(stack.console_url, chromium())
-            browser.login(username)
-            opened[username] = browser
-        return opened[username]
-
-    try:
+    with logged_in(stack.console_url) as open_as:
         yield open_as
-    finally:
-        for browser in opened.values():
-            browser.driver.quit()

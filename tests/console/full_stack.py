@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
@@ -16,13 +17,30 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.console.browser import Browser, chromium
+from tests.console.browser import Browser, logged_in
 from tests.kit.tokens import As
 from tuntas import topology, up
 from tuntas.stack import local
 
 T = TypeVar("T")
-PORT_OFFSET = 1700  # beside a running `tuntas up` and the other suites' stacks
+# Beside a running `tuntas up` and the other suites' stacks (bench 1500, kills 2300); the first
+# offset whose ports are free, so two people running tests/console at once do not collide.
+OFFSETS = range(1700, 2300, 50)
+
+
+def _free_offset() -> int:
+    bases = [*topology.PORTS.values(), topology.CONSOLE_PORT, topology.STATION_BASE_PORT]
+    bases += [topology.SMSC_PORT, topology.OFFICE_SMTP_PORT, topology.MAIL_RELAY_PORT]
+    bases += [topology.CAPTURE_DEVICES_PORT, topology.LAPOR_PORT]
+    for offset in OFFSETS:
+        if all(_free(base + offset) for base in bases):
+            return offset
+    raise AssertionError("no free port offset for the console's full stack")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
 
 
 @dataclass
@@ -55,7 +73,7 @@ def full_stack(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: str) -> It
         topic_prefix=f"{name}.",
         database=name.replace("-", "_"),
         run_name=name,
-        port_offset=PORT_OFFSET,
+        port_offset=_free_offset(),
     )
     started = threading.Event()
     stop: list[asyncio.Event] = []
@@ -99,20 +117,8 @@ async def _drop(config: local.StackConfig, options: topology.Options) -> None:
 @pytest.fixture(scope="session")
 def full_browser_as(full_stack: FullStack) -> Iterator[Callable[[str], Browser]]:
     """``full_browser_as("camat.tempeh")``: that user's browser on the full stack's console."""
-    opened: dict[str, Browser] = {}
-
-    def open_as(username: str) -> Browser:
-        if username not in opened:
-            browser = Browser(full_stack.console_url, chromium())
-            browser.login(username)
-            opened[username] = browser
-        return opened[username]
-
-    try:
+    with logged_in(full_stack.console_url) as open_as:
         yield open_as
-    finally:
-        for browser in opened.values():
-            browser.driver.quit()
 
 
 def staff_api(full_stack: FullStack, service_url: str, username: str) -> httpx.AsyncClient:

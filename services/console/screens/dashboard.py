@@ -91,6 +91,8 @@ def routes(console: Console) -> APIRouter:
         return {
             "intake": settings.intake_url,
             "validation": settings.validation_url,
+            "biometric": settings.biometric_url,
+            "notification": settings.notification_url,
             "service_quality": settings.service_quality_url,
         }
 
