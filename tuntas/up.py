@@ -35,7 +35,8 @@ async def running(
         )
         await supervisor.start()
         try:
-            await supervisor.wait_healthy()
+            # 2 minutes, more for a big deployment (25 processes at 5 offices on 2 cores)
+            await supervisor.wait_healthy(timeout=max(120.0, 10.0 * len(supervisor.states)))
             yield supervisor
         finally:
             await supervisor.stop()

@@ -155,7 +155,7 @@ def _free_block(size: int) -> int:
     """The first of ``size`` consecutive ports nothing listens on (never the shared stack's)."""
     rng = random.Random()
     while True:
-        base = rng.randrange(40000, 60000 - size)
+        base = rng.randrange(20000, 32000 - size)  # below the ephemeral range (32768-)
         if all(_free(base + i) for i in range(size)):
             return base
 
