@@ -106,6 +106,7 @@ async def serve(
             http=http,
             http_host=settings.http_host,
             http_port=settings.http_port,
+            fail_closed_http=True,
             stop=stop,
             on_ready=on_ready,
         )

@@ -32,7 +32,7 @@ from services.biometric.quality import ExceptionReason, QualityPolicy
 from services.biometric.rules import Decision, State
 from services.biometric.store import Application
 from services.runtime import outbox, status
-from services.runtime.db import Conn
+from services.runtime.db import Conn, in_scope
 from services.runtime.errors import is_transient
 from services.runtime.logs import bind
 from services.runtime.messages import Emit, PoisonMessage
@@ -196,7 +196,9 @@ async def capture(
 async def _capture(
     runtime: Runtime, stage: Stage, application_id: uuid.UUID, order: CaptureOrder
 ) -> Recorded:
-    async with runtime.pool.acquire() as conn:
+    # Every kecamatan, on purpose: the route's lookup ran in the operator's scope first (the
+    # automatic operator is the service), and "already recorded" is a rule across offices.
+    async with in_scope(runtime.pool, None) as conn:
         app = await store.get_application(conn, application_id)
     _check_queued(app)
     assert app is not None
@@ -205,7 +207,7 @@ async def _capture(
     enrolment = await enrol(take, stage.policy, dict(order.declared), stage.pool)
     recaptures = sum(max(0, n - 1) for n in enrolment.attempts.values())
 
-    async with runtime.pool.acquire() as conn, conn.transaction():
+    async with in_scope(runtime.pool, None) as conn:  # as above
         app = await store.get_application(conn, application_id, lock=True)
         _check_queued(app)
         assert app is not None
@@ -352,7 +354,9 @@ async def adjudicate(
     note: str | None = None,
 ) -> State:
     """Decide an open case: clear ⇒ record.print_ready; confirm ⇒ duplicate_confirmed."""
-    async with runtime.pool.acquire() as conn, conn.transaction():
+    # Every kecamatan: the route's lookup ran in the officer's scope first; the case's other
+    # record may be another office's (the candidate's record checks read it).
+    async with in_scope(runtime.pool, None) as conn:
         case = await store.get_case(conn, case_id, lock=True)
         if case is None:
             raise NotFoundError("no such adjudication case")

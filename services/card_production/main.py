@@ -76,6 +76,7 @@ async def serve(
         http=lambda runtime: create_app(runtime, station),
         http_host=settings.http_host,
         http_port=settings.http_port,
+        fail_closed_http=True,
         stop=stop,
         on_ready=ready,
     )

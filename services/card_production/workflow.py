@@ -16,6 +16,7 @@ import logging
 import secrets
 import time
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -55,7 +56,7 @@ from services.card_production.hardware import encoder, printer, render
 from services.card_production.settings import CardProductionSettings
 from services.runtime import outbox, status
 from services.runtime.auth import Identity
-from services.runtime.db import Conn, caller_scope
+from services.runtime.db import Conn, caller_scope, in_scope
 from services.runtime.messages import Emit
 from services.runtime.service import Runtime
 
@@ -102,6 +103,7 @@ class Station:
     reader_state: str = "unknown"
     current_job: str | None = None
     biometric_down: bool = False
+    api_pool: asyncpg.Pool | None = None  # the HTTP app's pool, set by api.create_app
 
     @property
     def kecamatan(self) -> str:
@@ -119,6 +121,16 @@ class Station:
     def rt(self) -> Runtime:
         assert self.runtime is not None, "station not started"
         return self.runtime
+
+    @property
+    def _api_pool(self) -> asyncpg.Pool:
+        # The HTTP app's pool (no scope by default) once the API is built; else the station's.
+        return self.api_pool or self.rt.pool
+
+    def _staff_tx(self) -> AbstractAsyncContextManager[Conn]:
+        """A staff action's transaction, in this station's kecamatan: its schema holds no
+        other, and the route's office check let only its own staff in."""
+        return in_scope(self._api_pool, self.kecamatan)
 
     # ------------------------------------------------------------ events
 
@@ -165,7 +177,7 @@ class Station:
         """Record a delivery of blanks; resume waiting jobs. (batch, created now)."""
         serials = rules.serial_range(first_serial, last_serial)
         first, last = serials[0], serials[-1]
-        async with self.rt.pool.acquire() as conn, conn.transaction():
+        async with self._staff_tx() as conn:
             await store.lock_stock(conn, self.kecamatan)
             existing = await store.batch(conn, self.kecamatan, batch_ref)
             if existing is not None:
@@ -194,7 +206,7 @@ class Station:
 
     async def spoil_blank(self, serial: str, reason: SpoilReason, note: str | None) -> None:
         """An available blank found damaged in storage."""
-        async with self.rt.pool.acquire() as conn, conn.transaction():
+        async with self._staff_tx() as conn:
             state = await store.blank_state(conn, self.kecamatan, serial)
             if state is None:
                 raise NotFound(f"no blank {serial} at this station")
@@ -455,7 +467,7 @@ class Station:
     # ------------------------------------------------------------ certificate
 
     async def issue_certificate(self, app: UUID, officer_id: str) -> dict[str, Any]:
-        async with self.rt.pool.acquire() as conn:
+        async with self._staff_tx() as conn:
             job = await store.get_job(conn, self.kecamatan, app)
         if job is None:
             raise NotFound(f"no print job for application {app} at this station")
@@ -467,7 +479,7 @@ class Station:
         material = await self._material_or_unavailable(job)
         ready = RecordPrintReady.model_validate(job["print_ready"])
         today = date.today()
-        async with self.rt.pool.acquire() as conn:
+        async with self._staff_tx() as conn:
             seq = await store.next_certificate_number(conn)
         number = rules.certificate_number(seq, self.kecamatan, today)
         until = rules.certificate_valid_until(today, self.settings.certificate_validity_days)
@@ -479,7 +491,7 @@ class Station:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{app}.pdf"
         await asyncio.to_thread(path.write_bytes, pdf)
-        async with self.rt.pool.acquire() as conn, conn.transaction():
+        async with self._staff_tx() as conn:
             job = await store.get_job(conn, self.kecamatan, app, lock=True)
             if job is None or job["state"] != store.WAITING:
                 raise Conflict("the job moved on while the certificate was made")
@@ -528,7 +540,7 @@ class Station:
     async def activate(
         self, app: UUID, officer_id: str, live_template: bytes, new_pin: str
     ) -> ActivationResult:
-        async with self.rt.pool.acquire() as conn:
+        async with self._staff_tx() as conn:
             job = await store.get_job(conn, self.kecamatan, app)
         if job is None:
             raise NotFound(f"no card for application {app} at this station")
@@ -545,7 +557,7 @@ class Station:
                     await self.devices.encoder.activate(ktpel.TRANSPORT_PIN, new_pin)
             except (encoder.EncoderError, FeedError) as exc:
                 raise Unavailable(f"card reader: {type(exc).__name__}: {exc}") from exc
-        async with self.rt.pool.acquire() as conn, conn.transaction():
+        async with self._staff_tx() as conn:
             job = await store.get_job(conn, self.kecamatan, app, lock=True)
             assert job is not None
             if score < self.settings.match_threshold:
@@ -597,7 +609,7 @@ class Station:
     # A staff member's views read in their scope: PostgreSQL shows them this office's rows only.
 
     async def stock(self, caller: Identity) -> dict[str, Any]:
-        async with caller_scope(self.rt.pool, caller) as conn:
+        async with caller_scope(self._api_pool, caller) as conn:
             counts = await store.stock_counts(conn, self.kecamatan)
             batches = await store.batches(conn, self.kecamatan)
             spoiled = await store.spoiled_blanks(conn, self.kecamatan)
@@ -620,24 +632,24 @@ class Station:
         }  # fmt: skip
 
     async def jobs(self, caller: Identity, state: str | None) -> list[asyncpg.Record]:
-        async with caller_scope(self.rt.pool, caller) as conn:
+        async with caller_scope(self._api_pool, caller) as conn:
             return await store.list_jobs(conn, self.kecamatan, state)
 
     async def job(self, app: UUID, caller: Identity | None = None) -> asyncpg.Record:
         """A job; for ``caller``, in their scope (``None``: the station's own look)."""
         itself = Identity("station", "station", frozenset(), self.kecamatan, is_machine=True)
-        async with caller_scope(self.rt.pool, caller or itself) as conn:
+        async with caller_scope(self._api_pool, caller or itself) as conn:
             row = await store.get_job(conn, self.kecamatan, app)
         if row is None:
             raise NotFound(f"no print job for {app} at this station")
         return row
 
     async def escalations(self, caller: Identity) -> list[asyncpg.Record]:
-        async with caller_scope(self.rt.pool, caller) as conn:
+        async with caller_scope(self._api_pool, caller) as conn:
             return await store.escalations(conn, self.kecamatan)
 
     async def snapshot(self) -> dict[str, Any]:
-        async with self.rt.pool.acquire() as conn:
+        async with self._staff_tx() as conn:
             jobs = await store.job_counts(conn, self.kecamatan)
             blanks = await store.stock_counts(conn, self.kecamatan)
         return {

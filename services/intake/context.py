@@ -18,7 +18,7 @@ from services.intake.settings import IntakeSettings
 from services.runtime import commands, outbox, status
 from services.runtime.auth import Identity
 from services.runtime.commands import Answer, Command
-from services.runtime.db import Conn, caller_scope, scoped
+from services.runtime.db import Conn, caller_scope, in_scope, scoped
 from services.runtime.messages import Emit
 from services.runtime.service import Runtime
 
@@ -54,11 +54,18 @@ class Desk:
     async def run(
         self,
         command: Command,
+        scope: str | None,
         load: Callable[[Conn], Awaitable[Any]],
         apply: Callable[[Conn, Any], Awaitable[Answer]],
     ) -> Answer:
-        """One idempotent command; after its commit the relay publishes its events at once."""
-        answer = await commands.run(self.runtime.pool, command, load, apply)
+        """One idempotent command in ``scope`` (a kecamatan; ``None``: every kecamatan, each
+        caller says why); after its commit the relay publishes its events at once."""
+
+        async def load_in_scope(conn: Conn) -> Any:
+            await scoped(conn, scope)  # the API pool's sessions see no row before this
+            return await load(conn)
+
+        answer = await commands.run(self.runtime.pool, command, load_in_scope, apply)
         if not answer.replayed:
             self.runtime.relay.wake()
         return answer
@@ -95,6 +102,5 @@ async def queue(
 async def tracked(desk: Desk, tracking_number: str) -> store.Application | None:
     """The public status page: anyone with the number, so every kecamatan on purpose; the
     route shows the state and dates only."""
-    async with desk.runtime.pool.acquire() as conn, conn.transaction():
-        await scoped(conn, None)
+    async with in_scope(desk.runtime.pool, None) as conn:
         return await store.by_tracking_number(conn, tracking_number)

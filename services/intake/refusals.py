@@ -18,6 +18,7 @@ from schemas.regions import Regions
 from schemas.requirements import Problem
 from schemas.values import InvalidValue, RegionLevel, parse_region_code
 from services.intake import rules, store
+from services.runtime.db import in_scope
 
 log = logging.getLogger("tuntas.intake")
 
@@ -125,14 +126,29 @@ def not_found() -> DeskError:
     )
 
 
-def nik_taken(tracking_number: str, application_id: str) -> DeskError:
+def nik_taken(taken: store.Application, here: str | None, regions: Regions) -> DeskError:
+    """409: the NIK has an active application. At ``here`` (the office acting) it is named, the
+    desk needs it; at another office only that office is said (the applicant must go there):
+    its number and id are not this desk's to see."""
+    if taken.kecamatan == here:
+        number = taken.tracking_number
+        return refusal(
+            409,
+            "active_application_exists",
+            "applicant.nik",
+            f"NIK ini masih memiliki permohonan aktif dengan nomor {number}",
+            f"this NIK already has an active application: {number}",
+            extra={"tracking_number": number, "application_id": str(taken.id)},
+        )
+    office = regions.by_code.get(taken.kecamatan)
+    name = office.name if office is not None else taken.kecamatan
     return refusal(
         409,
         "active_application_exists",
         "applicant.nik",
-        f"NIK ini masih memiliki permohonan aktif dengan nomor {tracking_number}",
-        f"this NIK already has an active application: {tracking_number}",
-        extra={"tracking_number": tracking_number, "application_id": application_id},
+        f"NIK ini masih memiliki permohonan aktif di Kecamatan {name}; pemohon mengurusnya di sana",
+        f"this NIK has an active application at another kecamatan: {name}",
+        extra={"kecamatan": taken.kecamatan, "kecamatan_name": name},
     )
 
 
@@ -165,7 +181,7 @@ async def count(
 ) -> None:
     """Count a refused file; never fails the answer (statistics only)."""
     try:
-        async with pool.acquire() as conn:
+        async with in_scope(pool, kecamatan) as conn:  # the API pool: no scope by default
             await store.record_refusal(
                 conn, kecamatan, kind, [p.code for p in problems], officer_id
             )

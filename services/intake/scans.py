@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from services.intake import rules, store
 from services.intake.context import Desk
 from services.intake.refusals import refusal
-from services.runtime.db import Conn
+from services.runtime.db import Conn, in_scope
 
 
 @dataclass(frozen=True)
@@ -83,5 +83,5 @@ async def upload(
     """A scan uploaded alone (``POST /uploads``), for a later action to link by its id."""
     office = desk.office(kecamatan)
     scan = checked(data, declared, desk.settings.max_upload_bytes, "file")
-    async with desk.runtime.pool.acquire() as conn:
+    async with in_scope(desk.runtime.pool, office.code) as conn:  # the office it is for
         return await insert(conn, office.code, kind, scan), scan

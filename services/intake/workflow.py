@@ -38,7 +38,7 @@ from services.intake.models import (
 )
 from services.intake.refusals import incomplete, nik_taken, not_found, refusal, wrong_state
 from services.runtime.commands import Answer, Command
-from services.runtime.db import Conn
+from services.runtime.db import Conn, in_scope
 
 log = logging.getLogger("tuntas.intake")
 S = ApplicationState
@@ -83,7 +83,7 @@ async def _accept(
     enqueue ``application.accepted`` and return the receipt."""
     existing = await store.active_for_nik(conn, body.applicant.nik)
     if existing is not None and (app is None or existing.id != app.id):
-        raise nik_taken(existing.tracking_number, str(existing.id))
+        raise nik_taken(existing, office.code, desk.regions)
     upload_id = body.kk_scan.upload_id if body.kk_scan else None
     scan_id = await scans.link(conn, office.code, "kk_scan", upload_id, scan, "kk_scan.upload_id")
     now = _now()
@@ -130,16 +130,20 @@ async def _accept(
     return Receipt.of(saved, office.name, desk.calendar.hours.zone).model_dump(mode="json")
 
 
-async def _taking_nik(desk: Desk, nik: str, action: Awaitable[Answer]) -> Answer:
-    """Run ``action``; if another desk took the NIK at the same moment, name its application."""
+async def _taking_nik(desk: Desk, nik: str, here: str | None, action: Awaitable[Answer]) -> Answer:
+    """Run ``action``; if the NIK's unique index refused it (an active application at another
+    office, which the command's scope does not show, or another desk at the same moment), say
+    where (``here``: the office acting, if known: only its own applications are named)."""
     try:
         return await action
     except asyncpg.UniqueViolationError:
-        async with desk.runtime.pool.acquire() as conn:
+        # Every kecamatan on purpose: one active application per NIK across the district; the
+        # refusal names another office's application by its office only.
+        async with in_scope(desk.runtime.pool, None) as conn:
             taken = await store.active_for_nik(conn, nik)
         if taken is None:
             raise
-        raise nik_taken(taken.tracking_number, str(taken.id)) from None
+        raise nik_taken(taken, here, desk.regions) from None
 
 
 async def submit(desk: Desk, body: SubmitApplication, raw: Any, key: str | None) -> Answer:
@@ -161,7 +165,10 @@ async def submit(desk: Desk, body: SubmitApplication, raw: Any, key: str | None)
         return Answer(201, await _accept(desk, conn, None, body, office, scan))
 
     command = Command("submit", key, body.model_dump(mode="json"))
-    answer = await _taking_nik(desk, body.applicant.nik, desk.run(command, nothing_to_lock, apply))
+    # The office the file is received for (the route checked it is the caller's): the NIK's
+    # application at another office is out of this scope; the unique index still refuses it.
+    action = desk.run(command, office.code, nothing_to_lock, apply)
+    answer = await _taking_nik(desk, body.applicant.nik, office.code, action)
     if not answer.replayed:
         log.info("accepted %s (%s)", answer.body["tracking_number"], body.application_type.value)
     return answer
@@ -170,6 +177,9 @@ async def submit(desk: Desk, body: SubmitApplication, raw: Any, key: str | None)
 # ---------------------------------------------------------------- step 3 back: corrections
 
 
+# The actions on one application run with scope None (every kecamatan): their route's lookup
+# in the caller's scope (api.guard.own_application) found the application first, so another
+# office's answers 404 before the action starts; the action then acts for that office.
 def _locking(application_id: UUID) -> Callable[[Conn], Awaitable[store.Application]]:
     async def load(conn: Conn) -> store.Application:
         app = await store.get(conn, application_id, for_update=True)
@@ -197,7 +207,7 @@ async def resubmit(
 
     command = Command(f"resubmit:{application_id}", key, body.model_dump(mode="json"))
     return await _taking_nik(
-        desk, body.applicant.nik, desk.run(command, _locking(application_id), apply)
+        desk, body.applicant.nik, None, desk.run(command, None, _locking(application_id), apply)
     )
 
 
@@ -229,7 +239,7 @@ async def cancel(desk: Desk, application_id: UUID, body: CancelRequest) -> Answe
         return Answer(200, _result(app, S.CANCELLED))
 
     command = Command(f"cancel:{application_id}", None, body.model_dump(mode="json"))
-    return await desk.run(command, _locking(application_id), apply)
+    return await desk.run(command, None, _locking(application_id), apply)
 
 
 async def store_uncollected(desk: Desk, application_id: UUID, body: StoreRequest) -> Answer:
@@ -247,7 +257,7 @@ async def store_uncollected(desk: Desk, application_id: UUID, body: StoreRequest
         return Answer(200, _result(app, S.STORED_UNCOLLECTED))
 
     command = Command(f"store:{application_id}", None, body.model_dump(mode="json"))
-    return await desk.run(command, _locking(application_id), apply)
+    return await desk.run(command, None, _locking(application_id), apply)
 
 
 def _check_collectable(app: store.Application, presented_nik: str) -> None:
@@ -321,4 +331,4 @@ async def handover(
         return Answer(200, _result(app, S.COLLECTED, **after))
 
     command = Command(f"handover:{application_id}", key, body.model_dump(mode="json"))
-    return await desk.run(command, _locking(application_id), apply)
+    return await desk.run(command, None, _locking(application_id), apply)

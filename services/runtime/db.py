@@ -54,8 +54,16 @@ def office_scope(identity: Identity) -> str | None:
 async def caller_scope(pool: asyncpg.Pool, identity: Identity) -> AsyncIterator[Conn]:
     """A connection in a transaction limited (``SET LOCAL``) to the rows ``identity`` may
     see: PostgreSQL, not the route's Python, keeps another office's rows out of its SQL."""
+    async with in_scope(pool, office_scope(identity)) as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def in_scope(pool: asyncpg.Pool, kecamatan: str | None) -> AsyncIterator[Conn]:
+    """A connection in a transaction limited to ``kecamatan``'s rows (``None``: every
+    kecamatan; on the API pool say where it is used why the step needs it)."""
     async with pool.acquire() as conn, conn.transaction():
-        await _set_scope(conn, office_scope(identity))
+        await _set_scope(conn, kecamatan)
         yield conn
 
 
@@ -78,21 +86,27 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-def _session(schema: str) -> dict[str, str]:
-    # A service's own sessions start in the all-kecamatan scope: its HTTP routes narrow it per
-    # transaction with scoped() once they know the caller (a hand-made session has no scope).
-    return {"search_path": check_schema_name(schema), SCOPE_SETTING: ALL_KECAMATAN}
+def _session(schema: str, scope: str = ALL_KECAMATAN) -> dict[str, str]:
+    # The session's default scope, outside any scoped() transaction: the all-kecamatan scope
+    # for a service's Kafka handlers, relays and loops; none (no row) for the HTTP routes' pool.
+    return {"search_path": check_schema_name(schema), SCOPE_SETTING: scope}
 
 
 async def create_pool(
-    dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10
+    dsn: str,
+    schema: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    scope: str = ALL_KECAMATAN,
 ) -> asyncpg.Pool:
-    """A pool whose connections see ``schema`` first (SQL names tables unqualified)."""
+    """A pool whose connections see ``schema`` first (SQL names tables unqualified) and, by
+    default, the rows of ``scope`` (``NO_KECAMATAN``: none until a transaction is scoped)."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        server_settings=_session(schema),
+        server_settings=_session(schema, scope),
         init=_init_connection,
     )
     assert pool is not None

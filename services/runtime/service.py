@@ -11,7 +11,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,8 @@ class Subscription:
 
 @dataclass
 class Runtime:
-    """What a running service holds; handed to hooks and to the HTTP app."""
+    """What a running service holds; handed to hooks and to the HTTP app (whose copy may hold
+    the API pool as ``pool``: ``run(fail_closed_http=True)``)."""
 
     service: str
     schema: str
@@ -72,12 +73,16 @@ async def run(
     stop: asyncio.Event | None = None,
     on_ready: Hook | None = None,
     consumer_options: Mapping[str, Any] | None = None,
+    fail_closed_http: bool = False,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``); raise ``GiveUp`` after exhausted retries.
 
     On stop, each consume loop finishes its batch, commits its offsets and leaves its group;
     then the relay publishes what they committed, and the process exits. ``consumer_options``
     are :class:`ConsumerConfig` fields (retries, backoff, session timeout, …).
+    ``fail_closed_http``: the HTTP app gets a small pool of its own whose sessions see no row
+    of a kecamatan until a transaction is scoped, so a route that forgets ``caller_scope()``
+    reads and writes nothing; the handlers, relay and loops keep the all-kecamatan pool.
     """
     options = dict(consumer_options or {})
     stop = stop or asyncio.Event()
@@ -104,6 +109,7 @@ async def run(
     health.relays.append(relay)
 
     tasks: dict[str, asyncio.Task[None]] = {}
+    pools = [pool]
 
     def launch(name: str, coro: Awaitable[None]) -> None:
         health.loops[name] = True
@@ -138,7 +144,8 @@ async def run(
             launch(getattr(job, "__name__", "background"), job(runtime))
         if http is not None and http_port >= 0:
             listening = asyncio.Event()
-            launch("http", _serve(http(runtime), http_host, http_port, stop, runtime, listening))
+            app = http(await _http_runtime(runtime, dsn, pools) if fail_closed_http else runtime)
+            launch("http", _serve(app, http_host, http_port, stop, runtime, listening))
             # on_ready callers (tests, the supervisor) may use runtime.extra["http_port"].
             await _first(listening, stop)
         if on_ready is not None:
@@ -163,7 +170,14 @@ async def run(
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
         await producer.stop()
-        await pool.close()
+        await asyncio.gather(*(p.close() for p in pools))
+
+
+async def _http_runtime(runtime: Runtime, dsn: str, pools: list[asyncpg.Pool]) -> Runtime:
+    """The HTTP app's runtime: the same, but its pool's sessions default to no scope."""
+    api_pool = await db.create_pool(dsn, runtime.schema, max_size=5, scope=db.NO_KECAMATAN)
+    pools.append(api_pool)
+    return replace(runtime, pool=api_pool)
 
 
 async def _first(*events: asyncio.Event) -> None:

@@ -1,7 +1,7 @@
 """The desk's files are isolated by PostgreSQL (issue #17): with the API's office check switched
 off, Kunir's desk still cannot read or cancel a Tempeh application through the routes' SQL (run
 as a login role held by row-level security); one active application per NIK still holds across
-offices."""
+offices, and its refusal names another office's application by its office only."""
 
 from __future__ import annotations
 
@@ -40,9 +40,25 @@ async def test_kunirs_desk_reaches_no_tempeh_file_without_the_python_check(
     assert cancel.status_code == 404
     assert (await desk.client.get(f"/applications/{app_id}")).json()["state"] == "accepted"
 
-    # The NIK is still taken across offices: Kunir's desk cannot open a second application.
-    second = await desk.client.post(
-        "/applications", json=new_card_file(kecamatan=KUNIR), headers=kunir
-    )
+    # The NIK is still taken across offices: Kunir's desk cannot open a second application,
+    # and learns where the applicant must go, not Tempeh's number, id or the applicant's data.
+    again = new_card_file(kecamatan=KUNIR)
+    second = await desk.client.post("/applications", json=again, headers=kunir)
     assert second.status_code == 409, second.text
-    assert "active_application_exists" in second.text
+    body = second.json()
+    assert body["detail"][0]["code"] == "active_application_exists"
+    assert body["kecamatan_name"] == "Tempeh" and "Tempeh" in body["message_en"]
+    for secret in (app_id, first.json()["tracking_number"], again["applicant"]["nik"]):
+        assert secret not in second.text
+    assert again["applicant"]["name"] not in second.text
+
+
+async def test_the_same_office_is_told_its_application(desk: Desk) -> None:
+    first = await desk.client.post("/applications", json=new_card_file())
+    assert first.status_code == 201, first.text
+    second = await desk.client.post("/applications", json=new_card_file())
+    assert second.status_code == 409, second.text
+    body = second.json()
+    assert body["detail"][0]["code"] == "active_application_exists"
+    assert body["application_id"] == first.json()["application_id"]
+    assert body["tracking_number"] == first.json()["tracking_number"]

@@ -18,6 +18,7 @@ def create_app(runtime: Runtime, work: Station) -> FastAPI:
     )
     http.answer_unavailable(app)  # 503 + Retry-After while the database is down
     access = Access.from_env()
+    work.api_pool = runtime.pool  # the staff's views and actions use the HTTP app's pool
     for module in (stock, jobs, activation, station):
         app.include_router(module.router(runtime, work, access))
     metrics.mount(app, runtime.health, lambda: _station_gauges(work))

@@ -21,7 +21,7 @@ _UPLOAD = models.responses(
 
 _SUBMIT = models.responses(
     (200, "the same request again (Idempotency-Key): the same receipt"),
-    (409, "the NIK has an active application (named in the answer)"),
+    (409, "the NIK has an active application (named if at this office, else its office only)"),
     (413, "scan too large"),
     (415, "scan not PDF/JPEG/PNG"),
     (422, "incomplete or invalid file: the exact missing items"),
