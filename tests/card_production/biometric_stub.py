@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import random
@@ -89,10 +90,17 @@ class BiometricStub:
             writer.close()
 
 
-@pytest.fixture
-async def biometric() -> AsyncIterator[BiometricStub]:
+@contextlib.asynccontextmanager
+async def serving_stub() -> AsyncIterator[BiometricStub]:
+    """The stub served on the running loop until the block ends."""
     stub = BiometricStub()
     server = await asyncio.start_server(stub._serve, "127.0.0.1", 0)
     stub.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
     async with server:
+        yield stub
+
+
+@pytest.fixture
+async def biometric() -> AsyncIterator[BiometricStub]:
+    async with serving_stub() as stub:
         yield stub

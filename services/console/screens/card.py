@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from services.console.menu import entry
@@ -24,26 +24,47 @@ SPOIL_REASONS = ("damaged", "print_defect", "encoding_failed", "data_error", "ot
 def routes(console: Console) -> APIRouter:
     router = APIRouter(prefix="/card")
 
-    async def station_page(request: Request, status_code: int = 200, **shown: Any) -> Response:
+    async def station_page(
+        request: Request,
+        status_code: int = 200,
+        refusal: str | None = None,
+        spoiled: str | None = None,
+        certificate: UUID | None = None,
+        fragment: bool = False,
+    ) -> Response:
+        """The whole page, or (``fragment``) its live part: the glance, alerts and queue, all
+        re-read on a print nudge since printing changes the stock and the reader's state."""
         staff = await console.staff(request, ROLE)
         office = office_of(staff, request)
         calls = console.calls(staff)
+        stock, jobs = await calls.stock(office), await calls.print_jobs(office)
         context: dict[str, Any] = {
             "station": await calls.station_health(office),
-            "stock": await calls.stock(office),
-            "jobs": await calls.print_jobs(office),
+            "stock": stock,
+            "jobs": jobs,
             "reasons": SPOIL_REASONS,
-            **shown,
+            "refusal": refusal,
+            "spoiled": spoiled if spoiled in {b["serial"] for b in stock["spoiled"]} else None,
+            "certificate": next(
+                (j for j in jobs if j.application_id == certificate and j.certificate_number),
+                None,
+            ),
         }
-        return console.render(request, "card/station.html", staff, status_code, **context)
+        template = "card/live.html" if fragment else "card/station.html"
+        return console.render(request, template, staff, status_code, **context)
 
     @router.get("")
-    async def station(request: Request, fragment: bool = False) -> Response:
-        if not fragment:
-            return await station_page(request)
-        staff = await console.staff(request, ROLE)
-        jobs = await console.calls(staff).print_jobs(office_of(staff, request))
-        return console.render(request, "card/jobs.html", staff, jobs=jobs)
+    async def station(
+        request: Request,
+        fragment: bool = False,
+        spoiled: str | None = None,
+        certificate: UUID | None = None,
+    ) -> Response:
+        """``spoiled`` / ``certificate``: the action just done (a POST redirects here, so a
+        reload does not send it again); shown only when the station confirms it."""
+        return await station_page(
+            request, spoiled=spoiled, certificate=certificate, fragment=fragment
+        )
 
     @router.post("/spoil")
     async def spoil(request: Request) -> Response:
@@ -60,20 +81,20 @@ def routes(console: Console) -> APIRouter:
                 raise
             message = refused.message(console.words(request).lang)
             return await station_page(request, refused.status, refusal=message)
-        return await station_page(request, spoiled=serial)
+        return RedirectResponse(f"/card?spoiled={serial}", status_code=303)
 
     @router.post("/jobs/{application_id}/certificate")
     async def certificate(request: Request, application_id: UUID) -> Response:
         staff = await console.staff(request, ROLE)
         office = office_of(staff, request)
         try:
-            issued = await console.calls(staff).issue_certificate(office, application_id)
+            await console.calls(staff).issue_certificate(office, application_id)
         except StageError as refused:
             if refused.status not in (409, 503):
                 raise
             message = refused.message(console.words(request).lang)
             return await station_page(request, refused.status, refusal=message)
-        return await station_page(request, certificate=issued)
+        return RedirectResponse(f"/card?certificate={application_id}", status_code=303)
 
     @router.get("/jobs/{application_id}/certificate.pdf")
     async def certificate_pdf(request: Request, application_id: UUID) -> Response:
