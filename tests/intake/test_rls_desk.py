@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from services.intake import context
 from services.intake.api import guard
 from tests.intake.kit import Desk, new_card_file
 from tests.kit.tokens import KUNIR
@@ -62,3 +63,17 @@ async def test_the_same_office_is_told_its_application(desk: Desk) -> None:
     assert body["detail"][0]["code"] == "active_application_exists"
     assert body["application_id"] == first.json()["application_id"]
     assert body["tracking_number"] == first.json()["tracking_number"]
+
+
+async def test_a_route_that_forgets_the_callers_scope_reads_nothing(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await desk.client.post("/applications", json=new_card_file())
+    assert first.status_code == 201, first.text
+    app_id = first.json()["application_id"]
+    assert (await desk.client.get(f"/applications/{app_id}")).status_code == 200
+
+    # The read route's SQL, deliberately unscoped: a plain connection of the HTTP app's pool.
+    monkeypatch.setattr(context, "caller_scope", lambda pool, caller: pool.acquire())
+    read = await desk.client.get(f"/applications/{app_id}")
+    assert read.status_code == 404  # Tempeh's own desk: the API pool's session sees no row
