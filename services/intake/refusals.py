@@ -1,26 +1,18 @@
 """The desk's refusals: a status and the problems, each naming its field, in Bahasa Indonesia
-and English. Raised by ``workflow`` and ``scans``; ``api.errors`` renders them. Refused files
-are counted (codes only, no personal data).
+and English. Raised by ``workflow`` and ``scans``; ``api.errors`` renders them (the workflow
+counts and publishes a refused file: ``workflow.refused``).
 
 They live outside ``api/`` because the workflow raises them and ``api/`` imports the workflow.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import asyncpg
-
-from schemas.application import ApplicationType
 from schemas.regions import Regions
 from schemas.requirements import Problem
-from schemas.values import InvalidValue, RegionLevel, parse_region_code
-from services.intake import rules, store
-from services.runtime.db import in_scope
-
-log = logging.getLogger("tuntas.intake")
+from services.intake import store
 
 
 class DeskError(Exception):
@@ -169,44 +161,4 @@ def key_reused() -> DeskError:
         "Idempotency-Key sudah dipakai untuk permintaan lain",
         "this Idempotency-Key was used for a different request",
         where="header",
-    )
-
-
-async def count(
-    pool: asyncpg.Pool,
-    kecamatan: str,
-    kind: str | None,
-    problems: Sequence[Problem],
-    officer_id: str | None,
-) -> None:
-    """Count a refused file; never fails the answer (statistics only)."""
-    try:
-        async with in_scope(pool, kecamatan) as conn:  # the API pool: no scope by default
-            await store.record_refusal(
-                conn, kecamatan, kind, [p.code for p in problems], officer_id
-            )
-    except (OSError, asyncpg.PostgresError) as e:
-        log.warning("could not record a refusal: %s", e)
-
-
-async def count_unparsed(
-    pool: asyncpg.Pool, regions: Regions, body: Mapping[str, Any], problems: Sequence[Problem]
-) -> None:
-    """Count a refused file whose request did not even parse, when its office is readable."""
-    try:
-        code = parse_region_code(body.get("kecamatan"), RegionLevel.KECAMATAN)  # type: ignore[arg-type]
-    except InvalidValue:
-        return
-    if regions.by_code.get(code) is None or not problems:
-        return
-    kind = body.get("application_type")
-    officer = body.get("officer_id")
-    await count(
-        pool,
-        code,
-        kind if isinstance(kind, str) and kind in {t.value for t in ApplicationType} else None,
-        problems,
-        officer
-        if isinstance(officer, str) and len(officer) <= 64 and not rules.unstorable_text(officer)
-        else None,
     )

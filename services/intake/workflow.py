@@ -6,25 +6,27 @@ routes in ``api/`` only parse requests and render answers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
 
+from schemas.application import ApplicationType
 from schemas.envelope import Envelope
 from schemas.events import (
     ApplicationAccepted,
     ApplicationCancelled,
+    ApplicationRefused,
     CardCollected,
     CardStoredUncollected,
 )
 from schemas.regions import Region
 from schemas.requirements import Problem
 from schemas.states import CANCELLABLE_STATES, ApplicationState
-from schemas.values import today_in_indonesia
-from services.intake import refusals, rules, scans, store
+from schemas.values import InvalidValue, RegionLevel, parse_region_code, today_in_indonesia
+from services.intake import rules, scans, store
 from services.intake.context import Desk
 from services.intake.models import (
     CancelRequest,
@@ -37,6 +39,7 @@ from services.intake.models import (
     SubmitApplication,
 )
 from services.intake.refusals import incomplete, nik_taken, not_found, refusal, wrong_state
+from services.runtime.auth import Identity, may_see
 from services.runtime.commands import Answer, Command
 from services.runtime.db import Conn, in_scope
 
@@ -153,9 +156,7 @@ async def submit(desk: Desk, body: SubmitApplication, raw: Any, key: str | None)
     scan = _kk_scan(desk, body)
     problems = _file_problems(desk, body, raw, body.kk_scan is not None)
     if problems:
-        await refusals.count(
-            desk.runtime.pool, office.code, body.application_type.value, problems, body.officer_id
-        )
+        await refused(desk, office.code, body.application_type.value, problems, body.officer_id)
         raise incomplete(problems)
 
     async def nothing_to_lock(conn: Conn) -> None:
@@ -172,6 +173,54 @@ async def submit(desk: Desk, body: SubmitApplication, raw: Any, key: str | None)
     if not answer.replayed:
         log.info("accepted %s (%s)", answer.body["tracking_number"], body.application_type.value)
     return answer
+
+
+# ---------------------------------------------------------------- refused at the desk
+
+
+async def refused(
+    desk: Desk, office: str, kind: str | None, problems: Sequence[Problem], officer_id: str
+) -> None:
+    """Count a refused file and enqueue ``application.refused`` (problem codes, no personal
+    data) in one transaction: the row and the event both or neither. Never fails the answer:
+    the applicant is told what is missing even if this refusal goes uncounted."""
+    codes = [p.code for p in problems]
+    try:
+        payload = ApplicationRefused(
+            application_type=ApplicationType(kind) if kind else None,
+            problem_codes=tuple(codes),
+            officer_id=officer_id,
+        )
+        # A refused file never became an application, so it has no id; none may be derived
+        # from the applicant (no personal data) and it must not join the application the
+        # complete file later becomes. A fresh id makes each refusal a story of one event,
+        # ended at once (notification's SLA timeline ends there; no stage keeps it).
+        event = Envelope.new(payload, application_id=uuid4(), kecamatan=office)
+        async with in_scope(desk.runtime.pool, office) as conn:
+            await store.record_refusal(conn, office, kind, codes, officer_id)
+            await desk.publish(conn, [event])
+    except (ValueError, OSError, asyncpg.PostgresError) as e:
+        log.warning("could not record a refusal: %s", e)
+        return
+    desk.runtime.relay.wake()
+
+
+async def refused_unparsed(
+    desk: Desk, caller: Identity | None, body: Mapping[str, Any], problems: Sequence[Problem]
+) -> None:
+    """A refused file whose request did not even parse: counted as :func:`refused` when its
+    office is readable and the caller's; the officer is the token's user (``caller``)."""
+    try:
+        code = parse_region_code(body.get("kecamatan"), RegionLevel.KECAMATAN)  # type: ignore[arg-type]
+    except InvalidValue:
+        return
+    if caller is None or not problems or code not in desk.regions.by_code:
+        return
+    if not may_see(caller, code):
+        return  # another office's file: not this caller's to count (the route says 403)
+    kind = body.get("application_type")
+    known = isinstance(kind, str) and kind in {t.value for t in ApplicationType}
+    await refused(desk, code, kind if known else None, problems, caller.username)
 
 
 # ---------------------------------------------------------------- step 3 back: corrections

@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Annotated, Any, TypeVar
 
 import jwt
-from fastapi import Depends, HTTPException, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -198,9 +198,11 @@ class Access:
         """A route for these roles (and the district admin); office staff must have an office."""
         holder = authenticated(self.verifier, *roles, DISTRICT_ADMIN)
 
-        def dependency(identity: Identity = Depends(holder)) -> Identity:  # noqa: B008
+        def dependency(request: Request, identity: Identity = Depends(holder)) -> Identity:  # noqa: B008
             if identity.kecamatan is None and DISTRICT_ADMIN not in identity.roles:
                 raise HTTPException(status.HTTP_403_FORBIDDEN, "no kecamatan in the token")
+            # For an exception handler: a request whose body failed to parse still has a caller.
+            request.state.identity = identity
             return identity
 
         return Depends(dependency)

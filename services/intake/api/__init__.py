@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 
 from schemas.requirements import Problem, check_application
 from schemas.values import today_in_indonesia
-from services.intake import refusals
+from services.intake import refusals, workflow
 from services.intake.api import corrections, desk, errors, figures, handover, public
 from services.intake.api.limits import BodyLimit, TooLarge, body_limit, too_large_body
 from services.intake.context import Desk
@@ -73,7 +73,7 @@ def create_app(runtime: Runtime, settings: IntakeSettings | None = None) -> Fast
         )
         if is_file and isinstance(exc.body, dict):
             try:
-                found = await _with_file_check(context, request.method, exc.body, found)
+                found = await _with_file_check(context, request, exc.body, found)
             except Exception:  # the plain errors still name every field: never a 5xx here
                 log.exception("requirement check of an invalid request failed")
         return errors.invalid(found)
@@ -87,14 +87,13 @@ def create_app(runtime: Runtime, settings: IntakeSettings | None = None) -> Fast
 
 
 async def _with_file_check(
-    context: Desk, method: str, body: Mapping[str, Any], found: list[tuple[str, Problem]]
+    context: Desk, request: Request, body: Mapping[str, Any], found: list[tuple[str, Problem]]
 ) -> list[tuple[str, Problem]]:
     """The file itself: report everything the requirement check finds, in one go."""
     kept = [(w, p) for w, p in found if not (w == "body" and p.path.split(".")[0] in _FILE_PARTS)]
     raw = {k: body[k] for k in _FILE_PARTS if k in body}
     kept += [("body", p) for p in check_application(raw, today=today_in_indonesia())]
-    if method == "POST":
-        await refusals.count_unparsed(
-            context.runtime.pool, context.regions, body, [p for _, p in kept]
-        )
+    if request.method == "POST":  # a new file refused; the caller, if its token passed
+        caller = getattr(request.state, "identity", None)
+        await workflow.refused_unparsed(context, caller, body, [p for _, p in kept])
     return kept
