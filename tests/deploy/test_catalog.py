@@ -1,5 +1,6 @@
 """The chart's Kafka topics and users are the project's catalogs: ``schemas/topics.py`` and
-``tuntas.stack.principals.acl_table``, for the deployment's kecamatan and topic prefix."""
+``tuntas.stack.principals.acl_table`` and the console's ``console_acls``, for the deployment's
+kecamatan and topic prefix."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import yaml
 from schemas.topics import Topics
 from tuntas.deploy import catalog
 from tuntas.stack.java import pinned_version
-from tuntas.stack.principals import acl_table
+from tuntas.stack.principals import acl_table, console_acls
 
 pytestmark = pytest.mark.timeout(900)
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,7 +60,7 @@ def test_rendered_users_hold_exactly_the_acl_table(render: Any, prefix: str) -> 
     expected = {
         (a.principal, a.resource.name.lower(), a.name,
          "prefix" if a.pattern.name == "PREFIXED" else "literal", a.operation.name)
-        for a in acl_table(prefix, OFFICES)
+        for a in [*acl_table(prefix, OFFICES), *console_acls(prefix)]
     }  # fmt: skip
     assert {op for *_, op in expected} <= STRIMZI_OPS
     assert rendered == expected

@@ -24,7 +24,7 @@ def test_each_documented_size_lints_and_renders_valid_resources(render: Any, siz
     assert "0 chart(s) failed" in cli.helm_lint(values)
     docs = render(values=values)
     assert validate.problems(docs) == []
-    assert set(_of(docs, "Deployment")) == STAGES | {"tuntas-idp"}
+    assert set(_of(docs, "Deployment")) == STAGES | {"tuntas-idp", "console"}
     assert set(_of(docs, "PodDisruptionBudget")) == STAGES | {"tuntas-idp"}
     assert set(_of(docs, "NetworkPolicy")) >= STAGES
     assert [p["spec"]["replicas"] for p in _of(docs, "KafkaNodePool").values()] == [3, 3]

@@ -1,11 +1,12 @@
 """The chart's `files/catalog.json`: Kafka topics and users as the project's catalogs define them.
 
 The chart iterates this file instead of listing topics or ACLs by hand, so neither can drift from
-``schemas.topics`` and ``tuntas.stack.principals``. What depends on the district's list of
-kecamatan (a print-ready topic and a station principal per office) is written once with a
-``{kecamatan}`` placeholder the chart fills in; names carry no topic prefix (the chart adds
-``kafka.topicPrefix``). :func:`catalog` checks that the placeholder form gives back exactly the
-catalogs' own answer for several offices, so the split cannot lose or invent a topic or an ACL.
+``schemas.topics`` and ``tuntas.stack.principals`` (the console's read-only ACLs included). What
+depends on the district's list of kecamatan (a print-ready topic and a station principal per
+office) is written once with a ``{kecamatan}`` placeholder the chart fills in; names carry no
+topic prefix (the chart adds ``kafka.topicPrefix``). :func:`catalog` checks that the placeholder
+form gives back exactly the catalogs' own answer for several offices, so the split cannot lose or
+invent a topic or an ACL.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from schemas.topics import Topics, TopicSpec
-from tuntas.stack.principals import acl_table
+from tuntas.stack.kafka_admin import Acl
+from tuntas.stack.principals import acl_table, console_acls
 
 CHART = Path(__file__).resolve().parents[2] / "deploy" / "helm" / "tuntas"
 CATALOG_FILE = CHART / "files" / "catalog.json"
@@ -35,6 +37,11 @@ _OPERATIONS = {
 }
 _RESOURCES = {"TOPIC": "topic", "GROUP": "group"}
 _PATTERNS = {"LITERAL": "literal", "PREFIXED": "prefix"}
+
+
+def acls(kecamatan: tuple[str, ...]) -> list[Acl]:
+    """The chart's ACLs (no topic prefix): the stages' and stations', and the console's."""
+    return [*acl_table("", kecamatan), *console_acls("")]
 
 
 def _topic(spec: TopicSpec) -> dict[str, Any]:
@@ -72,21 +79,21 @@ def catalog() -> dict[str, Any]:
     print-ready topics, its station's user, the services' ACLs on its topics) as templates."""
     code = _PROBE[0]
     fixed_topics = _topics(())
-    acls = acl_table("", (code,))
+    granted = acls((code,))
     result = {
         "topics": fixed_topics,
-        "users": _users([a for a in acls if code not in a.principal + a.name]),
+        "users": _users([a for a in granted if code not in a.principal + a.name]),
         "kecamatan": _swap(
             {
                 "topics": [t for t in _topics((code,)) if t not in fixed_topics],
-                "users": _users([a for a in acls if code in a.principal + a.name]),
+                "users": _users([a for a in granted if code in a.principal + a.name]),
             },
             code,
             PLACEHOLDER,
         ),
     }
     topics, users = expand(result, _PROBE)
-    if topics != _sorted(_topics(_PROBE)) or users != _normal(_users(acl_table("", _PROBE))):
+    if topics != _sorted(_topics(_PROBE)) or users != _normal(_users(acls(_PROBE))):
         raise ValueError("the per-kecamatan templates do not give back the catalogs")
     return result
 

@@ -113,8 +113,8 @@ def acl_table(prefix: str, kecamatan: Sequence[str]) -> list[Acl]:
 
 
 def console_acls(prefix: str) -> list[Acl]:
-    """The office console's (local stack; the chart deploys no console yet): it reads the
-    topics that change its live queues, in a group of its own, and writes nothing."""
+    """The office console's (the local stack's, and the chart's through its catalog): it reads
+    the topics that change its live queues, in a group of its own, and writes nothing."""
     read = [
         Acl(CONSOLE, Resource.TOPIC, name, Pattern.LITERAL, Op.READ)
         for name in queues_by_topic(Topics(prefix))
