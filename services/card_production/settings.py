@@ -47,7 +47,9 @@ class CardProductionSettings(RuntimeKnobs):
     print_timeout_s: float = Field(default=120.0, gt=0)
     feed_timeout_s: float = Field(default=600.0, gt=0)  # operator has this long to insert
     idle_poll_s: float = Field(default=2.0, gt=0)
-    match_threshold: int = Field(default=60, ge=1, le=100)
+    # 1:1 activation score; measured on 150 rendered people (docs/abis.md): genuine ≥ 83,
+    # strangers ≤ 65 (at 60, 7 of 22,350 stranger pairs passed)
+    match_threshold: int = Field(default=70, ge=1, le=100)
     activation_attempts: int = Field(default=3, ge=1)
 
     storage_drawers: int = Field(default=10, ge=1)  # lemari/laci at the office
