@@ -66,6 +66,7 @@ ROUTES: dict[str, dict[tuple[str, str], frozenset[str]]] = {
         ("POST", "/applications/{application_id}/cancel"): _roles("desk"),
         ("GET", "/corrections"): _roles("desk"),
         ("GET", "/handover"): _roles("desk"),
+        ("GET", "/refusals"): _roles("camat", "kasi"),
         ("POST", "/applications/{application_id}/store"): _roles("desk"),
         ("POST", "/applications/{application_id}/handover"): _roles("desk"),
     },
@@ -82,6 +83,7 @@ ROUTES: dict[str, dict[tuple[str, str], frozenset[str]]] = {
         ("GET", "/health"): PUBLIC,
         ("GET", "/queue"): _roles("operator"),
         ("POST", "/queue/{application_id}/capture"): _roles("operator"),
+        ("GET", "/devices"): _roles("operator"),
         ("GET", "/adjudication"): _roles("kasi"),
         ("POST", "/adjudication/{case_id}"): _roles("kasi"),
         ("GET", "/records/{record_id}/card-data"): STATION,
@@ -122,6 +124,8 @@ ROUTES: dict[str, dict[tuple[str, str], frozenset[str]]] = {
         ("POST", "/offices/{kecamatan}/complaints/{ticket}/acknowledge"): COMPLAINTS,
         ("POST", "/offices/{kecamatan}/complaints/{ticket}/follow-up"): COMPLAINTS,
         ("GET", "/reports/monthly"): _roles("camat", "kasi"),
+        ("GET", "/reports/today"): _roles("camat", "kasi"),
+        ("GET", "/mailbox/inbound"): _roles(),
         ("GET", "/reports/produced"): _roles("camat", "kasi"),
     },
 }
@@ -141,7 +145,7 @@ _PATH_VALUES = {
 
 def _apps() -> dict[str, Callable[[], FastAPI]]:
     """Each stage's app as it serves it; nothing here reaches its runtime (see the docstring)."""
-    runtime: Any = SimpleNamespace(health=Health("routes"))
+    runtime: Any = SimpleNamespace(health=Health("routes"), pool=None)
     quality = ServiceQualitySettings()
     return {
         "intake": lambda: intake_app(runtime, IntakeSettings()),
@@ -203,7 +207,7 @@ async def test_every_route_checks_the_token(
         async def call(method: str, path: str, token: str | None) -> httpx.Response:
             url = path.format(**_PATH_VALUES)
             headers = bearer(token) if token else {}
-            params = {"kecamatan": TEMPEH, "month": "2026-01"}  # month: the reports
+            params = {"kecamatan": TEMPEH, "month": "2026-01", "since": "2026-01-01"}  # the reports
             return await http.request(method, url, headers=headers, params=params)
 
         for (method, path), allowed in sorted(expected.items()):
