@@ -1,9 +1,10 @@
 """The search index: a fixed-length embedding of the four dedupe fingers, searched by HNSW.
 
 Embedding. A TOF1 template (``schemas.fingerprint``) is a 16 × 16 field of doubled-angle
-ridge orientation vectors. The outer ring of blocks is dropped: the extractor's Sobel filter
-(Pillow's ``Kernel``) copies the image's one-pixel frame unfiltered, so on a white platen those
-60 blocks read as perfectly coherent ridges at one fixed angle in every impression of every
+ridge orientation vectors. The outer ring of blocks is dropped, as ``match_score`` drops it:
+the format reserves it. Templates extracted before it was reserved (the sealed gallery holds
+them) carry there the image's one-pixel frame that Pillow's Sobel ``Kernel`` copies unfiltered:
+on a white platen, perfectly coherent ridges at one fixed angle in every impression of every
 person, a shared component that lifted strangers' scores to a median of 37 (docs/abis.md).
 The remaining field's lowest 5 × 5 two-dimensional DCT coefficients (per component)
 keep the field's shape and drop the block-level detail that a shift of the finger on the
