@@ -14,6 +14,9 @@ from rich.console import Console
 from tuntas import chaos
 
 
+# In `make soak`, not `make test`: on a loaded 2-core machine the day takes 11+ minutes and it
+# has not yet passed there (docs/reliability.md); make test keeps the single-fault tests.
+@pytest.mark.slow
 @pytest.mark.timeout(1800)
 async def test_small_day_under_faults_ends_with_every_check_passing(
     kafka_bootstrap: str,
