@@ -5,7 +5,9 @@ blanks, and the activation at the counter (live finger against the chip, then th
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request
@@ -53,6 +55,20 @@ def routes(console: Console) -> APIRouter:
         template = "card/live.html" if fragment else "card/station.html"
         return console.render(request, template, staff, status_code, **context)
 
+    async def acted(
+        request: Request, action: Awaitable[Any], refusable: tuple[int, ...], done: dict[str, str]
+    ) -> Response:
+        """A POST's answer: back to the station page saying what was ``done`` (a redirect, so a
+        reload does not send it again), or the station's refusal in place."""
+        try:
+            await action
+        except StageError as refused:
+            if refused.status not in refusable:
+                raise
+            message = refused.message(console.words(request).lang)
+            return await station_page(request, refused.status, refusal=message)
+        return RedirectResponse(f"/card?{urlencode(done)}", status_code=303)
+
     @router.get("")
     async def station(
         request: Request,
@@ -74,27 +90,14 @@ def routes(console: Console) -> APIRouter:
         note = str(form.get("note", "")).strip()[:180] or None
         if reason not in SPOIL_REASONS:
             raise HTTPException(422)
-        try:
-            await console.calls(staff).spoil_blank(office_of(staff, request), serial, reason, note)
-        except StageError as refused:
-            if refused.status not in (404, 409, 422):
-                raise
-            message = refused.message(console.words(request).lang)
-            return await station_page(request, refused.status, refusal=message)
-        return RedirectResponse(f"/card?spoiled={serial}", status_code=303)
+        spoiled = console.calls(staff).spoil_blank(office_of(staff, request), serial, reason, note)
+        return await acted(request, spoiled, (404, 409, 422), {"spoiled": serial})
 
     @router.post("/jobs/{application_id}/certificate")
     async def certificate(request: Request, application_id: UUID) -> Response:
         staff = await console.staff(request, ROLE)
-        office = office_of(staff, request)
-        try:
-            await console.calls(staff).issue_certificate(office, application_id)
-        except StageError as refused:
-            if refused.status not in (409, 503):
-                raise
-            message = refused.message(console.words(request).lang)
-            return await station_page(request, refused.status, refusal=message)
-        return RedirectResponse(f"/card?certificate={application_id}", status_code=303)
+        issued = console.calls(staff).issue_certificate(office_of(staff, request), application_id)
+        return await acted(request, issued, (409, 503), {"certificate": str(application_id)})
 
     @router.get("/jobs/{application_id}/certificate.pdf")
     async def certificate_pdf(request: Request, application_id: UUID) -> Response:
