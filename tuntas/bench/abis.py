@@ -47,6 +47,7 @@ from services.abis.index import DEDUPE_FINGERS, GalleryIndex, embed, fields
 from services.abis.rules import CALIBRATION
 from simulators.capture.render import render
 from tuntas.bench import gallery
+from tuntas.bench.fingerprints import spread
 
 FPIRS = (1e-3, 1e-4)
 
@@ -121,11 +122,6 @@ def real_path(people: int) -> dict[str, Any]:
         rendered = np.stack(list(pool.map(_rendered, range(people), chunksize=8)))
     scores = 100 * (embed(rendered[:, 1]) @ embed(rendered[:, 0]).T)
     genuine, impostor = np.diag(scores), scores[~np.eye(people, dtype=bool)]
-
-    def spread(values: NDArray[Any]) -> dict[str, float]:
-        points = (0, 1, 5, 50, 95, 99, 99.9, 100)
-        return {f"p{p:g}": round(float(np.percentile(values, p)), 1) for p in points}
-
     return {
         "people": people,
         "genuine": spread(genuine),

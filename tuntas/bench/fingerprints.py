@@ -44,17 +44,18 @@ def _person(n: int) -> tuple[tuple[bytes, ...], bytes]:
     return chip, fingerprint_template(render(seed, *LIVE).data)
 
 
+def spread(scores: Any) -> dict[str, float]:
+    """Percentiles of a score distribution (also the 1:N bench's real path)."""
+    points = (0, 1, 5, 50, 95, 99, 99.9, 100)
+    return {f"p{p:g}": round(float(np.percentile(scores, p)), 1) for p in points}
+
+
 def one_to_one(people: int) -> dict[str, Any]:
     with ProcessPoolExecutor(2) as pool:
         made = list(pool.map(_person, range(people), chunksize=8))
     scores = np.array([[best_score(live, chip) for chip, _ in made] for _, live in made])
     genuine, impostor = np.diag(scores), scores[~np.eye(people, dtype=bool)]
     threshold = CardProductionSettings.model_fields["match_threshold"].default
-
-    def spread(values: Any) -> dict[str, float]:
-        points = (0, 1, 5, 50, 95, 99, 99.9, 100)
-        return {f"p{p:g}": round(float(np.percentile(values, p)), 1) for p in points}
-
     return {
         "people": people,
         "genuine": spread(genuine),
