@@ -52,7 +52,7 @@ class Period:
 
 def period(title: str, f: dict[str, Any], refused: dict[str, Any]) -> Period:
     """One period's counts: service_quality's figures (``Figures`` as JSON) and intake's
-    refusals (the desk does not publish a refusal: intake counts them)."""
+    refusals (``GET /refusals``: the files refused at the desk, read where they are counted)."""
     pct = f.get("on_time_pct")
     rows = [
         ("dash.received", sum(f["applications_by_type"].values())),
