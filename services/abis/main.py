@@ -34,7 +34,10 @@ async def serve(
     dsn = settings.connections.database_url
     topics = Topics(settings.connections.tuntas_topic_prefix)
     secret = secret_from(settings.oidc_client_secret, settings.oidc_client_secret_file)
-    login = OidcLogin.client_credentials(oidc_settings().issuer, settings.oidc_client_id, secret)
+    oidc = oidc_settings()
+    login = OidcLogin.client_credentials(
+        oidc.issuer, settings.oidc_client_id, secret, oidc.discovery()
+    )
     async with httpx.AsyncClient(timeout=settings.fetch_timeout_s, auth=login) as client:
         abis = Abis(
             topics=topics,

@@ -23,7 +23,8 @@ def _machine_login(settings: CardProductionSettings) -> OidcLogin:
     """The station's own machine client, bound to its kecamatan by the IdP."""
     client = settings.oidc_client_id or f"station-{settings.kecamatan.replace('.', '')}"
     secret = secret_from(settings.oidc_client_secret, settings.oidc_client_secret_file)
-    return OidcLogin.client_credentials(oidc_settings().issuer, client, secret)
+    oidc = oidc_settings()
+    return OidcLogin.client_credentials(oidc.issuer, client, secret, oidc.discovery())
 
 
 async def serve(

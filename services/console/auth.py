@@ -82,7 +82,7 @@ class Sessions:
 class Login:
     """The console's OIDC client and its sessions."""
 
-    def __init__(self, settings: ConsoleSettings, issuer: str, verifier: TokenVerifier) -> None:
+    def __init__(self, settings: ConsoleSettings, discovery: str, verifier: TokenVerifier) -> None:
         self.sessions = Sessions()
         self.verifier = verifier
         self.client_id = settings.client_id
@@ -92,7 +92,9 @@ class Login:
             "idp",
             client_id=settings.client_id,
             client_secret=secret or None,
-            server_metadata_url=f"{issuer.rstrip('/')}/.well-known/openid-configuration",
+            # The IdP's discovery document (services.runtime.auth.OidcSettings.discovery): the
+            # browser's endpoints in it are the public ones, the token endpoint may be in-cluster.
+            server_metadata_url=discovery,
             client_kwargs={
                 "scope": "openid",
                 "code_challenge_method": "S256",

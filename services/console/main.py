@@ -41,7 +41,7 @@ async def serve(
     stop = stop or asyncio.Event()
     oidc = oidc_settings()
     verifier = TokenVerifier.from_settings(oidc)
-    login = Login(settings, oidc.issuer, verifier)
+    login = Login(settings, oidc.discovery(), verifier)
     console = Console(settings, login, Stages(settings), templates(), screens.menu())
     nudges = Nudges()
     app = create_app(console, nudges, stop)

@@ -39,9 +39,21 @@ class OidcSettings(BaseSettings):
     issuer: str
     audience: str = "tuntas-api"
     jwks_url: str | None = None  # default: the issuer's discovery document says where
+    # Where this process reads the discovery document (default: under the issuer). In a cluster
+    # the issuer is the IdP's public https address, which the pods' network policies do not
+    # reach; the IdP's in-cluster address answers with in-cluster token and JWKS URLs
+    # (Keycloak: hostname-backchannel-dynamic), while the tokens still name the public issuer.
+    discovery_url: str | None = None
     # Clock skew tolerated between the IdP and this host when checking exp/iat. The demo runs
     # notification under a clock moved days ahead (simulators/clock.py) and widens it to match.
     leeway_s: float = Field(default=30.0, ge=0.0)
+
+    def discovery(self) -> str:
+        return self.discovery_url or discovery_of(self.issuer)
+
+
+def discovery_of(issuer: str) -> str:
+    return f"{issuer.rstrip('/')}/.well-known/openid-configuration"
 
 
 @dataclass(frozen=True)
@@ -84,24 +96,35 @@ class TokenVerifier:
     """Verifies access tokens against one issuer; the JWKS is fetched on first use, then cached."""
 
     def __init__(
-        self, issuer: str, audience: str, jwks_url: str | None = None, leeway_s: float = 30.0
+        self,
+        issuer: str,
+        audience: str,
+        jwks_url: str | None = None,
+        leeway_s: float = 30.0,
+        discovery_url: str | None = None,
     ) -> None:
         self.issuer = issuer.rstrip("/")
         self.audience = audience
         self.leeway_s = leeway_s
         self._jwks_url = jwks_url
+        self._discovery_url = discovery_url or discovery_of(self.issuer)
 
     @classmethod
     def from_settings(cls, settings: OidcSettings) -> TokenVerifier:
-        return cls(settings.issuer, settings.audience, settings.jwks_url, settings.leeway_s)
+        return cls(
+            settings.issuer,
+            settings.audience,
+            settings.jwks_url,
+            settings.leeway_s,
+            settings.discovery(),
+        )
 
     @cached_property
     def _jwks(self) -> jwt.PyJWKClient:
         return jwt.PyJWKClient(self._jwks_url or self._discover_jwks_url(), timeout=5)
 
     def _discover_jwks_url(self) -> str:
-        url = f"{self.issuer}/.well-known/openid-configuration"
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(self._discovery_url, timeout=5) as response:
             return str(json.load(response)["jwks_uri"])
 
     def verify(self, token: str) -> Identity:

@@ -32,8 +32,12 @@ class LoginRefused(httpx.HTTPError):
 class OidcLogin(httpx.Auth):
     requires_response_body = True
 
-    def __init__(self, issuer: str, form: Mapping[str, str]) -> None:
+    def __init__(
+        self, issuer: str, form: Mapping[str, str], discovery_url: str | None = None
+    ) -> None:
         self.issuer = issuer.rstrip("/")
+        # Where the token endpoint is looked up (services.runtime.auth.OidcSettings.discovery).
+        self._discovery_url = discovery_url or f"{self.issuer}/.well-known/openid-configuration"
         self._form = dict(form)
         self._token_url: str | None = None
         self._token: str | None = None
@@ -41,9 +45,11 @@ class OidcLogin(httpx.Auth):
         self._lock = asyncio.Lock()
 
     @classmethod
-    def client_credentials(cls, issuer: str, client_id: str, secret: str) -> OidcLogin:
+    def client_credentials(
+        cls, issuer: str, client_id: str, secret: str, discovery_url: str | None = None
+    ) -> OidcLogin:
         form = {"grant_type": "client_credentials", "client_id": client_id}
-        return cls(issuer, {**form, "client_secret": secret})
+        return cls(issuer, {**form, "client_secret": secret}, discovery_url)
 
     @classmethod
     def password(
@@ -54,7 +60,7 @@ class OidcLogin(httpx.Auth):
 
     def _login(self) -> Generator[httpx.Request, httpx.Response, None]:
         if self._token_url is None:
-            found = yield httpx.Request("GET", f"{self.issuer}/.well-known/openid-configuration")
+            found = yield httpx.Request("GET", self._discovery_url)
             found.raise_for_status()
             self._token_url = str(found.json()["token_endpoint"])
         answer = yield httpx.Request("POST", self._token_url, data=self._form)

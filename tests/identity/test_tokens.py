@@ -3,13 +3,16 @@ wrong one (audience, signature, issuer, expiry) is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from urllib.parse import urlsplit
 
+import httpx
 import jwt
 import pytest
 
 from services.runtime.auth import Identity, InvalidToken, TokenVerifier
+from services.runtime.oidc_client import OidcLogin
 from tests.identity.conftest import machine_token, staff_token
 from tests.waiting import wait_for
 
@@ -96,3 +99,30 @@ def test_verifier_for_another_audience_refuses_tuntas_tokens(oidc_issuer: str) -
     token = staff_token(oidc_issuer, "desk.tempeh")
     other = TokenVerifier(oidc_issuer, "another-api")
     assert _refused_because(other, token) is jwt.InvalidAudienceError
+
+
+def test_keys_and_token_endpoint_are_found_at_the_discovery_url(oidc_issuer: str) -> None:
+    # In a cluster the issuer is a public address the pods cannot reach; the discovery URL is
+    # where they look up the JWKS and the token endpoint instead (OidcSettings.discovery).
+    discovery = f"{oidc_issuer}/.well-known/openid-configuration"
+    nowhere = "http://127.0.0.1:9/realms/tuntas/.well-known/openid-configuration"
+    token = staff_token(oidc_issuer, "desk.tempeh")
+
+    found = TokenVerifier(oidc_issuer, "tuntas-api", discovery_url=discovery)
+    assert found.verify(token).username == "desk.tempeh"
+    lost = TokenVerifier(oidc_issuer, "tuntas-api", discovery_url=nowhere)
+    with pytest.raises(OSError):
+        lost.verify(token)
+
+    unreachable_issuer = "http://127.0.0.1:9/realms/tuntas"
+    login = OidcLogin.client_credentials(
+        unreachable_issuer, "svc-abis", "local-only-svc-abis", discovery_url=discovery
+    )
+
+    async def fetch() -> str:
+        async with httpx.AsyncClient(auth=login) as client:
+            answer = await client.get(discovery)  # any URL: the login happens first
+            return str(answer.request.headers["Authorization"])
+
+    header = asyncio.run(fetch())
+    assert found.verify(header.removeprefix("Bearer ")).username == "service-account-svc-abis"

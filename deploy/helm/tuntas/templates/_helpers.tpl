@@ -33,6 +33,19 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- .Values.oidc.issuer | default (printf "https://%s/realms/tuntas" .Values.idp.host) -}}
 {{- end }}
 
+{{/* Where the pods read the IdP's discovery document: the chart's Keycloak by its in-cluster
+Service (the public issuer's address is outside the network policies; Keycloak answers the
+in-cluster request with in-cluster token and JWKS URLs), else oidc.discoveryUrl or the issuer's. */}}
+{{- define "tuntas.oidcDiscovery" -}}
+{{- if .Values.oidc.discoveryUrl -}}
+{{ .Values.oidc.discoveryUrl }}
+{{- else if and .Values.idp.enabled (not .Values.oidc.issuer) -}}
+http://{{ include "tuntas.idpName" . }}/realms/tuntas/.well-known/openid-configuration
+{{- else -}}
+{{ include "tuntas.oidcIssuer" . }}/.well-known/openid-configuration
+{{- end -}}
+{{- end }}
+
 {{/* A topic or group name of this deployment (the catalog's names carry no prefix). */}}
 {{- define "tuntas.kafkaName" -}}
 {{ .root.Values.kafka.topicPrefix }}{{ .name }}
