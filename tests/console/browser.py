@@ -43,10 +43,10 @@ class Browser:
         self.base = base
         self.driver = driver
 
-    def wait(self) -> WebDriverWait[webdriver.Chrome]:
+    def wait(self, timeout_s: float = WAIT_S) -> WebDriverWait[webdriver.Chrome]:
         # A condition read while a page is replaced may hold an element of the old one.
         return WebDriverWait(
-            self.driver, WAIT_S, ignored_exceptions=[StaleElementReferenceException]
+            self.driver, timeout_s, ignored_exceptions=[StaleElementReferenceException]
         )
 
     def go(self, path: str) -> None:

@@ -64,8 +64,17 @@ class FullStack:
 
 
 @pytest.fixture(scope="session")
-def full_stack(tmp_path_factory: pytest.TempPathFactory, oidc_issuer: str) -> Iterator[FullStack]:
-    config = dataclasses.replace(local.StackConfig.from_env(), external_oidc=oidc_issuer)
+def full_stack(
+    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str, pg_dsn: str, oidc_issuer: str
+) -> Iterator[FullStack]:
+    # The session's Kafka, PostgreSQL and IdP: on a fresh machine nothing else runs, and a
+    # stack of its own would take the local stack's fixed ports (and a second broker's heap).
+    config = dataclasses.replace(
+        local.StackConfig.from_env(),
+        external_kafka=kafka_bootstrap,
+        external_db=pg_dsn,
+        external_oidc=oidc_issuer,
+    )
     name = f"console-{uuid.uuid4().hex[:8]}"
     options = topology.Options(
         home=config.home,
