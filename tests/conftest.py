@@ -20,6 +20,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+# The card station's devices (one pcscd, one chip slot, one CUPS queue per test run), here so
+# that every folder shares the same session fixtures: a second copy (tests/console) started a
+# second pcscd under the run's name while the first still held its reader ports.
+from tests.card_production.hardware_fixtures import *  # noqa: F403
 from tuntas.stack import local, prereq
 
 # ``oidc_env``: a served stage's staff routes verify tokens from the session's IdP.

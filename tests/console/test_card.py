@@ -18,7 +18,6 @@ from pypdf import PdfReader
 
 from schemas.envelope import Envelope
 from schemas.events import RecordPrintReady
-from tests.card_production import hardware_fixtures
 from tests.card_production.biometric_stub import finger_seed, serving_stub
 from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue
 from tests.card_production.station_support import (
@@ -37,11 +36,6 @@ from tests.waiting import wait_for
 PRINTED_WITHIN_S = 150
 
 PIN = "135790"
-# The card station's devices, as tests/card_production starts them (fixtures, by name).
-other_pcscd = hardware_fixtures.other_pcscd
-pcscd = hardware_fixtures.pcscd
-chip_slot = hardware_fixtures.chip_slot
-pdf_queue = hardware_fixtures.pdf_queue
 
 
 @dataclass
