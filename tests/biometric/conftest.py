@@ -3,14 +3,11 @@ process, as a station's device service is), simulated people, and a migrated sch
 
 from __future__ import annotations
 
-import asyncio
-import sys
 from collections.abc import AsyncIterator, Mapping
 from functools import cache
 from pathlib import Path
 
 import asyncpg
-import httpx
 import pytest
 
 from schemas.fingerprint import fingerprint_template
@@ -21,34 +18,14 @@ from services.biometric.store import MIGRATIONS
 from services.runtime.db import connect, migrate
 from simulators.capture.render import render
 from simulators.capture.subjects import Subject
-from tests.biometric.stage_kit import Stage, running_stage
-from tests.waiting import wait_for
-from tuntas.stack.prereq import free_port
+from tests.biometric.stage_kit import Stage, capture_devices, running_stage
 
 
 @pytest.fixture(scope="session")
 async def device_url() -> AsyncIterator[str]:
     """The device service's URL template (``…/{kecamatan}``), a real process on a free port."""
-    port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "simulators.capture", "--port", str(port)
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    async def up() -> bool:
-        assert proc.returncode is None, "the capture device service exited"
-        try:
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{base}/health")).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        await wait_for(up, timeout=30, what="the capture device service")
-        yield base + "/{kecamatan}"
-    finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 10)
+    async with capture_devices() as url:
+        yield url
 
 
 def devices_take(

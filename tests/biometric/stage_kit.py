@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from tests.kit.stage import connections, serving
 from tests.kit.tokens import As, staff
 from tests.kit.topics import publish
 from tests.waiting import wait_for
+from tuntas.stack.prereq import free_port
 
 KEC, OTHER_KEC = "350805", "350806"
 
@@ -243,3 +245,28 @@ async def running_stage(
             await conn.execute(f'DROP SCHEMA IF EXISTS "{abis.db_schema}" CASCADE')
         finally:
             await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def capture_devices() -> AsyncIterator[str]:
+    """The capture device simulator as its own process; its URL template."""
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "simulators.capture", "--port", str(port)
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    async def up() -> bool:
+        assert proc.returncode is None, "the capture device service exited"
+        try:
+            async with httpx.AsyncClient() as http:
+                return (await http.get(f"{base}/health")).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        await wait_for(up, timeout=30, what="the capture device service")
+        yield base + "/{kecamatan}"
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), 10)

@@ -4,45 +4,14 @@ Tuntas's ABIS and the capture device simulator, notification sending to the loca
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
-
-from tests.biometric.stage_kit import Stage, running_stage
+from tests.biometric.stage_kit import Stage, capture_devices, running_stage
 from tests.console.stack import Stack
 from tests.notification.conftest import Smsc, start_smsc
 from tests.notification.service_kit import Harness, harness
-from tests.waiting import wait_for
-from tuntas.stack.prereq import free_port
-
-
-@contextlib.asynccontextmanager
-async def capture_devices() -> AsyncIterator[str]:
-    """The capture device simulator as its own process; its URL template."""
-    port = free_port()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "simulators.capture", "--port", str(port)
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    async def up() -> bool:
-        assert proc.returncode is None, "the capture device service exited"
-        try:
-            async with httpx.AsyncClient() as http:
-                return (await http.get(f"{base}/health")).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        await wait_for(up, timeout=30, what="the capture device service")
-        yield base + "/{kecamatan}"
-    finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 10)
 
 
 @contextlib.asynccontextmanager
