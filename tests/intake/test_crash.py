@@ -109,24 +109,47 @@ async def test_killed_mid_submission_leaves_whole_applications_only(
             ),
             httpx.AsyncClient(base_url=base, timeout=30, auth=desk) as client,
         ):
-            requests = [
-                asyncio.ensure_future(
-                    client.post(
-                        "/applications",
-                        json=_file(i),
-                        headers={"Idempotency-Key": f"crash-{i}"},
-                    )
+            # A few submissions finish; the rest are held inside their transaction by a lock on
+            # the outbox (the application row written, its event not yet), so the kill lands
+            # mid-submission however fast the machine is.
+            early = 3
+            done = [
+                await client.post(
+                    "/applications", json=_file(i), headers={"Idempotency-Key": f"crash-{i}"}
                 )
-                for i in range(N)
+                for i in range(early)
             ]
+            holder = await asyncpg.connect(pg_dsn, server_settings={"search_path": db_schema})
+            try:
+                held = holder.transaction()
+                await held.start()
+                await holder.execute("LOCK TABLE outbox IN EXCLUSIVE MODE")
+                requests = [
+                    asyncio.ensure_future(
+                        client.post(
+                            "/applications",
+                            json=_file(i),
+                            headers={"Idempotency-Key": f"crash-{i}"},
+                        )
+                    )
+                    for i in range(early, N)
+                ]
 
-            async def some_committed() -> bool:
-                return bool(await conn.fetchval("SELECT count(*) >= 3 FROM applications"))
+                async def some_held() -> bool:
+                    return bool(
+                        await conn.fetchval(
+                            "SELECT count(*) > 0 FROM pg_locks"
+                            " WHERE NOT granted AND relation = 'outbox'::regclass"
+                        )
+                    )
 
-            await wait_for(some_committed, what="a few submissions committed")
-            proc.kill()
-            await proc.wait()
-            first = await asyncio.gather(*requests, return_exceptions=True)
+                await wait_for(some_held, what="submissions waiting inside their transaction")
+                proc.kill()
+                await proc.wait()
+            finally:
+                await held.rollback()
+                await holder.close()
+            first: list[object] = [*done, *await asyncio.gather(*requests, return_exceptions=True)]
         answered = {
             i: r.json()
             for i, r in enumerate(first)
