@@ -19,11 +19,12 @@ import asyncpg
 
 from services.runtime import db, kafka
 from services.runtime.consumer import Consumer, ConsumerConfig, Handler, Parser
-from services.runtime.errors import GiveUp
+from services.runtime.errors import GiveUp, retrying
 from services.runtime.health import Health
 from services.runtime.outbox import Relay
 
 log = logging.getLogger("tuntas.service")
+STARTUP_RETRIES = 20  # about a minute of waiting for the database at start
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,15 @@ async def run(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
 
-    conn = await db.connect(dsn, schema)
+    # A database still starting (restarted after a crash, or with the whole host) is waited
+    # for here rather than exiting: each exit costs a supervisor restart and its backoff.
+    conn = await retrying(
+        f"start:{schema}",
+        lambda: db.connect(dsn, schema),
+        max_retries=STARTUP_RETRIES,
+        backoff_base=0.5,
+        backoff_max=5.0,
+    )
     try:
         await db.migrate(conn, schema, *([migrations] if migrations else []))
     finally:

@@ -4,17 +4,23 @@ health answer that says which loop ended and why."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from fastapi import FastAPI
 
 from schemas.topics import DLQ_RETENTION_MS, EVENT_RETENTION_MS, topic_config
-from services.runtime import db, kafka
+from services.runtime import db, health, kafka
 from services.runtime.outbox import Relay
 from services.runtime.service import Runtime, run
 from tests.runtime.stage_kit import parse
 from tests.waiting import wait_for
+from tuntas.chaos.proxy import DelayProxy
+from tuntas.stack.prereq import free_port
 
 
 async def _configs(bootstrap: str, names: list[str]) -> dict[str, dict[str, str]]:
@@ -86,10 +92,6 @@ async def test_the_relay_purges_rows_sent_longer_ago_than_the_topics_keep_them(
 async def test_a_background_loop_that_returns_makes_health_503_and_says_which(
     kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str
 ) -> None:
-    from fastapi import FastAPI
-
-    from services.runtime import health
-
     finished = asyncio.Event()
 
     async def reminder_loop(runtime: Runtime) -> None:
@@ -137,3 +139,63 @@ async def test_a_background_loop_that_returns_makes_health_503_and_says_which(
     finally:
         stop.set()
         await service
+
+
+async def test_a_stage_starting_before_its_database_waits_for_it_instead_of_exiting(
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    db_schema: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The database is reached through a proxy that is not listening yet: refused, as a
+    # PostgreSQL still starting after a hard stop refuses.
+    upstream = urlsplit(pg_dsn)
+    assert upstream.port is not None
+    port = free_port()
+    dsn = urlunsplit(
+        upstream._replace(netloc=upstream.netloc.replace(f":{upstream.port}", f":{port}"))
+    )
+    caplog.set_level(logging.WARNING, logger="tuntas.retry")
+    ports: list[int] = []
+
+    async def ready(runtime: Runtime) -> None:
+        ports.append(runtime.extra["http_port"])
+
+    def app(runtime: Runtime) -> FastAPI:
+        api = FastAPI()
+        api.include_router(health.endpoint(runtime.health))
+        return api
+
+    stop = asyncio.Event()
+    service = asyncio.ensure_future(
+        run(
+            service="late-db",
+            schema=db_schema,
+            dsn=dsn,
+            bootstrap=kafka_bootstrap,
+            migrations=None,
+            topics=[],
+            subscriptions=[],
+            parse=parse,
+            http=app,
+            stop=stop,
+            on_ready=ready,
+        )
+    )
+    try:
+        await wait_for(
+            lambda: service.done() or f"start:{db_schema}" in caplog.text,
+            what="a refused connection at start",
+        )
+        assert not service.done(), "the stage exited instead of waiting for its database"
+        async with DelayProxy(port, upstream.port, host=upstream.hostname or "127.0.0.1"):
+            await wait_for(lambda: bool(ports) or service.done(), timeout=60, what="stage up")
+            assert ports, f"the stage ended: {service.exception()!r}"
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}") as client:
+                assert (await client.get("/health")).status_code == 200
+            stop.set()
+            await service
+    finally:
+        stop.set()
+        if not service.done():
+            service.cancel()
