@@ -49,6 +49,14 @@ class Refused(Exception):
         self.code = code
 
 
+class ReferenceUnreachable(ConnectionError):
+    """The stage serving a reference URL is down or restarting (the prefixes admit only the
+    configured stages): retried, then the request redelivered after a restart, never refused."""
+
+
+_PASSING_STATUS = frozenset({502, 503, 504})
+
+
 @dataclass
 class Abis:
     topics: Topics
@@ -162,10 +170,14 @@ async def _get(abis: Abis, url: str, params: Mapping[str, str] | None = None) ->
         raise Refused("reference_url_not_allowed", "reference URL outside the configured prefixes")
     try:
         response = await abis.http.get(url, params=params)
+    except httpx.TransportError as error:
+        raise ReferenceUnreachable(f"{url}: {type(error).__name__}: {error}") from None
     except httpx.HTTPError as error:
         raise Refused("reference_unreachable", f"{type(error).__name__}: {error}") from None
     if response.status_code == 404:
         raise Refused("reference_not_found", "the reference URL answered 404")
+    if response.status_code in _PASSING_STATUS:
+        raise ReferenceUnreachable(f"{url}: answered {response.status_code}")
     if response.status_code != 200:
         raise Refused("reference_unreachable", f"the reference URL answered {response.status_code}")
     try:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import asyncpg
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, NodeNotReadyError
 
 T = TypeVar("T")
 log = logging.getLogger("tuntas.retry")
@@ -31,7 +31,9 @@ TRANSIENT: tuple[type[BaseException], ...] = (
 
 
 def is_transient(error: BaseException) -> bool:
-    return isinstance(error, TRANSIENT)
+    # Kafka marks its own passing states (a partition's leader moving after a broker stopped,
+    # too few in-sync replicas for a moment, a coordinator loading) as retriable.
+    return isinstance(error, TRANSIENT) or (isinstance(error, KafkaError) and error.retriable)
 
 
 class GiveUp(RuntimeError):
