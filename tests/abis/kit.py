@@ -62,9 +62,9 @@ class ReferenceServer:
 
 
 @asynccontextmanager
-async def reference_server() -> AsyncIterator[ReferenceServer]:
+async def reference_server(port: int = 0) -> AsyncIterator[ReferenceServer]:
     server = ReferenceServer()
-    listening = await asyncio.start_server(server._serve, "127.0.0.1", 0)
+    listening = await asyncio.start_server(server._serve, "127.0.0.1", port)
     server.port = listening.sockets[0].getsockname()[1]
     try:
         yield server
