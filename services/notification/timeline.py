@@ -61,6 +61,7 @@ class Timeline:
             web_enabled=False,
             autodiscover=False,
             topic_partitions=EVENT_PARTITIONS,
+            topic_replication_factor=kafka.replication_factor(),  # its changelog, as every topic
             topic_allow_declare=True,
             producer_acks=-1,
             consumer_auto_offset_reset="earliest",

@@ -68,11 +68,16 @@ def replication_factor() -> int:
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Iterable[tuple[str, int]], connections: Connections | None = None
+    bootstrap: str,
+    topics: Iterable[tuple[str, int]],
+    connections: Connections | None = None,
+    *,
+    replication: int | None = None,
 ) -> None:
     """Create each (name, partitions) topic unless it exists, with the catalog's configs
     (retention, cleanup policy), and bring an existing topic's configs back to the catalog's
-    when they differ. Safe to call from every instance."""
+    when they differ. Safe to call from every instance. ``replication``: a tool creating the
+    topics for a cluster it started says it (default: this process's setting)."""
     wanted = dict(topics)
     admin = AIOKafkaAdminClient(**security(connections), bootstrap_servers=bootstrap)
     await admin.start()
@@ -82,7 +87,7 @@ async def ensure_topics(
             NewTopic(
                 name,
                 num_partitions=parts,
-                replication_factor=replication_factor(),
+                replication_factor=replication or replication_factor(),
                 topic_configs=topic_config(name),
             )
             for name, parts in wanted.items()

@@ -208,6 +208,7 @@ async def run(
     await kafka.ensure_topics(
         endpoints.kafka_bootstrap,
         [(t.name, t.partitions) for t in topics.specs(spec.kecamatan)],
+        replication=endpoints.replication_factor,  # 3 on a local cluster (this process has no env)
     )
     try:
         async with up.running(options, config) as supervisor:
