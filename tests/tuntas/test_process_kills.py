@@ -1,10 +1,12 @@
-"""Two processes per stage in one consumer group (``topology.Options.processes``), and in the
-middle of a run one process of each stage — and the single card station — SIGKILLed; the
-supervisor restarts them and every application still ends exactly once (the bench's
-effectively-once checks). Its own Kafka and PostgreSQL on free ports under a temporary home."""
+"""Two processes per stage in one consumer group (``topology.Options.processes``) on a 3-node
+KRaft cluster (replication 3, min.insync.replicas 2), and in the middle of a run one broker
+stopped and one process of each stage — and the single card station — SIGKILLed; the
+supervisor restarts the processes and every application still ends exactly once (the bench's
+effectively-once checks). Its own cluster and PostgreSQL on free ports under a temporary home."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import shutil
 import signal
@@ -18,11 +20,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from schemas.base import Service
 from tests.waiting import wait_for
 from tuntas import topology
-from tuntas.bench import pipeline
+from tuntas.bench import pipeline, scale_out
 from tuntas.stack import local, prereq, principals
 from tuntas.supervisor import Supervisor
 
-pytestmark = pytest.mark.timeout(420)
+pytestmark = pytest.mark.timeout(600)
 APPLICATIONS = 24
 STATION = f"station-{topology.TEMPEH}"
 
@@ -32,12 +34,10 @@ def own_stack() -> Iterator[local.StackConfig]:
     # Not under pytest's basetemp: each pytest session starting on the machine makes its root
     # 0700 again, and the PostgreSQL server runs as its own user (tuntas.stack.postgres).
     home = Path(tempfile.mkdtemp(prefix="tuntas-kills-"))
-    config = local.StackConfig(
-        home=home,
-        cache=local.StackConfig.from_env().cache,
-        kafka_port=prereq.free_port(),
-        controller_port=prereq.free_port(),
-        pg_port=prereq.free_port(),
+    config = scale_out.cluster_config(
+        local.StackConfig(
+            home=home, cache=local.StackConfig.from_env().cache, pg_port=prereq.free_port()
+        )
     )
     try:
         local.up(config)
@@ -56,6 +56,17 @@ async def _two_members(bootstrap: str, group: str) -> bool:
         await admin.close()
     _, _, state, _, _, members = described.groups[0][:6]
     return state == "Stable" and len(members) == 2
+
+
+async def _replica_counts(bootstrap: str) -> dict[str, set[int]]:
+    """Each topic of the cluster → the numbers of replicas its partitions have."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(await admin.list_topics()))
+    finally:
+        await admin.close()
+    return {t["topic"]: {len(p["replicas"]) for p in t["partitions"]} for t in described}
 
 
 async def _one_group_of_two(supervisor: Supervisor, stage: str) -> None:
@@ -83,10 +94,16 @@ async def test_one_process_of_each_stage_killed_mid_run_every_application_once(
 ) -> None:
     config = dataclasses.replace(own_stack, external_oidc=oidc_issuer)
     killed: dict[str, int] = {}
+    stopped: list[int] = []
+    replicas: dict[str, set[int]] = {}
 
     async def kill_one_of_each(supervisor: Supervisor) -> None:
         for stage in topology.SCALABLE:
             await _one_group_of_two(supervisor, stage)
+        replicas.update(await _replica_counts(config.kafka_bootstrap()))
+        broker = config.kafka_cluster()[2]
+        await asyncio.to_thread(broker.stop)  # a broker and a controller voter gone for good
+        stopped.append(broker.node_id)
         for name in [*topology.SCALABLE, STATION]:
             state = supervisor.states[name]
             killed[name] = state.restarts
@@ -106,6 +123,9 @@ async def test_one_process_of_each_stage_killed_mid_run_every_application_once(
     # pipeline.run raises EffectivelyOnceError on a lost or a repeated application anywhere
     result = await pipeline.run(spec, config, log=print)
     assert set(killed) == {*topology.SCALABLE, STATION}
+    assert stopped == [3]
+    # every topic, the run's and Kafka's own, on three brokers (not one: it stalled the run)
+    assert len(replicas) > 40 and {n for counts in replicas.values() for n in counts} == {3}
     assert [s.handed_on for s in result.stages] == [APPLICATIONS] * 5
     assert len(result.checks) == 13 and all("each application once" in c for c in result.checks)
     assert any("card-ready SMS queued" in c for c in result.checks)
