@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import struct
 import uuid
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,12 +95,17 @@ def _hnsw(ef_search: int) -> faiss.IndexHNSWSQ:
 
 @dataclass
 class GalleryIndex:
-    """Embeddings of the enrolled references by label (the order they were added)."""
+    """Embeddings of the enrolled references by label (the order they were added), each with
+    the gallery ``seq`` it was read or written at, so the same change reached twice (an
+    instance's own write, then the catch-up reading it back) is added once and an older one
+    never replaces a newer."""
 
     ef_search: int = 128
     _index: faiss.IndexHNSWSQ = field(init=False)
     _refs: list[uuid.UUID | None] = field(default_factory=list, init=False)
     _labels: dict[uuid.UUID, int] = field(default_factory=dict, init=False)
+    _seqs: array[int] = field(default_factory=lambda: array("q"), init=False)  # by label
+    _deleted: dict[uuid.UUID, int] = field(default_factory=dict, init=False)  # seq of the delete
 
     def __post_init__(self) -> None:
         self._index = _hnsw(self.ef_search)
@@ -110,15 +116,50 @@ class GalleryIndex:
     def __contains__(self, reference_id: object) -> bool:
         return reference_id in self._labels
 
-    def add(self, references: Sequence[uuid.UUID], embeddings: NDArray[np.float32]) -> None:
+    def holds(self, reference_id: uuid.UUID, seq: int) -> bool:
+        """Whether this change of the reference, or a later one, is already applied."""
+        label = self._labels.get(reference_id)
+        held = self._deleted.get(reference_id, 0) if label is None else self._seqs[label]
+        return held >= seq
+
+    def add(
+        self,
+        references: Sequence[uuid.UUID],
+        embeddings: NDArray[np.float32],
+        seqs: Sequence[int] | None = None,
+    ) -> None:
+        """Add (or replace) references; with ``seqs``, only those not already held."""
+        if seqs is None:
+            seqs = [0] * len(references)  # unversioned: always replaces
+        else:
+            keep = [
+                i
+                for i, (r, s) in enumerate(zip(references, seqs, strict=True))
+                if not self.holds(r, s)
+            ]
+            if len(keep) < len(references):
+                references = [references[i] for i in keep]
+                embeddings = embeddings[keep]
+                seqs = [seqs[i] for i in keep]
+        if not references:
+            return
         for reference_id in references:
-            self.remove(reference_id)  # a re-insert replaces
+            self._drop(reference_id)  # a re-insert replaces
+            self._deleted.pop(reference_id, None)
         first = len(self._refs)
         self._index.add(embeddings)
         self._refs.extend(references)
+        self._seqs.extend(seqs)
         self._labels.update((r, first + i) for i, r in enumerate(references))
 
-    def remove(self, reference_id: uuid.UUID) -> bool:
+    def remove(self, reference_id: uuid.UUID, seq: int) -> bool:
+        """Drop the reference as deleted by change ``seq`` (unless a later change is held)."""
+        if self.holds(reference_id, seq):
+            return False
+        self._deleted[reference_id] = seq
+        return self._drop(reference_id)
+
+    def _drop(self, reference_id: uuid.UUID) -> bool:
         label = self._labels.pop(reference_id, None)
         if label is None:
             return False

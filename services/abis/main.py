@@ -1,5 +1,5 @@
 """Running the ABIS: ``serve(settings)``. The index is rebuilt from the sealed gallery before
-the first request is read."""
+the first request is read, then follows the gallery's changes (``follow.py``)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import httpx
 
 from schemas.envelope import parse_event
 from schemas.topics import EVENT_PARTITIONS, Topics
-from services.abis import store
+from services.abis import follow, store
 from services.abis.api import create_app
 from services.abis.handlers import make_handler
 from services.abis.index import GalleryIndex
 from services.abis.sealing import load_key
 from services.abis.settings import SERVICE, AbisSettings
-from services.abis.workflow import Abis, batch_worker, rebuild
+from services.abis.workflow import Abis, batch_worker
 from services.runtime import db
 from services.runtime.auth import oidc_settings
 from services.runtime.oidc_client import OidcLogin, secret_from
@@ -50,14 +50,18 @@ async def serve(
         conn = await db.connect(dsn, schema)
         try:
             await db.migrate(conn, schema, store.MIGRATIONS)
-            count = await rebuild(
-                abis,
-                lambda: store.pages(conn),
-                lambda n: log.info("index rebuild: %d references", n) if n % 100_000 == 0 else None,
+            count = await abis.follower.catch_up(
+                conn,
+                lambda n: log.info("index rebuild: %d changes", n) if n % 100_000 == 0 else None,
             )
         finally:
             await conn.close()
-        log.info("index rebuilt: %d references in %.1f s", count, time.monotonic() - started)
+        log.info(
+            "index rebuilt: %d references (%d changes) in %.1f s",
+            len(abis.index),
+            count,
+            time.monotonic() - started,
+        )
 
         def http(runtime: Runtime) -> Any:
             runtime.extra["abis"] = abis
@@ -82,7 +86,10 @@ async def serve(
             ],
             parse=parse_event,
             batch_size=settings.batch_size,
-            background=[batch_worker(abis)],
+            background=[
+                batch_worker(abis),
+                follow.every(abis.follower, settings.follow_interval_s),
+            ],
             http=http,
             http_host=settings.http_host,
             http_port=settings.http_port,

@@ -1,10 +1,11 @@
-"""Pure rules of the ABIS: from a target FPIR to a score threshold, and which neighbours are
-candidates. No I/O."""
+"""Pure rules of the ABIS: from a target FPIR to a score threshold, which neighbours are
+candidates, and how far an instance has read the shared gallery's changes. No I/O."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from schemas.events import AbisCandidate
 
@@ -45,3 +46,36 @@ def candidates(
 
 def reference_allowed(url: str, prefixes: Sequence[str]) -> bool:
     return any(url.startswith(p) for p in prefixes)
+
+
+@dataclass
+class Position:
+    """Which of the gallery's changes (``seq``, store.changes) an instance has read.
+
+    Every change up to ``high`` is read except the ``gaps``: numbers that a later change
+    overtook, from a transaction still open or one that wrote nothing under that number (it
+    rolled back, or a later change of the same reference replaced the row). A writer takes its
+    transaction id before its number (migrations/003), so a gap's writer was running when the
+    first read that missed it took its snapshot, with an id below that snapshot's ``xmax``.
+    Once a snapshot's ``xmin`` reaches that ``xmax`` the writer has ended: a gap still missing
+    then never comes, and is forgotten. Until then every read asks for it again."""
+
+    high: int = 0
+    gaps: dict[int, int] = field(default_factory=dict)  # seq → xmax of the read that missed it
+
+    def read(self, seqs: Sequence[int], complete: bool, xmin: int, xmax: int) -> None:
+        """Note one read: the ``seqs`` it returned (ascending), whether it returned everything
+        it asked for (``complete``: not cut by its limit), and its snapshot's bounds."""
+        returned = set(seqs)
+        for seq in returned:
+            self.gaps.pop(seq, None)
+        top = max(self.high, seqs[-1]) if seqs else self.high
+        for seq in range(self.high + 1, top):
+            if seq not in returned:
+                self.gaps[seq] = xmax
+        # a cut read says nothing of the numbers above its last row
+        judged = top if complete or not seqs else seqs[-1]
+        for seq, since in list(self.gaps.items()):
+            if seq <= judged and xmin >= since:
+                del self.gaps[seq]
+        self.high = top

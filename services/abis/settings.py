@@ -38,6 +38,10 @@ class AbisSettings(RuntimeKnobs):
     oidc_client_secret: str = ""
     oidc_client_secret_file: str = ""
 
+    # Several instances share one gallery: each reads the others' inserts and deletes before
+    # every identify, and on this timer between them (so that catch-up stays small).
+    follow_interval_s: float = Field(default=2.0, gt=0)
+
     # HNSW search breadth: higher finds more true mates at more cost per search.
     ef_search: int = Field(default=128, ge=16, le=1024)
 

@@ -7,7 +7,8 @@ is answered with one ``abis.responded`` in the consume batch's transaction, exce
 ``insert_batch`` (a district's earlier records, hundreds of thousands): it is kept as a job
 and answered by the background worker at the end when the whole batch is in. The index changes
 as the request is handled: a batch that rolls back and is redelivered re-inserts the same
-reference, which replaces its earlier label.
+reference, which replaces its earlier label. Identify first reads the gallery's changes made
+by the other instances (``follow.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import binascii
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from schemas.events import AbisOperation, AbisRequested, AbisResponded
 from schemas.fingerprint import TemplateError
 from schemas.topics import Topics
 from services.abis import rules, store
+from services.abis.follow import Follower
 from services.abis.index import DEDUPE_FINGERS, GalleryIndex, embed, fields
 from services.abis.sealing import GalleryKey
 from services.runtime import outbox
@@ -66,6 +68,10 @@ class Abis:
     reference_prefixes: tuple[str, ...]
     batch_page: int = 5_000  # references per page of a batch document
     batch_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    follower: Follower = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.follower = Follower(self.key, self.index)
 
 
 async def handle(abis: Abis, event: Envelope, request: AbisRequested, conn: Conn) -> list[Emit]:
@@ -107,8 +113,8 @@ async def insert(
     assert request.reference_url is not None
     field = await _fetch(abis, request.reference_url)
     nonce, ciphertext = abis.key.seal(reference_id, field.tobytes())
-    await store.put(conn, reference_id, nonce, ciphertext)
-    abis.index.add([reference_id], embed(field[None]))
+    seq = await store.put(conn, reference_id, nonce, ciphertext)
+    abis.index.add([reference_id], embed(field[None]), [seq])
     return answer
 
 
@@ -116,6 +122,7 @@ async def identify(
     abis: Abis, request: AbisRequested, conn: Conn, answer: AbisResponded
 ) -> AbisResponded:
     reference_id = _reference(request)
+    await abis.follower.catch_up(conn)  # what the other instances inserted or deleted
     sealed = await store.get(conn, reference_id)
     if sealed is None:
         raise Refused("reference_not_found", f"reference {reference_id} was never inserted")
@@ -132,10 +139,10 @@ async def delete(
     abis: Abis, request: AbisRequested, conn: Conn, answer: AbisResponded
 ) -> AbisResponded:
     reference_id = _reference(request)
-    found = await store.delete(conn, reference_id)
-    abis.index.remove(reference_id)
-    if not found:
+    seq = await store.delete(conn, reference_id)
+    if seq is None:
         raise Refused("reference_not_found", f"reference {reference_id} is not in the gallery")
+    abis.index.remove(reference_id, seq)
     return answer
 
 
@@ -203,6 +210,10 @@ async def _fetch(abis: Abis, url: str) -> NDArray[np.int8]:
 # ---------------------------------------------------------------- batch inserts
 
 
+# How long an instance holds a batch job without finishing a page before another may take it.
+BATCH_LEASE_S = 120.0
+
+
 def _page(
     abis: Abis, document: Any
 ) -> tuple[list[uuid.UUID], NDArray[np.int8], list[tuple[uuid.UUID, bytes, bytes]]]:
@@ -227,24 +238,28 @@ async def insert_batch(abis: Abis, runtime: Runtime, request: AbisRequested) -> 
         if not document.get("references"):
             return count
         refs, batch, rows = await asyncio.to_thread(_page, abis, document)
-        async with runtime.pool.acquire() as conn:
-            await store.put_many(conn, rows)
         vectors = await asyncio.to_thread(embed, batch)
-        abis.index.add(refs, vectors)  # on the loop: the index is not shared with a thread
+        async with runtime.pool.acquire() as conn:
+            seqs = await store.put_many(conn, rows)
+            # on the loop (the index is not shared with a thread), before a catch-up reads
+            # the page back
+            abis.index.add(refs, vectors, [seqs[r] for r in refs])
+            await store.hold_batch_job(conn, request.request_id, BATCH_LEASE_S)
         count += len(refs)
         after = refs[-1]
         log.info("batch %s: %d references inserted", request.request_id, count)
 
 
 def batch_worker(abis: Abis) -> Callable[[Runtime], Awaitable[None]]:
-    """Answers the batch inserts, oldest first. A batch cut short by a restart is done again
-    from the start (the gallery upserts; a re-insert replaces the index label)."""
+    """Answers the batch inserts, oldest first, each by one instance. A batch cut short by a
+    restart is done again from the start, by any instance once its lease runs out (the gallery
+    upserts; a re-insert replaces the index label)."""
 
     async def insert_batches(runtime: Runtime) -> None:
         while not runtime.stop.is_set():
             abis.batch_wakeup.clear()
             async with runtime.pool.acquire() as conn:
-                found = await store.next_batch_job(conn)
+                found = await store.take_batch_job(conn, BATCH_LEASE_S)
             if found is None:
                 waits = [
                     asyncio.ensure_future(runtime.stop.wait()),
@@ -274,21 +289,3 @@ def batch_worker(abis: Abis) -> Callable[[Runtime], Awaitable[None]]:
             runtime.relay.wake()
 
     return insert_batches
-
-
-async def rebuild(
-    abis: Abis,
-    pages: Callable[[], AsyncIterator[list[tuple[uuid.UUID, bytes, bytes]]]],
-    progress: Callable[[int], None] = lambda n: None,
-) -> int:
-    """Fill the index from the sealed gallery (after a restart); returns how many."""
-    count = 0
-    async for page in pages():
-        refs = [ref for ref, _, _ in page]
-        batch = np.stack(
-            [np.frombuffer(abis.key.open(ref, n, c), dtype=np.int8) for ref, n, c in page]
-        ).reshape(len(page), len(DEDUPE_FINGERS), -1)
-        abis.index.add(refs, embed(batch))
-        count += len(page)
-        progress(count)
-    return count

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -31,28 +32,46 @@ def templates_of(person: str, attempt: int) -> dict[str, bytes]:
 
 @dataclass
 class ReferenceServer:
-    """``GET /references/<id>`` → ``{"templates": {finger: base64}}`` (404 if unknown; 401
-    without a bearer token: the ABIS must show its own)."""
+    """``GET /references/<id>`` → ``{"templates": {finger: base64}}``, and a batch document
+    ``GET /batches/<name>?after=<id>&limit=<n>`` → ``{"references": [{"reference_id": id,
+    "templates": …}]}`` in reference id order (404 if unknown; 401 without a bearer token: the
+    ABIS must show its own)."""
 
     held: dict[str, Mapping[str, bytes]] = field(default_factory=dict)
+    batches: dict[str, list[str]] = field(default_factory=dict)  # name → held reference ids
     port: int = 0
 
     def url(self, reference_id: uuid.UUID) -> str:
         return f"http://127.0.0.1:{self.port}/references/{reference_id}"
 
+    def batch_url(self, name: uuid.UUID) -> str:
+        return f"http://127.0.0.1:{self.port}/batches/{name}"
+
+    def _templates(self, reference_id: str) -> dict[str, Any]:
+        held = self.held[reference_id]
+        return {"templates": {f: base64.b64encode(t).decode() for f, t in held.items()}}
+
+    def _document(self, target: str) -> dict[str, Any] | None:
+        url = urllib.parse.urlsplit(target)
+        kind, _, name = url.path.strip("/").partition("/")
+        if kind == "batches" and name in self.batches:
+            query = dict(urllib.parse.parse_qsl(url.query))
+            after, limit = query.get("after", ""), int(query.get("limit", "100"))
+            page = [r for r in sorted(self.batches[name]) if r > after][:limit]
+            return {"references": [{"reference_id": r} | self._templates(r) for r in page]}
+        if kind == "references" and name in self.held:
+            return self._templates(name)
+        return None
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         request = await reader.readuntil(b"\r\n\r\n")
-        path = request.split(b" ", 2)[1].decode()
-        held = self.held.get(path.rsplit("/", 1)[-1])
+        document = self._document(request.split(b" ", 2)[1].decode())
         if b"\r\nauthorization: bearer " not in request.lower():
             status, body = b"401 Unauthorized", b"{}"
-        elif held is None:
+        elif document is None:
             status, body = b"404 Not Found", b"{}"
         else:
-            status = b"200 OK"
-            body = json.dumps(
-                {"templates": {f: base64.b64encode(t).decode() for f, t in held.items()}}
-            ).encode()
+            status, body = b"200 OK", json.dumps(document).encode()
         writer.write(
             b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\n"
             b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body

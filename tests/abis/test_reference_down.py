@@ -10,30 +10,18 @@ import pytest
 
 from schemas.events import AbisOperation as Op
 from services.abis.main import serve
-from services.abis.settings import AbisSettings
+from tests.abis.conftest import AbisSettingsFor
 from tests.abis.kit import reference_server, request, request_id, responses, templates_of
-from tests.kit.stage import connections, serving
+from tests.kit.stage import serving
 from tests.kit.topics import publish, read_topic
 from tests.waiting import wait_for
 from tuntas.stack.prereq import free_port
 
 
 async def test_an_insert_waits_for_its_reference_stage_to_come_back(
-    kafka_bootstrap: str,
-    pg_dsn: str,
-    db_schema: str,
-    topic_prefix: str,
-    tmp_path: object,
-    oidc_env: str,
-    caplog: pytest.LogCaptureFixture,
+    kafka_bootstrap: str, abis_settings: AbisSettingsFor, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = AbisSettings(
-        connections=connections(kafka_bootstrap, pg_dsn, topic_prefix),
-        db_schema=db_schema,
-        http_port=0,
-        home=str(tmp_path),
-        oidc_client_secret="local-only-svc-abis",  # the local realm's ABIS client
-    )
+    settings = abis_settings()
     caplog.set_level(logging.WARNING, logger="tuntas.retry")
     port = free_port()  # the reference's stage: not listening yet
     reference = uuid.uuid4()

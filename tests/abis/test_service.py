@@ -7,31 +7,16 @@ import uuid
 
 from schemas.events import AbisOperation as Op
 from services.abis.main import serve
-from services.abis.settings import AbisSettings
+from tests.abis.conftest import AbisSettingsFor
 from tests.abis.kit import reference_server, request, request_id, responses, templates_of
-from tests.kit.stage import connections, serving
+from tests.kit.stage import serving
 from tests.kit.topics import publish, read_topic
 
 
-def _settings(kafka: str, pg: str, schema: str, prefix: str, home: str) -> AbisSettings:
-    return AbisSettings(
-        connections=connections(kafka, pg, prefix),
-        db_schema=schema,
-        http_port=0,
-        home=home,
-        oidc_client_secret="local-only-svc-abis",  # the local realm's ABIS client
-    )
-
-
 async def test_insert_identify_delete_and_restart(
-    kafka_bootstrap: str,
-    pg_dsn: str,
-    db_schema: str,
-    topic_prefix: str,
-    tmp_path: object,
-    oidc_env: str,
+    kafka_bootstrap: str, abis_settings: AbisSettingsFor
 ) -> None:
-    settings = _settings(kafka_bootstrap, pg_dsn, db_schema, topic_prefix, str(tmp_path))
+    settings = abis_settings()
     first, again, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     async with reference_server() as refs:
         # one person recorded in Tempeh, then again elsewhere (another impression); a stranger
