@@ -18,42 +18,44 @@ NIKs that already have a record are left alone and counted. Every ``CHUNK`` reco
 import, and one ``insert_batch`` request asks the ABIS to add it to its gallery: the ABIS
 pages through the stage's ``/abis/batches/{import_id}`` while the next chunk loads (the stage
 must be running to answer it; docs/abis.md).
+
+Both passes parse in one worker process per core (`earlier_parse`), fed chunks of lines and
+answering in file order: in the second pass they parse the next pages while PostgreSQL stores
+this one. The encryption stays in this process, inside the page's transaction that holds the
+kecamatan's data key (a rotation deletes old key versions, so blobs sealed earlier could end
+up under a deleted key).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import binascii
-import json
 import logging
+import multiprocessing
+import os
 import sys
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from datetime import UTC, date, datetime
+from functools import partial
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import TypeVar
 
 from schemas.envelope import Envelope
 from schemas.events import AbisOperation, AbisRequested
-from schemas.fingerprint import TemplateError, check_template
 from schemas.topics import Topics
 from schemas.values import (
     InvalidValue,
     RegionLevel,
-    parse_nik,
     parse_region_code,
     today_in_indonesia,
 )
 from services.biometric import store
-from services.biometric.enrolment import Enrolment
-from services.biometric.items import FACE, SIGNATURE, Capture, Finger
+from services.biometric.earlier_parse import EarlierRecord, Lines, check_lines, parse_lines
 from services.biometric.keys import check_keyring, load_keyring
 from services.biometric.settings import SERVICE, BiometricSettings
 from services.runtime import db, logs, outbox
@@ -66,92 +68,71 @@ class RecordsFileError(ValueError):
     pass
 
 
-class _Image(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    media_type: Literal["image/jpeg", "image/png"]
-    quality: Annotated[int, Field(ge=0, le=100)]
-    data: str
+T = TypeVar("T")
+LINES_PER_TASK = 250  # ~6 MB of text per task: small enough to keep both workers busy
+TASKS_AHEAD = 16  # tasks in flight: the next two pages parse while a page is stored
 
 
-class _Line(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    nik: str
-    photo: _Image
-    signature: _Image
-    templates: dict[Finger, str]
+def workers() -> ProcessPoolExecutor:
+    """One process per core for the parsing. Spawned, not forked: `load` runs an event loop
+    and a database connection in this process."""
+    return ProcessPoolExecutor(os.cpu_count(), mp_context=multiprocessing.get_context("spawn"))
 
 
-@dataclass(frozen=True)
-class EarlierRecord:
-    nik: str
-    enrolment: Enrolment
-
-    def __repr__(self) -> str:  # no NIK, no biometric bytes in logs
-        return f"EarlierRecord(templates={len(self.enrolment.templates)})"
-
-
-def _b64(value: str, where: str) -> bytes:
-    try:
-        return base64.b64decode(value, validate=True)
-    except binascii.Error:
-        raise ValueError(f"{where}: not base64") from None
-
-
-def _record(text: str, today: date) -> EarlierRecord:
-    line = _Line.model_validate(json.loads(text))
-    parse_nik(line.nik, today=today)
-    captures = tuple(
-        Capture(item, _b64(image.data, item), image.media_type, image.quality)
-        for item, image in ((FACE, line.photo), (SIGNATURE, line.signature))
-    )
-    templates = {f: _b64(t, f"templates.{f.value}") for f, t in line.templates.items()}
-    for finger, template in templates.items():
-        try:
-            check_template(template)
-        except TemplateError as error:
-            raise ValueError(f"templates.{finger.value}: {error}") from None
-    return EarlierRecord(line.nik, Enrolment(captures, templates, (), {}))
-
-
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
+def _tasks(path: Path) -> Iterator[Lines]:
+    """The file's non-blank lines, numbered, a task's worth at a time."""
     with path.open() as lines:
-        for number, text in enumerate(lines, start=1):
-            if text.strip():
-                yield number, text
+        numbered = ((n, text) for n, text in enumerate(lines, start=1) if text.strip())
+        while task := list(islice(numbered, LINES_PER_TASK)):
+            yield task
 
 
-def check_file(path: Path) -> int:
+def _in_order(pool: Executor, work: Callable[[Lines], list[T]], path: Path) -> Iterator[T]:
+    """``work`` over the file's lines in ``pool``, results in file order; at most
+    `TASKS_AHEAD` tasks read ahead, so memory stays bounded whatever the file's size."""
+    pending: deque[Future[list[T]]] = deque()
+    try:
+        for task in _tasks(path):
+            pending.append(pool.submit(work, task))
+            if len(pending) > TASKS_AHEAD:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+    finally:  # stopped early (a failure, or the caller left): drop what is not started
+        for future in pending:
+            future.cancel()
+
+
+def check_file(path: Path, pool: Executor | None = None) -> int:
     """Read the whole file once, storing nothing; the number of records, or `RecordsFileError`
-    naming every bad line."""
+    naming every bad line. Lines are checked in ``pool`` (default: a new `workers()`)."""
+    if pool is None:
+        with workers() as own:
+            return check_file(path, own)
     problems: list[str] = []
     seen: set[str] = set()
-    today = today_in_indonesia()
-    for number, text in _lines(path):
-        try:
-            record = _record(text, today)
-        except InvalidValue as error:
-            problems.append(f"{path}:{number}: {error.message_en}")
+    check = partial(check_lines, today=today_in_indonesia())
+    for number, nik, problem in _in_order(pool, check, path):
+        if nik is None:
+            problems.append(f"{path}:{number}: {problem}")
             continue
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            problems.append(f"{path}:{number}: {where}: {first['msg']}")
-            continue
-        except ValueError as error:  # JSON, base64, template format
-            problems.append(f"{path}:{number}: {error}")
-            continue
-        if record.nik in seen:
+        if nik in seen:
             problems.append(f"{path}:{number}: the NIK is on an earlier line too")
-        seen.add(record.nik)
+        seen.add(nik)
     if problems:
         raise RecordsFileError("; ".join(problems))
     return len(seen)
 
 
-def iter_records(path: Path) -> Iterator[EarlierRecord]:
-    """The records of a file `check_file` accepted."""
-    today = today_in_indonesia()
-    return (_record(text, today) for _, text in _lines(path))
+def iter_records(path: Path, pool: Executor | None = None) -> Iterator[EarlierRecord]:
+    """The records of a file `check_file` accepted, parsed in ``pool`` (default: a new
+    `workers()`, shut down when the iteration ends)."""
+    parse = partial(parse_lines, today=today_in_indonesia())
+    if pool is None:
+        with workers() as own:
+            yield from _in_order(own, parse, path)
+    else:
+        yield from _in_order(pool, parse, path)
 
 
 Progress = Callable[[int, int], None]  # (records done, of how many)
@@ -168,34 +149,36 @@ async def load(
 ) -> tuple[int, int]:
     """Check, then store every record of ``path`` in ``kecamatan`` and ask the ABIS to insert
     them; return (stored, already recorded)."""
-    total = check_file(path)
-    keyring = load_keyring(settings)
-    conn = await db.connect(settings.connections.database_url, settings.schema_name)
-    stored = done = 0
-    try:
-        await db.migrate(conn, settings.schema_name, store.MIGRATIONS)
-        await check_keyring(conn, keyring)
-        captured_at = datetime(captured_on.year, captured_on.month, captured_on.day, tzinfo=UTC)
-        records = iter_records(path)
-        import_id, in_chunk = uuid.uuid4(), 0
-        while page := list(islice(records, PAGE)):
-            in_chunk += await store.copy_records(
-                conn,
-                keyring,
-                kecamatan=kecamatan,
-                records=[(r.nik, r.enrolment) for r in page],
-                captured_at=captured_at,
-                import_id=import_id,
-            )
-            done += len(page)
-            progress(done, total)
-            if done % CHUNK == 0 or done == total:  # a chunk is in: the ABIS may take it
-                if in_chunk:
-                    await outbox.enqueue(conn, [_batch_request(settings, kecamatan, import_id)])
-                stored += in_chunk
-                import_id, in_chunk = uuid.uuid4(), 0
-    finally:
-        await conn.close()
+    with workers() as pool:  # both passes parse in the same processes
+        total = check_file(path, pool)
+        keyring = load_keyring(settings)
+        conn = await db.connect(settings.connections.database_url, settings.schema_name)
+        stored = done = 0
+        try:
+            await db.migrate(conn, settings.schema_name, store.MIGRATIONS)
+            await check_keyring(conn, keyring)
+            captured_at = datetime(captured_on.year, captured_on.month, captured_on.day, tzinfo=UTC)
+            records = iter_records(path, pool)
+            import_id, in_chunk = uuid.uuid4(), 0
+            while page := list(islice(records, PAGE)):
+                in_chunk += await store.copy_records(
+                    conn,
+                    keyring,
+                    kecamatan=kecamatan,
+                    records=[(r.nik, r.enrolment) for r in page],
+                    captured_at=captured_at,
+                    import_id=import_id,
+                )
+                done += len(page)
+                progress(done, total)
+                if done % CHUNK == 0 or done == total:  # a chunk is in: the ABIS may take it
+                    if in_chunk:
+                        batch = _batch_request(settings, kecamatan, import_id)
+                        await outbox.enqueue(conn, [batch])
+                    stored += in_chunk
+                    import_id, in_chunk = uuid.uuid4(), 0
+        finally:
+            await conn.close()
     return stored, done - stored
 
 

@@ -110,3 +110,25 @@ def test_the_exported_templates_match_a_later_live_finger_of_the_same_person(
     live = fingerprint_template(render(simulation_seed(NIKS[0]), Finger.RIGHT_INDEX.item, 3).data)
     assert match_score(first.enrolment.templates[Finger.RIGHT_INDEX], live) >= 80
     assert match_score(second.enrolment.templates[Finger.RIGHT_INDEX], live) < 80
+
+
+def test_lines_checked_in_the_worker_processes_are_named_and_returned_in_file_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(earlier, "LINES_PER_TASK", 3)  # 14 tasks, shared by the workers
+    good = json.loads(export_line(NIKS[0]))
+    niks = [f"350805120390{serial:04d}" for serial in range(1, 41)]
+    lines = [json.dumps({**good, "nik": nik}) for nik in niks]
+    path = tmp_path / "earlier.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert earlier.check_file(path) == 40
+    assert [r.nik for r in earlier.iter_records(path)] == niks
+
+    lines[24] = json.dumps({**good, "nik": "35080512039"})  # line 25, the 9th task
+    lines[37] = lines[2]  # line 38, the 13th task: line 3's NIK again
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(earlier.RecordsFileError) as refused:
+        earlier.check_file(path)
+    assert str(refused.value) == (
+        f"{path}:25: NIK must have 16 digits, not 11; {path}:38: the NIK is on an earlier line too"
+    )
