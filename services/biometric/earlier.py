@@ -69,8 +69,8 @@ class RecordsFileError(ValueError):
 
 
 T = TypeVar("T")
-LINES_PER_TASK = 250  # ~6 MB of text per task: small enough to keep both workers busy
-TASKS_AHEAD = 16  # tasks in flight: the next two pages parse while a page is stored
+SPAN_BYTES = 8 << 20  # ~300 lines a task: small enough to keep both workers busy
+TASKS_AHEAD = 12  # tasks in flight: the next pages parse while a page is stored
 
 
 def workers() -> ProcessPoolExecutor:
@@ -79,25 +79,45 @@ def workers() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(os.cpu_count(), mp_context=multiprocessing.get_context("spawn"))
 
 
-def _tasks(path: Path) -> Iterator[Lines]:
-    """The file's non-blank lines, numbered, a task's worth at a time."""
-    with path.open() as lines:
-        numbered = ((n, text) for n, text in enumerate(lines, start=1) if text.strip())
-        while task := list(islice(numbered, LINES_PER_TASK)):
-            yield task
+def _span(
+    work: Callable[[Lines], list[T]], path: Path, start: int, end: int
+) -> tuple[int, list[T]]:
+    """In a worker: ``work`` over the lines that begin in the file's bytes [start, end),
+    numbered from 1 within the span; and how many lines that is. The workers read the file
+    themselves: sending them the text would cost this process as much as reading it."""
+    count, lines = 0, []
+    with path.open("rb") as file:
+        if start:  # the line under way at ``start`` belongs to the span before
+            file.seek(start - 1)
+            file.readline()
+        while file.tell() < end and (raw := file.readline()):
+            count += 1
+            if raw.strip():
+                lines.append((count, raw.decode()))
+    return count, work(lines)
 
 
-def _in_order(pool: Executor, work: Callable[[Lines], list[T]], path: Path) -> Iterator[T]:
-    """``work`` over the file's lines in ``pool``, results in file order; at most
-    `TASKS_AHEAD` tasks read ahead, so memory stays bounded whatever the file's size."""
-    pending: deque[Future[list[T]]] = deque()
+def _in_order(
+    pool: Executor, work: Callable[[Lines], list[T]], path: Path
+) -> Iterator[tuple[int, T]]:
+    """``work`` over the file's lines in ``pool``, in file order, each result with the number
+    of lines before its span; at most `TASKS_AHEAD` spans ahead, so memory stays bounded."""
+    pending: deque[Future[tuple[int, list[T]]]] = deque()
+    before = 0
+
+    def take() -> Iterator[tuple[int, T]]:
+        nonlocal before
+        count, results = pending.popleft().result()
+        yield from ((before, result) for result in results)
+        before += count
+
     try:
-        for task in _tasks(path):
-            pending.append(pool.submit(work, task))
+        for start in range(0, path.stat().st_size, SPAN_BYTES):
+            pending.append(pool.submit(_span, work, path, start, start + SPAN_BYTES))
             if len(pending) > TASKS_AHEAD:
-                yield from pending.popleft().result()
+                yield from take()
         while pending:
-            yield from pending.popleft().result()
+            yield from take()
     finally:  # stopped early (a failure, or the caller left): drop what is not started
         for future in pending:
             future.cancel()
@@ -112,12 +132,13 @@ def check_file(path: Path, pool: Executor | None = None) -> int:
     problems: list[str] = []
     seen: set[str] = set()
     check = partial(check_lines, today=today_in_indonesia())
-    for number, nik, problem in _in_order(pool, check, path):
+    for before, (number, nik, problem) in _in_order(pool, check, path):
+        where = f"{path}:{before + number}"
         if nik is None:
-            problems.append(f"{path}:{number}: {problem}")
+            problems.append(f"{where}: {problem}")
             continue
         if nik in seen:
-            problems.append(f"{path}:{number}: the NIK is on an earlier line too")
+            problems.append(f"{where}: the NIK is on an earlier line too")
         seen.add(nik)
     if problems:
         raise RecordsFileError("; ".join(problems))
@@ -130,9 +151,9 @@ def iter_records(path: Path, pool: Executor | None = None) -> Iterator[EarlierRe
     parse = partial(parse_lines, today=today_in_indonesia())
     if pool is None:
         with workers() as own:
-            yield from _in_order(own, parse, path)
+            yield from (record for _, record in _in_order(own, parse, path))
     else:
-        yield from _in_order(pool, parse, path)
+        yield from (record for _, record in _in_order(pool, parse, path))
 
 
 Progress = Callable[[int, int], None]  # (records done, of how many)

@@ -21,7 +21,7 @@ from schemas.values import InvalidValue, parse_nik
 from services.biometric.enrolment import Enrolment
 from services.biometric.items import FACE, SIGNATURE, Capture, Finger
 
-Lines = list[tuple[int, str]]  # (line number in the file, its text); blank lines left out
+Lines = list[tuple[int, str]]  # (line number, its text); blank lines left out
 
 
 class _Image(BaseModel):

@@ -112,20 +112,22 @@ def test_the_exported_templates_match_a_later_live_finger_of_the_same_person(
     assert match_score(second.enrolment.templates[Finger.RIGHT_INDEX], live) < 80
 
 
+@pytest.mark.parametrize("lines_a_span", [2.0, 2.5])  # spans end at a line's start, or in it
 def test_lines_checked_in_the_worker_processes_are_named_and_returned_in_file_order(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lines_a_span: float
 ) -> None:
-    monkeypatch.setattr(earlier, "LINES_PER_TASK", 3)  # 14 tasks, shared by the workers
     good = json.loads(export_line(NIKS[0]))
     niks = [f"350805120390{serial:04d}" for serial in range(1, 41)]
     lines = [json.dumps({**good, "nik": nik}) for nik in niks]
+    # many small spans, shared by the workers
+    monkeypatch.setattr(earlier, "SPAN_BYTES", int(lines_a_span * (len(lines[0]) + 1)))
     path = tmp_path / "earlier.jsonl"
     path.write_text("\n".join(lines) + "\n")
     assert earlier.check_file(path) == 40
     assert [r.nik for r in earlier.iter_records(path)] == niks
 
-    lines[24] = json.dumps({**good, "nik": "35080512039"})  # line 25, the 9th task
-    lines[37] = lines[2]  # line 38, the 13th task: line 3's NIK again
+    lines[24] = json.dumps({**good, "nik": "35080512039"})  # line 25
+    lines[37] = lines[2]  # line 38: line 3's NIK again
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(earlier.RecordsFileError) as refused:
         earlier.check_file(path)
