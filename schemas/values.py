@@ -389,3 +389,21 @@ PastDate = Annotated[
         lambda v: check_past_date(v, today=today_in_indonesia(), what="date", what_id="tanggal")
     ),
 ]
+
+
+def require_iso_datetime(value: object) -> object:
+    """A date-time given as text the way the OpenAPI schema says (RFC 3339, e.g.
+    ``2026-12-01T00:00:00+07:00``). Pydantic would also read a bare number as seconds since
+    1970, so ``?since=0.5`` meant 1 January 1970: refused instead of guessed."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.match(r"\s*\d{4}-\d{2}-\d{2}", value):
+        raise InvalidValue(
+            "invalid_datetime",
+            "Waktu harus bertanggal, misalnya 2026-12-01T00:00:00+07:00",
+            "must be a date-time such as 2026-12-01T00:00:00+07:00",
+        )
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(require_iso_datetime)]

@@ -71,6 +71,18 @@ async def test_incomplete_file_is_refused_with_the_missing_items_and_only_counte
     assert await desk.scalar("SELECT count(*) FROM refusals") == 3
     assert [e.type for e in await desk.published(3)] == ["application.refused"] * 3
 
+    # The section head reads them by reason; "since" must be a date-time, not a number of
+    # seconds (pydantic would read 0.5 as 1 January 1970: the fuzzer's find).
+    kasi = desk.bearer("kasi.tempeh")
+    since = "2020-01-01T00:00:00+07:00"
+    counted = await desk.client.get("/refusals", params={"since": since}, headers=kasi)
+    assert counted.status_code == 200, counted.text
+    assert counted.json()["files"] == 3
+    for number in ("0.5", "1700000000"):
+        refused = await desk.client.get("/refusals", params={"since": number}, headers=kasi)
+        assert refused.status_code == 422, refused.text
+        assert "date-time" in refused.text
+
 
 async def test_idempotent_submission_creates_one_application(desk: Desk) -> None:
     headers = {"Idempotency-Key": "desk1-click-42"}
