@@ -7,7 +7,6 @@ service over HTTP (``GET {url}/records/{record_id}/card-data`` with the station'
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +50,7 @@ def _b64(data: dict[str, Any], *names: str) -> bytes:
             if isinstance(data.get(key), str):
                 try:
                     return base64.b64decode(data[key], validate=True)
-                except binascii.Error as exc:
+                except ValueError as exc:  # binascii.Error, or text that is not ASCII
                     raise BadCardData(f"card-data field {key} is not base64") from exc
     raise BadCardData(f"card-data answer lacks {names[0]}")
 

@@ -63,6 +63,12 @@ async def test_encode_print_activate(
         assert abs(float(box.width) - CR80_PT[0]) < 1.5
         assert abs(float(box.height) - CR80_PT[1]) < 1.5
 
+        # A captured image that is not base64 (not even ASCII: the fuzzer's 500) is a 422.
+        for garbage in ("not base64!", "\u00ca\U0008e44b"):
+            bad = await st.http.post(f"/cards/{app}/activate", json={
+                "pin": "246810", "fingerprint_image_b64": garbage})  # fmt: skip
+            assert bad.status_code == 422, bad.text
+            assert bad.json()["detail"][0]["loc"] == ["body", "fingerprint_image_b64"]
         wrong = await st.http.post(f"/cards/{app}/activate", json={
             "officer_id": "petugas.tempeh.01", "pin": "246810",
             "simulated_finger_seed": "somebody else"})  # fmt: skip

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 from uuid import UUID
 
@@ -32,7 +31,8 @@ def router(runtime: Runtime, station: Station, access: Access) -> APIRouter:
             try:
                 image = base64.b64decode(body.fingerprint_image_b64, validate=True)
                 live = fingerprint.template(image)
-            except (binascii.Error, fingerprint.TemplateError) as exc:
+            # ValueError: binascii.Error, and a text that is not ASCII at all (was a 500)
+            except (ValueError, fingerprint.TemplateError) as exc:
                 raise HTTPException(
                     422, [{"loc": ["body", "fingerprint_image_b64"], "msg": str(exc)}]
                 ) from exc

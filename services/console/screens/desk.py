@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import uuid
 from collections import OrderedDict
 from typing import Any
@@ -323,7 +322,7 @@ def _signature(value: str) -> bytes | None:
         return None
     try:
         return base64.b64decode(value[len(SIGNATURE_PREFIX) :], validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or text that is not ASCII
         return None
 
 
