@@ -222,7 +222,9 @@ async def running_stage(
     )
     topics = Topics(topic_prefix)
     try:
-        async with serving(serve_abis, abis) as abis_served, serving(serve, settings) as served:
+        # The ABIS stops first: it fetches references from the stage, and an insert in flight
+        # waits for a stage that has gone (it retries until the stage answers again).
+        async with serving(serve, settings) as served, serving(serve_abis, abis) as abis_served:
             served.http.auth = As(os.environ["TUNTAS_OIDC_ISSUER"], _user)
             out = Collector(kafka_bootstrap, [topics.biometric_events, topics.print_ready(KEC)])
             await out.start()
