@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -89,6 +89,44 @@ async def test_the_relay_purges_rows_sent_longer_ago_than_the_topics_keep_them(
         await conn.close()
 
 
+def _health_only_stage(
+    name: str,
+    schema: str,
+    dsn: str,
+    bootstrap: str,
+    stop: asyncio.Event,
+    background: Sequence[Callable[[Runtime], Awaitable[None]]] = (),
+) -> tuple[asyncio.Future[None], list[int]]:
+    """A stage with no topics whose HTTP app answers /health only; the list gets its port."""
+    ports: list[int] = []
+
+    async def ready(runtime: Runtime) -> None:
+        ports.append(runtime.extra["http_port"])
+
+    def app(runtime: Runtime) -> FastAPI:
+        api = FastAPI()
+        api.include_router(health.endpoint(runtime.health))
+        return api
+
+    service = asyncio.ensure_future(
+        run(
+            service=name,
+            schema=schema,
+            dsn=dsn,
+            bootstrap=bootstrap,
+            migrations=None,
+            topics=[],
+            subscriptions=[],
+            parse=parse,
+            background=list(background),
+            http=app,
+            stop=stop,
+            on_ready=ready,
+        )
+    )
+    return service, ports
+
+
 async def test_a_background_loop_that_returns_makes_health_503_and_says_which(
     kafka_bootstrap: str, pg_dsn: str, db_schema: str, topic_prefix: str
 ) -> None:
@@ -97,33 +135,9 @@ async def test_a_background_loop_that_returns_makes_health_503_and_says_which(
     async def reminder_loop(runtime: Runtime) -> None:
         finished.set()  # a loop meant to run until shutdown, returning early by a bug
 
-    def app(runtime: Runtime) -> FastAPI:
-        api = FastAPI()
-        api.include_router(health.endpoint(runtime.health))
-        return api
-
-    ports: list[int] = []
-
-    async def ready(runtime: Runtime) -> None:
-        ports.append(runtime.extra["http_port"])
-
     stop = asyncio.Event()
-    background: list[Callable[[Runtime], Awaitable[None]]] = [reminder_loop]
-    service = asyncio.ensure_future(
-        run(
-            service="upkeep",
-            schema=db_schema,
-            dsn=pg_dsn,
-            bootstrap=kafka_bootstrap,
-            migrations=None,
-            topics=[],
-            subscriptions=[],
-            parse=parse,
-            background=background,
-            http=app,
-            stop=stop,
-            on_ready=ready,
-        )
+    service, ports = _health_only_stage(
+        "upkeep", db_schema, pg_dsn, kafka_bootstrap, stop, [reminder_loop]
     )
     try:
         await wait_for(lambda: bool(ports) and finished.is_set(), what="service up")
@@ -156,32 +170,8 @@ async def test_a_stage_starting_before_its_database_waits_for_it_instead_of_exit
         upstream._replace(netloc=upstream.netloc.replace(f":{upstream.port}", f":{port}"))
     )
     caplog.set_level(logging.WARNING, logger="tuntas.retry")
-    ports: list[int] = []
-
-    async def ready(runtime: Runtime) -> None:
-        ports.append(runtime.extra["http_port"])
-
-    def app(runtime: Runtime) -> FastAPI:
-        api = FastAPI()
-        api.include_router(health.endpoint(runtime.health))
-        return api
-
     stop = asyncio.Event()
-    service = asyncio.ensure_future(
-        run(
-            service="late-db",
-            schema=db_schema,
-            dsn=dsn,
-            bootstrap=kafka_bootstrap,
-            migrations=None,
-            topics=[],
-            subscriptions=[],
-            parse=parse,
-            http=app,
-            stop=stop,
-            on_ready=ready,
-        )
-    )
+    service, ports = _health_only_stage("late-db", db_schema, dsn, kafka_bootstrap, stop)
     try:
         await wait_for(
             lambda: service.done() or f"start:{db_schema}" in caplog.text,
