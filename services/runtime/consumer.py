@@ -29,7 +29,7 @@ from aiokafka.errors import CommitFailedError, IllegalStateError, RebalanceInPro
 
 from services.runtime import crashpoints, db, deadletter, inbox, kafka, outbox, status
 from services.runtime.db import Conn
-from services.runtime.errors import is_transient, retrying
+from services.runtime.errors import RIDE_THROUGH_RETRIES, is_transient, retrying
 from services.runtime.logs import bind
 from services.runtime.messages import Emit, Event
 
@@ -48,7 +48,7 @@ class ConsumerConfig:
     bootstrap: str
     max_batch: int = 500
     poll_timeout_ms: int = 200
-    max_retries: int = 6
+    max_retries: int = RIDE_THROUGH_RETRIES
     backoff_base: float = 0.2
     backoff_max: float = 5.0
     session_timeout_ms: int = 10_000

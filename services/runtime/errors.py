@@ -36,6 +36,12 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, TRANSIENT) or (isinstance(error, KafkaError) and error.retriable)
 
 
+# A running loop (a consumer's handler, the outbox relay) rides through about a minute of the
+# database or broker being away (a PostgreSQL restarted after a hard stop, a leader moving)
+# before giving up: exiting costs a supervisor restart and its backoff on top of the outage.
+RIDE_THROUGH_RETRIES = 20
+
+
 class GiveUp(RuntimeError):
     """Transient failures outlasted the retry budget: the process exits non-zero, uncommitted."""
 

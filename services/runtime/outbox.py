@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 
 from services.runtime import crashpoints
 from services.runtime.db import Conn
-from services.runtime.errors import retrying
+from services.runtime.errors import RIDE_THROUGH_RETRIES, retrying
 from services.runtime.messages import Emit
 
 log = logging.getLogger("tuntas.outbox")
@@ -64,7 +64,7 @@ class Relay:
         *,
         batch_size: int = 500,
         idle_poll: float = 0.5,
-        max_retries: int = 6,
+        max_retries: int = RIDE_THROUGH_RETRIES,
         backoff_base: float = 0.2,
         backoff_max: float = 5.0,
         keep_sent_s: float = KEEP_SENT_S,

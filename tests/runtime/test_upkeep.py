@@ -189,3 +189,54 @@ async def test_a_stage_starting_before_its_database_waits_for_it_instead_of_exit
         stop.set()
         if not service.done():
             service.cancel()
+
+
+async def test_a_running_stage_rides_through_a_database_outage_longer_than_a_few_retries(
+    kafka_bootstrap: str,
+    pg_dsn: str,
+    db_schema: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A PostgreSQL restarted after `-m immediate` on a loaded host is away for tens of
+    # seconds; the relay used to give up after 6 retries (~12 s) and the process exited.
+    upstream = urlsplit(pg_dsn)
+    assert upstream.port is not None
+    port = free_port()
+    dsn = urlunsplit(
+        upstream._replace(netloc=upstream.netloc.replace(f":{upstream.port}", f":{port}"))
+    )
+    host = upstream.hostname or "127.0.0.1"
+    caplog.set_level(logging.WARNING, logger="tuntas.retry")
+    stop = asyncio.Event()
+    proxy = DelayProxy(port, upstream.port, host=host)
+    await proxy.__aenter__()
+    service, ports = _health_only_stage("outage", db_schema, dsn, kafka_bootstrap, stop)
+    try:
+        await wait_for(lambda: bool(ports) or service.done(), timeout=60, what="stage up")
+        assert ports, f"the stage ended: {service.exception()!r}"
+        await proxy.__aexit__(None, None, None)  # the database goes away, connections cut
+        await wait_for(
+            lambda: (
+                service.done()
+                or any(
+                    f"relay:{db_schema}" in r.getMessage() and "retry 8 in" in r.getMessage()
+                    for r in caplog.records
+                )
+            ),
+            timeout=120,
+            what="the relay's 8th retry",
+        )
+        assert not service.done(), f"the stage exited in the outage: {service.exception()!r}"
+        async with DelayProxy(port, upstream.port, host=host):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}") as client:
+
+                async def healthy() -> bool:
+                    return (await client.get("/health")).status_code == 200
+
+                await wait_for(healthy, timeout=60, what="/health 200 after the outage")
+            stop.set()
+            await service
+    finally:
+        stop.set()
+        if not service.done():
+            service.cancel()
