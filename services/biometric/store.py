@@ -203,50 +203,51 @@ async def copy_records(
     captured_at: datetime,
     import_id: uuid.UUID,
 ) -> int:
-    """Store many (NIK, enrolment) at once, encrypted as `save_record` does: COPY into staging
-    tables, then one INSERT … SELECT per table (COPY cannot write a table under row-level
-    security). NIKs that already have a record are left alone. Returns how many were stored."""
+    """Store many (NIK, enrolment) at once, encrypted as `save_record` does. NIKs that already
+    have a record are left alone. Returns how many were stored.
+
+    Only ``records`` goes through a staging table: COPY cannot write a table under row-level
+    security, nor skip a NIK already recorded. ``items`` and ``templates`` (nearly all the
+    bytes) are not under it (their rows follow a record by id), so the new records' sealed
+    rows are COPYed straight in, each byte written once."""
+    columns = ("record_id", "nik", "kecamatan", "captured_at", "import_id")
     async with conn.transaction():
         key = await _current_data_key(conn, keyring, kecamatan)
         ids = [uuid.uuid4() for _ in records]
-        sealed = await asyncio.to_thread(
-            lambda: [_seal_all(key, rid, e) for rid, (_, e) in zip(ids, records, strict=True)]
+        await conn.execute(
+            f"CREATE TEMP TABLE staged_records ON COMMIT DROP"
+            f" AS SELECT {', '.join(columns)} FROM records WITH NO DATA"
         )
-        staged: dict[str, list[tuple[object, ...]]] = {
-            "records": [
+        await conn.copy_records_to_table(
+            "staged_records",
+            records=[
                 (rid, nik, kecamatan, captured_at, import_id)
                 for rid, (nik, _) in zip(ids, records, strict=True)
             ],
-            "items": [row for item_rows, _ in sealed for row in item_rows],
-            "templates": [row for _, template_rows in sealed for row in template_rows],
-        }
-        columns = {
-            "records": ("record_id", "nik", "kecamatan", "captured_at", "import_id"),
-            "items": (
-                "record_id", "item", "media_type", "quality", "key_version", "nonce", "ciphertext"
-            ),
-            "templates": ("record_id", "finger", "key_version", "nonce", "ciphertext"),
-        }  # fmt: skip
-        for table, rows in staged.items():
-            names = ", ".join(columns[table])
-            await conn.execute(
-                f"CREATE TEMP TABLE staged_{table} ON COMMIT DROP"
-                f" AS SELECT {names} FROM {table} WITH NO DATA"
-            )
-            await conn.copy_records_to_table(
-                f"staged_{table}", records=rows, columns=list(columns[table])
-            )
-        stored = await conn.fetchval(
-            "WITH new AS (INSERT INTO records (record_id, nik, kecamatan, captured_at, import_id)"
-            " SELECT * FROM staged_records ON CONFLICT (nik) DO NOTHING RETURNING 1)"
-            " SELECT count(*) FROM new"
+            columns=list(columns),
         )
-        for table in ("items", "templates"):  # only the records just inserted have a row
-            await conn.execute(
-                f"INSERT INTO {table} ({', '.join(columns[table])})"
-                f" SELECT s.* FROM staged_{table} s JOIN records r USING (record_id)"
+        inserted = {
+            row["record_id"]
+            for row in await conn.fetch(
+                f"INSERT INTO records ({', '.join(columns)}) SELECT * FROM staged_records"
+                " ON CONFLICT (nik) DO NOTHING RETURNING record_id"
             )
-    return int(stored)
+        }
+        fresh = [(rid, e) for rid, (_, e) in zip(ids, records, strict=True) if rid in inserted]
+        sealed = await asyncio.to_thread(lambda: [_seal_all(key, rid, e) for rid, e in fresh])
+        await conn.copy_records_to_table(
+            "items",
+            records=[row for item_rows, _ in sealed for row in item_rows],
+            columns=[
+                "record_id", "item", "media_type", "quality", "key_version", "nonce", "ciphertext"
+            ],
+        )  # fmt: skip
+        await conn.copy_records_to_table(
+            "templates",
+            records=[row for _, template_rows in sealed for row in template_rows],
+            columns=["record_id", "finger", "key_version", "nonce", "ciphertext"],
+        )
+    return len(inserted)
 
 
 async def imported_templates(

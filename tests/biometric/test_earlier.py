@@ -59,6 +59,9 @@ async def test_earlier_records_are_stored_once_and_found_by_nik(
         assert captured == date(2013, 5, 2)
         # what a card needs is there: photo, signature, and the file's templates
         photo = await store.load_item(conn, parse_keyring(keys), found.record_id, "face")
+        photo_and_signature = await conn.fetch(
+            "SELECT item FROM items WHERE record_id = $1", found.record_id
+        )
         assert photo.media_type == "image/jpeg" and photo.data.startswith(b"\xff\xd8\xff")
         templates = await store.load_templates(
             conn, parse_keyring(keys), found.record_id, list(Finger)
@@ -80,6 +83,17 @@ async def test_earlier_records_are_stored_once_and_found_by_nik(
         assert request["operation"] == "insert_batch"
         import_id = await conn.fetchval("SELECT DISTINCT import_id FROM records")
         assert request["reference_url"].endswith(f"/abis/batches/{import_id}")
+        # a page mixing a NIK already recorded and a new one: only the new one is stored,
+        # with its items and templates; the recorded one keeps its own
+        mixed = tmp_path / "mixed.jsonl"
+        write_export((NIKS[0], "3508051203900003"), mixed)
+        assert await earlier.load(settings, "350805", mixed, date(2013, 5, 2)) == (1, 1)
+        per_record = await conn.fetch(
+            "SELECT (SELECT count(*) FROM items i WHERE i.record_id = r.record_id) AS items,"
+            " (SELECT count(*) FROM templates t WHERE t.record_id = r.record_id) AS templates"
+            " FROM records r"
+        )
+        assert [tuple(row) for row in per_record] == [(len(photo_and_signature), 10)] * 3
     finally:
         await conn.close()
 
