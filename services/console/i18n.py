@@ -141,6 +141,8 @@ ID: Mapping[str, str] = {
     "error.not_found": "Tidak ditemukan (atau bukan milik kantor Anda).",
     "error.forbidden": "Anda tidak berwenang membuka halaman ini.",
     "error.stage": "Layanan sedang tidak dapat dihubungi. Coba lagi sebentar lagi.",
+    "error.stage_reload": "Layanan sedang dimulai ulang. Halaman ini dicoba lagi setiap"
+    " {seconds} detik dan tampil sendiri begitu layanan kembali; tidak ada yang hilang.",
     "error.back": "Kembali ke beranda",
     "pdf.receipt": "TANDA TERIMA PERMOHONAN KTP-el",
     "pdf.proof": "BUKTI PENERIMAAN KTP-el",
@@ -463,6 +465,8 @@ EN: Mapping[str, str] = {
     "error.not_found": "Not found (or not your office's).",
     "error.forbidden": "You may not open this page.",
     "error.stage": "A service cannot be reached right now. Try again in a moment.",
+    "error.stage_reload": "A service is restarting. This page is tried again every {seconds}"
+    " seconds and shows itself once the service is back; nothing is lost.",
     "error.back": "Back to home",
     "pdf.receipt": "KTP-el APPLICATION RECEIPT",
     "pdf.proof": "KTP-el PROOF OF COLLECTION",

@@ -8,6 +8,7 @@ what a screen shows (``extra="ignore"``: a stage may add fields freely).
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
@@ -29,6 +30,9 @@ from services.console.answers import (
 from services.console.settings import ConsoleSettings
 
 _T = TypeVar("_T")
+# Backoff between tries of one call (~4 s in all): a stage killed and restarted by its
+# supervisor answers again within that on a quiet host.
+RETRY_DELAYS_S = (0.25, 0.5, 1.0, 2.0)
 
 
 class StageError(Exception):
@@ -183,10 +187,7 @@ class StageCalls:
 
     async def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         headers = {**self._auth, **kwargs.pop("headers", {})}
-        try:
-            response = await self._http.request(method, url, headers=headers, **kwargs)
-        except httpx.HTTPError as error:
-            raise StageError(503, {"detail": f"{type(error).__name__}"}) from error
+        response = await self._with_retries(method, url, headers, kwargs)
         if response.status_code >= 400:
             try:
                 body: Any = response.json()
@@ -194,6 +195,33 @@ class StageCalls:
                 body = response.text
             raise StageError(response.status_code, body)
         return response
+
+    async def _with_retries(
+        self, method: str, url: str, headers: dict[str, str], kwargs: dict[str, Any]
+    ) -> httpx.Response:
+        """Ride through a stage's restart (a few seconds under its supervisor): a request
+        that never reached the stage is sent again, and so is an idempotent one (a read, a
+        PUT, or one carrying an ``Idempotency-Key``) that the stage cut or answered 503 with
+        ``Retry-After``. Past ``RETRY_DELAYS_S`` the screen says the service is unreachable."""
+        idempotent = method in ("GET", "HEAD", "PUT") or "Idempotency-Key" in headers
+        for delay in RETRY_DELAYS_S:
+            try:
+                response = await self._http.request(method, url, headers=headers, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                pass  # never reached the stage: safe to send again whatever the method
+            except httpx.HTTPError as error:
+                if not idempotent:
+                    raise StageError(503, {"detail": f"{type(error).__name__}"}) from error
+            else:
+                if not (
+                    idempotent and response.status_code == 503 and "Retry-After" in response.headers
+                ):
+                    return response
+            await asyncio.sleep(delay)
+        try:
+            return await self._http.request(method, url, headers=headers, **kwargs)
+        except httpx.HTTPError as error:
+            raise StageError(503, {"detail": f"{type(error).__name__}"}) from error
 
     async def _call(self, method: str, url: str, answer: type[_T] | Any, **kwargs: Any) -> _T:
         response = await self._send(method, url, **kwargs)

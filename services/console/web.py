@@ -23,6 +23,7 @@ from services.runtime.auth import DISTRICT_ADMIN
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "tuntas_console"
+RELOAD_S = 5  # a page that met a restarting stage reloads itself this often
 
 
 def session_secret(console: Console) -> str:
@@ -127,5 +128,10 @@ def create_app(console: Console, nudges: Nudges, stop: asyncio.Event) -> FastAPI
 
 def _error_page(console: Console, request: Request, status: int) -> Response:
     key = {403: "error.forbidden", 404: "error.not_found"}.get(status, "error.stage")
+    # A page read that met a stage still restarting (past the calls' own retries) reloads
+    # itself: staff see why, and the page comes back without them doing anything.
+    reload_s = RELOAD_S if status == 503 and request.method == "GET" else None
     staff = console.login.sessions.get(request.session.get("sid"))
-    return console.render(request, "error.html", staff, status_code=status, message=key)
+    return console.render(
+        request, "error.html", staff, status_code=status, message=key, reload_s=reload_s
+    )

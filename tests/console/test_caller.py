@@ -9,13 +9,16 @@ from collections.abc import Callable
 from uuid import uuid4
 
 import pytest
+from selenium.webdriver.common.by import By
 
+from services.console.web import RELOAD_S
 from tests.console.beside import serve_notification
 from tests.console.browser import Browser
 from tests.console.live_page import press_fresh, text_of
 from tests.console.stack import Stack
 from tests.notification.service_kit import accepted, ready, texts, wib
 from tests.waiting import wait_for
+from tuntas.stack.prereq import free_port
 
 
 def test_caller_records_an_outcome_and_reads_the_sms_log(
@@ -45,3 +48,21 @@ def test_caller_records_an_outcome_and_reads_the_sms_log(
     caller.wait().until(lambda d: "Terkirim" in text_of(d, "sms"))
     assert str(app)[:8] in text_of(caller.driver, "sms")
     assert caller.check("caller-sms") == []
+
+
+def test_a_page_whose_stage_is_restarting_says_so_and_comes_back_by_itself(
+    browser_as: Callable[[str], Browser],
+    stack: Stack,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # notification is down (killed, its supervisor not done restarting it) past the calls'
+    # own retries: the page says why and reloads itself until the stage answers again
+    stack.point(notification_url=f"http://127.0.0.1:{free_port()}")
+    caller = browser_as("caller.tempeh")
+    caller.go("/caller")
+    assert "dimulai ulang" in caller.text("#error-message")
+    assert caller.find("#error-message").get_attribute("data-come-back") == str(RELOAD_S)
+    assert caller.check("caller-stage-restarting") == []
+    serve_notification(stack, tmp_path_factory.mktemp("notification"))  # back, on a new port
+    caller.wait().until(lambda d: d.find_elements(By.ID, "calls"))
+    assert caller.path() == "/caller"

@@ -1,5 +1,6 @@
 // The console's only script: keeps a half-filled form across a login, wires live queue
-// nudges to htmx, and the signature pad. Plain ES2017, no build step.
+// nudges to htmx, the signature pad, and a page waiting for a restarting stage.
+// Plain ES2017, no build step.
 (function () {
   "use strict";
   var KEPT = "tuntas.kept.";
@@ -60,6 +61,18 @@
     });
   }
 
+  // A page read that met a restarting stage: ask for it again now and then, and show it once
+  // it answers (a page that changes only when its content is there, not on a timer).
+  function comeBack(el) {
+    var every = 1000 * Number(el.dataset.comeBack);
+    function again() {
+      fetch(location.href, { credentials: "same-origin" }).then(function (answer) {
+        if (answer.ok) location.reload(); else setTimeout(again, every);
+      }, function () { setTimeout(again, every); });
+    }
+    setTimeout(again, every);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-clear-kept]").forEach(function (el) { clearKept(el.dataset.clearKept); });
     document.querySelectorAll("form[data-keep]").forEach(keep);
@@ -67,5 +80,6 @@
     var refusal = document.getElementById("refusal");
     if (refusal) refusal.focus();
     if (document.body.dataset.live) live(document.body.dataset.live);
+    document.querySelectorAll("[data-come-back]").forEach(comeBack);
   });
 })();
