@@ -65,6 +65,8 @@ class ChaosResult:
     outages: int
     checks: list[checks.Check]
     recovery: dict[str, dict[str, float]] = field(default_factory=dict)
+    # connections the card stations made to the broker through the station link's proxies
+    station_link_connections: int = 0
 
     @property
     def ok(self) -> bool:
@@ -93,6 +95,7 @@ class ChaosResult:
             "restarts": self.restarts,
             "outages_ridden_through": self.outages,
             "recovery": self.recovery,
+            "station_link_connections": self.station_link_connections,
             "checks": [
                 {"name": c.name, "figure": c.figure, "problems": c.problems} for c in self.checks
             ],
@@ -123,7 +126,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
     stopped), reached through the delay proxy's port: the environment points the run at it
     while the block lasts. Without ``KAFKA_BOOTSTRAP_SERVERS`` the run's Kafka is its own too,
     on free ports unless TUNTAS_KAFKA_PORT is set (TUNTAS_KAFKA_NODES=3: a cluster whose nodes
-    the run also kills)."""
+    the run also kills), with a listener of the stations' own behind a link the run delays."""
     home = Path(tempfile.mkdtemp(prefix="tuntas-chaos-"))
     node = PostgresNode(home / "postgres", prereq.free_port())
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "TUNTAS_HOME", "TUNTAS_PG_PORT")}
@@ -132,6 +135,11 @@ def own_postgres() -> Iterator[OwnPostgres]:
         names = ("TUNTAS_KAFKA_PORT", "TUNTAS_KAFKA_CONTROLLER_PORT", "TUNTAS_KAFKA_SASL_PORT")
         saved |= {k: None for k in names}
         os.environ.update({k: str(base + i) for i, k in enumerate(names)})
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and "TUNTAS_KAFKA_STATION_PORT" not in (
+        os.environ
+    ):  # the stations' listener and its link port, per node (the link is delayed at random)
+        saved["TUNTAS_KAFKA_STATION_PORT"] = None
+        os.environ["TUNTAS_KAFKA_STATION_PORT"] = str(_free_block(6))
     if not os.environ.get("TUNTAS_OIDC_ISSUER") and "TUNTAS_KEYCLOAK_PORT" not in os.environ:
         saved["TUNTAS_KEYCLOAK_PORT"] = None  # a Keycloak of its own too
         os.environ["TUNTAS_KEYCLOAK_PORT"] = str(prereq.free_port())
@@ -193,6 +201,12 @@ async def run(
         await asyncio.to_thread(accounts.ensure, issuer, kecamatan)
     cluster = config.kafka_cluster() if own and not config.external_kafka else []
     proxy = DelayProxy(own.client_port, own.node.port) if own else None
+    # the offices' link to the broker: the stations reach each node through one of these
+    links = [
+        DelayProxy(n.station_link_port, n.station_port)
+        for n in cluster
+        if n.station_port is not None and n.station_link_port is not None
+    ]
     supervisors: list[Supervisor] = []
 
     @contextlib.asynccontextmanager
@@ -206,13 +220,16 @@ async def run(
             postgres=own.node if own else None,
             proxy=proxy,
             cluster=cluster,
+            station_links=links,
             note=say.print,
         )
         async with driver.running():
             yield None
 
     began = time.monotonic()
-    async with proxy or contextlib.nullcontext():
+    async with contextlib.AsyncExitStack() as running:
+        for link in [*links, *([proxy] if proxy else [])]:
+            await running.enter_async_context(link)
         result = await run_demo(
             DemoOptions(
                 applicants=opts.applicants,
@@ -249,6 +266,7 @@ async def run(
             outages,
             found,
             log.recovery_figures(),
+            sum(link.connections for link in links),
         )
         for check in found:
             say.print(check.line())

@@ -35,9 +35,20 @@ from tuntas.stack.kafka import KafkaNode
 from tuntas.stack.postgres import PostgresNode
 from tuntas.supervisor import ProcessState, Supervisor
 
-HELD = ("smsc-freeze", "printer", "delay")  # lifted after their hold, not inflicted inline
+# lifted after their hold, not inflicted inline
+HELD = ("smsc-freeze", "printer", "delay", "station-delay")
 RECOVERY_TIMEOUT_S = 300.0
-KINDS = ("kill", "smsc-freeze", "printer", "postgres", "delay", "broker", "controller")
+# delay: every client's link to PostgreSQL; station-delay: the card stations' to the broker
+KINDS = (
+    "kill",
+    "smsc-freeze",
+    "printer",
+    "postgres",
+    "delay",
+    "station-delay",
+    "broker",
+    "controller",
+)
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ class FaultPlan:
     seed: int
     mean_interval_s: float = 2.0  # between two faults (exponential)
     hold_s: tuple[float, float] = (1.0, 6.0)  # how long a freeze, stop or delay lasts
-    delay_s: float = 0.2  # added to each chunk, either way, by a delay fault
+    delay_s: float = 0.2  # added to each chunk, either way, by a delay fault (either link)
     kills_per_round: int = 2  # each process killed this often per round of faults
     # rounds finished even when the day ends sooner, so each kind happens at least so often
     min_rounds: int = 0
@@ -68,8 +79,9 @@ def round_of(
 ) -> list[Fault]:
     """One round of faults in a seeded order (pure given ``rng``): every process killed
     ``kills_per_round`` times, a printer stopped, and each kind in ``others`` (those the run
-    can do: smsc-freeze, postgres, delay, broker, controller) once; so every kind recurs
-    however long or short the day, and each process is killed as often as the others."""
+    can do: smsc-freeze, postgres, delay, station-delay, broker, controller) once; so every
+    kind recurs however long or short the day, and each process is killed as often as the
+    others."""
     faults = [
         Fault(0.0, "kill", name, 0.0)
         for name in sorted(processes)
@@ -118,8 +130,9 @@ class FaultLog:
 class Driver:
     """Runs the plan against ``supervisor`` while the block of :meth:`running` lasts.
 
-    ``postgres`` (with ``proxy`` in front of it) and ``cluster`` (a 3-node KRaft cluster) are
-    the run's own; without them those kinds are not in the rounds."""
+    ``postgres`` (with ``proxy`` in front of it), ``cluster`` (a 3-node KRaft cluster) and
+    ``station_links`` (the proxies the card stations reach the broker through) are the run's
+    own; without them those kinds are not in the rounds."""
 
     def __init__(
         self,
@@ -131,6 +144,7 @@ class Driver:
         postgres: PostgresNode | None = None,
         proxy: DelayProxy | None = None,
         cluster: Sequence[KafkaNode] = (),
+        station_links: Sequence[DelayProxy] = (),
         note: Callable[[str], None] = print,
     ) -> None:
         self.plan = plan
@@ -140,6 +154,7 @@ class Driver:
         self.postgres = postgres
         self.proxy = proxy
         self.cluster = list(cluster)
+        self.station_links = list(station_links)
         self.note = note
         self.rounds = 0
         self._rng = random.Random(plan.seed)
@@ -152,6 +167,8 @@ class Driver:
             kinds.append("postgres")
         if self.proxy is not None:
             kinds.append("delay")
+        if self.station_links:
+            kinds.append("station-delay")
         if len(self.cluster) >= 3:  # one node of three down keeps the quorum and min.insync 2
             kinds += ["broker", "controller"]
         return kinds
@@ -218,6 +235,11 @@ class Driver:
         if fault.kind == "delay" and self.proxy is not None:
             self.proxy.delay_s = self.plan.delay_s
             asyncio.get_running_loop().call_later(fault.hold_s, setattr, self.proxy, "delay_s", 0)
+            return True
+        if fault.kind == "station-delay" and self.station_links:
+            for link in self.station_links:
+                link.delay_s = self.plan.delay_s
+                asyncio.get_running_loop().call_later(fault.hold_s, setattr, link, "delay_s", 0)
             return True
         if fault.kind in ("broker", "controller") and self.cluster:
             return await self._broker_down(fault)
@@ -320,8 +342,8 @@ class Driver:
     async def _heal(self) -> None:
         """After the faults: everything running and answering again."""
         self._signal("smsc", signal.SIGCONT)
-        if self.proxy is not None:
-            self.proxy.delay_s = 0
+        for link in [*self.station_links, *([self.proxy] if self.proxy else [])]:
+            link.delay_s = 0
         for code in self.options.kecamatan:
             await asyncio.to_thread(cups.start_printer, topology.queue(code, self.options))
         if self.postgres is not None and not self.postgres.is_running():

@@ -65,6 +65,11 @@ class KafkaNode(JavaNode):
     node_id: int = 1
     # A cluster: every node's "id@127.0.0.1:controller_port"; empty: a lone node.
     voters: tuple[str, ...] = ()
+    # The card stations' own SCRAM listener (with ``sasl_port``): the link from a kecamatan
+    # office to the district's broker. It advertises ``station_link_port``, where the chaos
+    # run's loopback proxy stands for that network and forwards to ``station_port``.
+    station_port: int | None = None
+    station_link_port: int | None = None
 
     @property
     def replication(self) -> tuple[int, int]:
@@ -84,6 +89,15 @@ class KafkaNode(JavaNode):
             return None
         wanted = f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}"
         return f"127.0.0.1:{self.sasl_port}" if wanted in config.read_text() else None
+
+    @property
+    def station_bootstrap(self) -> str | None:
+        """Where the stations reach this broker (the link's port), if it has that listener."""
+        config = self.home / "server.properties"
+        if self.station_port is None or not config.exists():
+            return None
+        wanted = f"STATION://127.0.0.1:{self.station_port}"
+        return f"127.0.0.1:{self.station_link_port}" if wanted in config.read_text() else None
 
     def start(self, timeout: float = 90.0) -> None:
         self.launch()
@@ -178,14 +192,23 @@ class KafkaNode(JavaNode):
                 "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
             ]
         sasl = f"SASL_PLAINTEXT://127.0.0.1:{self.sasl_port}"
+        listen, advertised, protocols = f"{plain},{sasl}", f"{plain},{sasl}", ""
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+        station: list[str] = []
+        if self.station_port is not None:
+            listen += f",STATION://127.0.0.1:{self.station_port}"
+            link = self.station_link_port or self.station_port
+            advertised += f",STATION://127.0.0.1:{link}"
+            protocols = ",STATION:SASL_PLAINTEXT"
+            station = [f"listener.name.station.scram-sha-512.sasl.jaas.config={scram}"]
         return [
-            f"listeners={plain},{sasl},{controller}",
-            f"advertised.listeners={plain},{sasl}",
+            f"listeners={listen},{controller}",
+            f"advertised.listeners={advertised}",
             "listener.security.protocol.map="
-            "PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT",
+            f"PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT{protocols}",
             "sasl.enabled.mechanisms=SCRAM-SHA-512",
-            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
-            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+            f"listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config={scram}",
+            *station,
             "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
             # The loopback PLAINTEXT and controller listeners authenticate nobody: ANONYMOUS.
             "super.users=User:ANONYMOUS",

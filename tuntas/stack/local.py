@@ -34,6 +34,9 @@ class StackConfig:
     # 3: a KRaft cluster of three combined nodes (replication 3, min.insync.replicas 2), node
     # i's three ports those of node 1 plus 3·i; its folders are kafka-cluster/node-<id>.
     kafka_nodes: int = 1
+    # The card stations' listener (node i: this + 2·(i-1)) and the link port it advertises
+    # (+1), where a proxy must stand: set by the chaos run, which delays that link.
+    kafka_station_port: int | None = None
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -50,6 +53,9 @@ class StackConfig:
             external_db=env.get("DATABASE_URL") or None,
             external_oidc=env.get("TUNTAS_OIDC_ISSUER") or None,
             kafka_nodes=int(env.get("TUNTAS_KAFKA_NODES", "1")),
+            kafka_station_port=int(env["TUNTAS_KAFKA_STATION_PORT"])
+            if env.get("TUNTAS_KAFKA_STATION_PORT")
+            else None,
         )
 
     def kafka(self) -> KafkaNode:
@@ -65,6 +71,8 @@ class StackConfig:
                     self.kafka_port,
                     self.controller_port,
                     sasl_port=self.kafka_sasl_port,
+                    station_port=self._station_port(1),
+                    station_link_port=self._station_port(1, link=True),
                 )
             ]
         ids = range(1, self.kafka_nodes + 1)
@@ -80,9 +88,16 @@ class StackConfig:
                 sasl_port=None if sasl is None else sasl + 3 * (i - 1),
                 node_id=i,
                 voters=voters,
+                station_port=self._station_port(i),
+                station_link_port=self._station_port(i, link=True),
             )
             for i in ids
         ]
+
+    def _station_port(self, node_id: int, link: bool = False) -> int | None:
+        if self.kafka_station_port is None:
+            return None
+        return self.kafka_station_port + 2 * (node_id - 1) + int(link)
 
     def kafka_bootstrap(self) -> str:
         return self.external_kafka or ",".join(n.bootstrap for n in self.kafka_cluster())
@@ -110,6 +125,8 @@ class Endpoints:
     # can create a principal, ACLs and a database role per process: the SCRAM listener (None
     # when the broker has none) and the folder of generated secrets.
     kafka_sasl_bootstrap: str | None = None
+    # The card stations' listener, through the link proxy (None: they use the SCRAM one).
+    kafka_station_bootstrap: str | None = None
     secrets: Path | None = None
     replication_factor: int = 1  # of the topics the services create (3 on a local cluster)
 
@@ -146,6 +163,7 @@ def up(config: StackConfig, identity: bool = False) -> Endpoints:
         config.external_db or config.postgres().dsn,
         config.oidc_issuer() if identity else None,
         kafka_sasl_bootstrap=None if config.external_kafka else config.kafka().sasl_bootstrap,
+        kafka_station_bootstrap=None if config.external_kafka else config.kafka().station_bootstrap,
         secrets=None if config.external_db else config.home / "secrets",
         replication_factor=1 if config.external_kafka else config.kafka().replication[0],
     )

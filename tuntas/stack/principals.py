@@ -179,8 +179,12 @@ def process_env(endpoints: Any, service: Service, kecamatan: str | None = None) 
     }
     if endpoints.kafka_sasl_bootstrap:
         principal = kafka_principal(service, kecamatan)
+        station_link = getattr(endpoints, "kafka_station_bootstrap", None)
+        bootstrap = (station_link if service is Service.CARD_PRODUCTION else None) or (
+            endpoints.kafka_sasl_bootstrap
+        )
         env |= {
-            "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_sasl_bootstrap,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "KAFKA_SASL_USERNAME": principal,
             "KAFKA_SASL_PASSWORD_FILE": str(secret(endpoints.secrets / "kafka", principal)),
         }
