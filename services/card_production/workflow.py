@@ -12,10 +12,11 @@ Every state change is committed together with its outbox events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +24,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from schemas import ktpel
 from schemas.application import CardFace
@@ -57,6 +59,7 @@ from services.card_production.settings import CardProductionSettings
 from services.runtime import outbox, status
 from services.runtime.auth import Identity
 from services.runtime.db import Conn, caller_scope, in_scope
+from services.runtime.errors import is_transient
 from services.runtime.messages import Emit
 from services.runtime.service import Runtime
 
@@ -220,30 +223,50 @@ class Station:
     # ------------------------------------------------------------ the production loop
 
     async def run(self, runtime: Runtime) -> None:
-        """The background job: take jobs one by one while the printer is ready."""
+        """The background job: take jobs one by one while the printer is ready.
+
+        The database going away (a restart, a backend terminated) stops nothing: a step that
+        meets it is retried on the next pass, and the LISTEN connection is opened again."""
         self.runtime = runtime
-        listener = await runtime.pool.acquire()
+        listener: PoolConnectionProxy[asyncpg.Record] | None = None
 
         def notified(*_: object) -> None:
             self.wake.set()
 
-        await listener.add_listener(self.channel, notified)
         try:
             while not runtime.stop.is_set():
                 self.wake.clear()
-                if not await self._printer_ready():
-                    await self._sleep(self.settings.printer_poll_s)
-                    continue
                 try:
+                    if listener is None or listener.is_closed():
+                        await self._unlisten(listener, notified)
+                        listener = None
+                        listener = await runtime.pool.acquire()
+                        await listener.add_listener(self.channel, notified)
+                    if not await self._printer_ready():
+                        await self._sleep(self.settings.printer_poll_s)
+                        continue
                     worked = await self._step()
-                except (asyncpg.PostgresConnectionError, OSError) as exc:
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
                     log.warning("production step failed (%s); retrying", exc)
                     worked = False
                 if not worked:
                     await self._sleep(self.settings.idle_poll_s)
         finally:
-            await listener.remove_listener(self.channel, notified)
-            await runtime.pool.release(listener)
+            await self._unlisten(listener, notified)
+
+    async def _unlisten(
+        self, listener: PoolConnectionProxy[asyncpg.Record] | None, notified: Callable[..., None]
+    ) -> None:
+        """Give the LISTEN connection back, whether or not the database still has it."""
+        if listener is None or self.runtime is None:
+            return
+        with contextlib.suppress(Exception):  # a connection already lost: nothing to undo
+            if not listener.is_closed():
+                await listener.remove_listener(self.channel, notified)
+        with contextlib.suppress(Exception):
+            await self.runtime.pool.release(listener)
 
     async def _sleep(self, seconds: float) -> None:
         stop = asyncio.ensure_future(self.rt.stop.wait())

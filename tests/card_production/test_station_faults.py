@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from tests.card_production.biometric_stub import BiometricStub
@@ -74,3 +75,35 @@ async def test_a_job_failing_again_and_again_is_escalated_and_the_next_goes_on(
         alerts = (await st.http.get("/health")).json()["station"]["alerts"]
         assert any(a["kind"] == "production" and str(broken.correlation_id) in a["message"]
                    for a in alerts)  # fmt: skip
+
+
+async def test_production_goes_on_after_the_database_says_it_is_starting_up(
+    chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    # What a production step meets in the seconds after PostgreSQL restarts from a hard stop
+    # (found by the chaos day: the loop ended on it, and the station printed nothing more).
+    event = print_ready()
+    async with station(
+        kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric,
+    ) as st:  # fmt: skip
+        step = st.station._step
+        refused: list[str] = []
+
+        async def starting_up() -> bool:
+            if not refused:
+                refused.append("once")
+                raise asyncpg.exceptions.CannotConnectNowError("the database system is starting up")
+            return await step()
+
+        monkeypatch.setattr(st.station, "_step", starting_up)
+        await st.http.post("/stock/batches", json=BATCH)
+        await produce(kafka_bootstrap, st.topics.print_ready("350805"), event)
+        await wait_for(lambda: st.state_is(event.correlation_id, "ready_for_collection"),
+                       timeout=90, what="the job produced after the refusal")  # fmt: skip
+        assert refused == ["once"]
+        health = (await st.http.get("/health")).json()
+        assert health["status"] == "ok", health
