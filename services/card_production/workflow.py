@@ -311,9 +311,9 @@ class Station:
         self.current_job = str(app)
         try:
             return await self._produce(job)
-        except (asyncpg.PostgresConnectionError, OSError):
-            raise  # the database or the network: the loop retries, the job is not to blame
         except Exception as exc:
+            if is_transient(exc):
+                raise  # the database or the network: the loop retries, the job is not to blame
             await self._failed(app, exc)
             return True
         finally:

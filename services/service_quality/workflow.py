@@ -144,10 +144,15 @@ async def _mail(
     await store.enqueue_mail(conn, complaint_id, sender, recipient, subject, body)
 
 
-async def _open(conn: Conn, ticket: str, kecamatan: str | None) -> dict[str, Any]:
+async def _mine(conn: Conn, ticket: str, kecamatan: str | None) -> dict[str, Any]:
     row = await store.complaint(conn, ticket, lock=True)
     if row is None or (kecamatan is not None and row["kecamatan"] != kecamatan):
         raise NotFound(f"no complaint {ticket}")
+    return row
+
+
+async def _open(conn: Conn, ticket: str, kecamatan: str | None) -> dict[str, Any]:
+    row = await _mine(conn, ticket, kecamatan)
     if row["status"] == Status.CLOSED:
         raise Conflict(f"complaint {ticket} is closed already")
     return row
@@ -158,7 +163,8 @@ async def acknowledge(
 ) -> dict[str, Any]:
     row = await _open(conn, ticket, kecamatan)
     if row["status"] == Status.ACKNOWLEDGED:
-        raise Conflict(f"complaint {ticket} is acknowledged already")
+        # what was asked holds already (a resend after a lost answer): nothing more to do
+        return await details(conn, ticket)
     now = ctx.clock.now()
     await store.set_acknowledged(conn, row["id"], now)
     await store.add_history(conn, row["id"], now, "acknowledged", officer, note)
@@ -170,7 +176,13 @@ async def follow_up(
 ) -> dict[str, Any]:
     """Close with the outcome; the complainant is told by e-mail when they gave an address,
     else by SMS when they gave a phone number (``complaint.answered``: notification's SMS
-    path sends it), else the officer records how they told them, in ``outcome``."""
+    path sends it), else the officer records how they told them, in ``outcome``.
+
+    The same follow-up sent again (a retry after a lost answer) answers as the first did and
+    tells nobody twice; another outcome for a closed complaint is a conflict."""
+    row = await _mine(conn, ticket, kecamatan)
+    if row["status"] == Status.CLOSED and row["outcome"] == outcome:
+        return await details(conn, ticket)
     row = await _open(conn, ticket, kecamatan)
     now = ctx.clock.now()
     await store.close(conn, row["id"], now, outcome)

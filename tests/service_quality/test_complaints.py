@@ -71,6 +71,13 @@ async def test_web_complaint_needs_its_fields_and_returns_a_ticket(
         assert found["channel"] == "website" and found["status"] == "acknowledged"
         # the acknowledgement with the ticket number reached the complainant's mailbox
         await wait_for(lambda: any(ticket in m["subject"] for m in _mail(sq.relay_log)))
+        # the desk acknowledging it (again, or a resend after a lost answer): nothing changes
+        again = await http.post(
+            f"/offices/{TEMPEH}/complaints/{ticket}/acknowledge", json={"officer_id": "desk.1"}
+        )
+        assert again.status_code == 200 and again.json()["status"] == "acknowledged"
+        actions = [h["action"] for h in again.json()["history"]]
+        assert actions.count("acknowledged") == 1, actions
 
 
 async def test_a_web_complaint_resent_with_its_key_is_one_complaint(
@@ -145,6 +152,14 @@ async def test_overdue_complaint_escalates_on_the_right_working_day_across_a_hol
             json={"officer_id": "kasi.tempeh", "outcome": "Petugas telah dibina."},
         )
         assert closed.status_code == 200 and closed.json()["status"] == "closed"
+        # the same follow-up resent (its answer lost to a restart): answered as the first was,
+        # recorded once
+        resent = await http.post(
+            f"/offices/{TEMPEH}/complaints/{ticket}/follow-up",
+            json={"officer_id": "kasi.tempeh", "outcome": "Petugas telah dibina."},
+        )
+        assert resent.status_code == 200 and resent.json()["status"] == "closed"
+        assert (await history()).count("followed_up") == 1
         again = await http.post(
             f"/offices/{TEMPEH}/complaints/{ticket}/follow-up",
             json={"officer_id": "kasi.tempeh", "outcome": "lagi"},
