@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -155,6 +156,29 @@ async def test_a_background_loop_that_returns_makes_health_503_and_says_which(
         await service
 
 
+@dataclass(frozen=True)
+class _Proxied:
+    """The test database reached through a loopback proxy's port (not listening until
+    :meth:`proxy` is entered), so a test can take the database away and give it back."""
+
+    dsn: str
+    port: int
+    upstream_port: int
+    host: str
+
+    def proxy(self) -> DelayProxy:
+        return DelayProxy(self.port, self.upstream_port, host=self.host)
+
+
+def _behind_a_proxy(pg_dsn: str) -> _Proxied:
+    upstream = urlsplit(pg_dsn)
+    assert upstream.port is not None
+    port = free_port()
+    netloc = upstream.netloc.replace(f":{upstream.port}", f":{port}")
+    dsn = urlunsplit(upstream._replace(netloc=netloc))
+    return _Proxied(dsn, port, upstream.port, upstream.hostname or "127.0.0.1")
+
+
 async def test_a_stage_starting_before_its_database_waits_for_it_instead_of_exiting(
     kafka_bootstrap: str,
     pg_dsn: str,
@@ -163,22 +187,17 @@ async def test_a_stage_starting_before_its_database_waits_for_it_instead_of_exit
 ) -> None:
     # The database is reached through a proxy that is not listening yet: refused, as a
     # PostgreSQL still starting after a hard stop refuses.
-    upstream = urlsplit(pg_dsn)
-    assert upstream.port is not None
-    port = free_port()
-    dsn = urlunsplit(
-        upstream._replace(netloc=upstream.netloc.replace(f":{upstream.port}", f":{port}"))
-    )
+    via = _behind_a_proxy(pg_dsn)
     caplog.set_level(logging.WARNING, logger="tuntas.retry")
     stop = asyncio.Event()
-    service, ports = _health_only_stage("late-db", db_schema, dsn, kafka_bootstrap, stop)
+    service, ports = _health_only_stage("late-db", db_schema, via.dsn, kafka_bootstrap, stop)
     try:
         await wait_for(
             lambda: service.done() or f"start:{db_schema}" in caplog.text,
             what="a refused connection at start",
         )
         assert not service.done(), "the stage exited instead of waiting for its database"
-        async with DelayProxy(port, upstream.port, host=upstream.hostname or "127.0.0.1"):
+        async with via.proxy():
             await wait_for(lambda: bool(ports) or service.done(), timeout=60, what="stage up")
             assert ports, f"the stage ended: {service.exception()!r}"
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}") as client:
@@ -199,18 +218,12 @@ async def test_a_running_stage_rides_through_a_database_outage_longer_than_a_few
 ) -> None:
     # A PostgreSQL restarted after `-m immediate` on a loaded host is away for tens of
     # seconds; the relay used to give up after 6 retries (~12 s) and the process exited.
-    upstream = urlsplit(pg_dsn)
-    assert upstream.port is not None
-    port = free_port()
-    dsn = urlunsplit(
-        upstream._replace(netloc=upstream.netloc.replace(f":{upstream.port}", f":{port}"))
-    )
-    host = upstream.hostname or "127.0.0.1"
+    via = _behind_a_proxy(pg_dsn)
     caplog.set_level(logging.WARNING, logger="tuntas.retry")
     stop = asyncio.Event()
-    proxy = DelayProxy(port, upstream.port, host=host)
+    proxy = via.proxy()
     await proxy.__aenter__()
-    service, ports = _health_only_stage("outage", db_schema, dsn, kafka_bootstrap, stop)
+    service, ports = _health_only_stage("outage", db_schema, via.dsn, kafka_bootstrap, stop)
     try:
         await wait_for(lambda: bool(ports) or service.done(), timeout=60, what="stage up")
         assert ports, f"the stage ended: {service.exception()!r}"
@@ -227,7 +240,7 @@ async def test_a_running_stage_rides_through_a_database_outage_longer_than_a_few
             what="the relay's 8th retry",
         )
         assert not service.done(), f"the stage exited in the outage: {service.exception()!r}"
-        async with DelayProxy(port, upstream.port, host=host):
+        async with via.proxy():
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}") as client:
 
                 async def healthy() -> bool:
