@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,12 +20,13 @@ import asyncpg
 
 from services.runtime import db, kafka
 from services.runtime.consumer import Consumer, ConsumerConfig, Handler, Parser
-from services.runtime.errors import GiveUp, retrying
+from services.runtime.errors import RIDE_THROUGH_RETRIES, GiveUp, is_transient, retrying
 from services.runtime.health import Health
 from services.runtime.outbox import Relay
 
 log = logging.getLogger("tuntas.service")
 STARTUP_RETRIES = 20  # about a minute of waiting for the database at start
+RAN_WELL_S = 60.0  # a background job that ran this long before failing starts a fresh count
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,8 @@ async def run(
             health.consumers.append(consumer)
             launch(sub.name, consumer.run(stop))
         for job in background:
-            launch(getattr(job, "__name__", "background"), job(runtime))
+            name = getattr(job, "__name__", "background")
+            launch(name, _riding_through(name, job, runtime))
         if http is not None and http_port >= 0:
             listening = asyncio.Event()
             app = http(await _http_runtime(runtime, dsn, pools) if fail_closed_http else runtime)
@@ -180,6 +183,35 @@ async def run(
         await asyncio.gather(*tasks.values(), return_exceptions=True)
         await producer.stop()
         await asyncio.gather(*(p.close() for p in pools))
+
+
+async def _riding_through(
+    name: str, job: Callable[[Runtime], Awaitable[None]], runtime: Runtime
+) -> None:
+    """Run a background job (a sender, a poller, the station's production loop); when the
+    database or the broker goes away under it, start it again after a backoff, as the relay
+    and the consume loops retry, instead of stopping the process. Past ``RIDE_THROUGH_RETRIES``
+    failures in a row (a run of a minute or more starts the count afresh), or on any other
+    error, it fails and the process stops for its supervisor to restart."""
+    loop = asyncio.get_running_loop()
+    failures = 0
+    while True:
+        began = loop.time()
+        try:
+            await job(runtime)
+            return
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            failures = 1 if loop.time() - began >= RAN_WELL_S else failures + 1
+            if failures > RIDE_THROUGH_RETRIES:
+                raise GiveUp(f"{name}: gave up after {failures - 1} restarts: {error!r}") from error
+            delay = min(5.0, 0.2 * 2**failures) * random.uniform(0.5, 1.0)
+            log.warning("%s: %r; starting it again in %.2fs", name, error, delay)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(runtime.stop.wait(), delay)
+            if runtime.stop.is_set():
+                return
 
 
 async def _http_runtime(runtime: Runtime, dsn: str, pools: list[asyncpg.Pool]) -> Runtime:

@@ -253,3 +253,34 @@ async def test_a_running_stage_rides_through_a_database_outage_longer_than_a_few
         stop.set()
         if not service.done():
             service.cancel()
+
+
+async def test_a_background_job_meeting_the_database_away_starts_again_not_the_process(
+    kafka_bootstrap: str, pg_dsn: str, db_schema: str
+) -> None:
+    # An SMS sender or mail poller whose connection is cut by a PostgreSQL restart: the job
+    # starts again after a backoff; the process (and its other loops) goes on.
+    starts: list[float] = []
+
+    async def sms_sender(runtime: Runtime) -> None:
+        starts.append(asyncio.get_running_loop().time())
+        if len(starts) <= 2:
+            raise ConnectionError("unexpected connection_lost() call")
+        await runtime.stop.wait()
+
+    stop = asyncio.Event()
+    service, ports = _health_only_stage(
+        "sender", db_schema, pg_dsn, kafka_bootstrap, stop, [sms_sender]
+    )
+    try:
+        await wait_for(lambda: len(starts) == 3 or service.done(), what="the job's third start")
+        assert not service.done(), f"the stage stopped: {service.exception()!r}"
+        await wait_for(lambda: bool(ports), what="stage up")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{ports[0]}") as client:
+            assert (await client.get("/health")).status_code == 200
+        stop.set()
+        await service
+    finally:
+        stop.set()
+        if not service.done():
+            service.cancel()
