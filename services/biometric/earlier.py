@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import multiprocessing
 import os
 import sys
 import time
@@ -60,6 +59,7 @@ from services.biometric.keys import check_keyring, load_keyring
 from services.biometric.settings import SERVICE, BiometricSettings
 from services.runtime import db, logs, outbox
 from services.runtime.messages import Emit
+from services.runtime.workers import process_pool
 
 log = logging.getLogger("tuntas.biometric.earlier")
 
@@ -74,9 +74,8 @@ TASKS_AHEAD = 12  # tasks in flight: the next pages parse while a page is stored
 
 
 def workers() -> ProcessPoolExecutor:
-    """One process per core for the parsing. Spawned, not forked: `load` runs an event loop
-    and a database connection in this process."""
-    return ProcessPoolExecutor(os.cpu_count(), mp_context=multiprocessing.get_context("spawn"))
+    """One process per core for the parsing, ended with this one however it ends."""
+    return process_pool(os.cpu_count())
 
 
 def _span(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from typing import Any
 
 from schemas.envelope import parse_event
@@ -22,6 +21,7 @@ from services.biometric.workflow import Stage, auto_operator
 from services.runtime import db
 from services.runtime.auth import Access
 from services.runtime.service import Hook, Runtime, Subscription, run
+from services.runtime.workers import process_pool
 
 log = logging.getLogger("tuntas.biometric")
 
@@ -114,12 +114,11 @@ async def serve(
 
 @contextlib.asynccontextmanager
 async def _image_pool(workers: int) -> AsyncIterator[Executor | None]:
-    """The image work's processes (spawned: this process runs threads and an event loop,
-    which a fork would copy mid-flight)."""
+    """The image work's processes, ended with this one however it ends."""
     if workers == 0:
         yield None
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = process_pool(workers)
     try:
         yield pool
     finally:
