@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from schemas.values import IsoDateTime
+from schemas.values import IsoDateTime, KecamatanCode
 from services.intake import context, store
 from services.runtime.auth import Access, Identity, own_office
 from services.runtime.db import caller_scope
@@ -23,7 +23,7 @@ def routes(desk: context.Desk, access: Access) -> APIRouter:
 
     @router.get("/refusals", response_model=Refusals)
     async def refusals(
-        *, caller: Identity = readers, since: IsoDateTime, kecamatan: str | None = None
+        *, caller: Identity = readers, since: IsoDateTime, kecamatan: KecamatanCode | None = None
     ) -> Refusals:
         """Files refused at the desk since ``since``, by reason; the caller's office (the
         district admin: ``kecamatan`` or the whole district)."""

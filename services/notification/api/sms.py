@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query
 
@@ -35,7 +36,7 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
         caller: Identity = readers,
         status: SmsStatus | None = None,
         kecamatan: KecamatanCode | None = None,
-        application_id: str | None = None,
+        application_id: UUID | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
         """SMS and their delivery state; ``status=failed`` lists what needs attention."""
@@ -45,7 +46,7 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
                 conn,
                 status=status,
                 kecamatan=office,
-                application_id=application_id,
+                application_id=None if application_id is None else str(application_id),
                 limit=limit,
             )
 

@@ -70,13 +70,13 @@ def router(runtime: Runtime, ctx: workflow.Context, access: Access) -> APIRouter
 
     @api.get("/reports/produced")
     async def produced(
-        *, caller: Identity = readers, month: Month, kecamatan: str = ""
+        *, caller: Identity = readers, month: Month, kecamatan: KecamatanCode | None = None
     ) -> Response:
         """The PDF produced on the first working day after ``month`` ('' = the district, for
         the district admin; office staff get their own kecamatan's)."""
-        kecamatan = own_office(caller, kecamatan or None) or ""
+        office = own_office(caller, kecamatan) or ""
         async with runtime.pool.acquire() as conn:
-            pdf = await store.produced_pdf(conn, _month(month, ctx), kecamatan)
+            pdf = await store.produced_pdf(conn, _month(month, ctx), office)
         if pdf is None:
             raise HTTPException(404, "not produced")
         return Response(pdf, media_type="application/pdf")
