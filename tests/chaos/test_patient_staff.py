@@ -85,3 +85,33 @@ async def test_stock_keeper_waits_for_a_restarting_station_instead_of_crashing(
             await asyncio.gather(keeper, return_exceptions=True)
     assert journal.outages and all(took > 0 for _, took, _ in journal.outages)
     assert any("answering again" in text for _, text in journal.moments)
+
+
+async def test_an_answer_cut_after_its_headers_is_asked_again() -> None:
+    # A station killed while answering: its headers went out, the body did not (the small
+    # chaos day ended on this httpx.RemoteProtocolError in the autopilot's activation).
+    asked: list[int] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        asked.append(len(asked))
+        body = b'{"matched": true}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
+        if len(asked) > 1:  # the first answer is cut here
+            writer.write(body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    journal = Journal()
+    try:
+        async with staff_client(journal) as http:
+            response = await http.post(f"http://127.0.0.1:{port}/cards/x/activate", json={})
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert response.json() == {"matched": True}
+    assert asked == [0, 1]
+    assert any("not answering" in text for _, text in journal.moments)

@@ -131,8 +131,9 @@ def signature_png(name: str) -> str:
 class PatientTransport(httpx.AsyncBaseTransport):
     """Staff whose screen says "server not reachable" wait and try again, and say so.
 
-    A connection refused or cut, a timeout, or a 5xx (a stage restarting answers 503 until
-    its database and broker are back) is retried with backoff, up to ``give_up_s``. Every
+    A connection refused or cut (also in the middle of an answer), a timeout, or a 5xx (a
+    stage restarting answers 503 until its database and broker are back) is retried with
+    backoff, up to ``give_up_s``. Every
     request of the autopilot is safe to send twice: reads and PUTs are idempotent, the
     desk's POSTs carry an Idempotency-Key or are guarded by the state they change (a repeat
     answers 409, which the callers read as "done meanwhile"), and the courier's batch
@@ -159,13 +160,14 @@ class PatientTransport(httpx.AsyncBaseTransport):
         while True:
             try:
                 response = await self._inner.handle_async_request(request)
+                # read here: a stage killed while answering cuts the body after its headers
+                await response.aread()
             except httpx.TransportError as error:
                 why = type(error).__name__
             else:
                 if response.status_code < 500:
                     self._recovered(address)
                     return response
-                await response.aread()
                 await response.aclose()
                 why = f"HTTP {response.status_code}"
             since, retries = self._down.get(address, (time.monotonic(), 0))
