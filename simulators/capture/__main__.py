@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,9 +19,14 @@ def main(argv: Sequence[str]) -> int:
         parser = argparse.ArgumentParser(prog="python -m simulators.capture earlier")
         parser.add_argument("--nik-file", type=Path, required=True, help="one NIK per line")
         parser.add_argument("--out", type=Path, required=True, help="JSON lines to write")
+        parser.add_argument(
+            "--workers", type=int, default=os.cpu_count() or 1, help="rendering processes"
+        )
         args = parser.parse_args(argv[1:])
         niks = [line.strip() for line in args.nik_file.read_text().splitlines() if line.strip()]
-        print(f"exported {write_export(niks, args.out)} earlier record(s) to {args.out}")
+        workers = args.workers if len(niks) > 8 else 1  # a few lines: not worth the processes
+        written = write_export(niks, args.out, workers)
+        print(f"exported {written} earlier record(s) to {args.out}")
         return 0
 
     import uvicorn
