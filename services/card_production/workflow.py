@@ -237,7 +237,7 @@ class Station:
             while not runtime.stop.is_set():
                 self.wake.clear()
                 try:
-                    if listener is None or listener.is_closed():
+                    if listener is None or not _usable(listener):
                         await self._unlisten(listener, notified)
                         listener = None
                         listener = await runtime.pool.acquire()
@@ -263,7 +263,7 @@ class Station:
         if listener is None or self.runtime is None:
             return
         with contextlib.suppress(Exception):  # a connection already lost: nothing to undo
-            if not listener.is_closed():
+            if _usable(listener):
                 await listener.remove_listener(self.channel, notified)
         with contextlib.suppress(Exception):
             await self.runtime.pool.release(listener)
@@ -708,3 +708,12 @@ def _batch(row: asyncpg.Record) -> dict[str, Any]:
         "received_by": row["received_by"],
         "received_at": row["received_at"].isoformat(),
     }
+
+
+def _usable(conn: PoolConnectionProxy[asyncpg.Record]) -> bool:
+    """Whether a pooled connection still works: one whose connection was lost may already be
+    back in the pool's hands, and then even asking raises."""
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False

@@ -107,3 +107,39 @@ async def test_production_goes_on_after_the_database_says_it_is_starting_up(
         assert refused == ["once"]
         health = (await st.http.get("/health")).json()
         assert health["status"] == "ok", health
+
+
+async def test_production_goes_on_after_its_listen_connection_is_cut(
+    chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
+) -> None:  # fmt: skip
+    # A PostgreSQL restart cuts the connection the loop LISTENs on; the pool then owns it
+    # again, and the loop asking it anything raised for good (found by the small chaos day).
+    event = print_ready()
+    async with station(
+        kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric,
+    ) as st:  # fmt: skip
+        channel = st.station.channel
+        admin = await asyncpg.connect(pg_dsn)
+        try:
+
+            async def cut() -> int:
+                return int(
+                    await admin.fetchval(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE query = $1",
+                        f'LISTEN "{channel}"',
+                    )
+                )
+
+            assert await wait_for(cut, what="the station's LISTEN connection") == 1
+        finally:
+            await admin.close()
+        await st.http.post("/stock/batches", json=BATCH)
+        await produce(kafka_bootstrap, st.topics.print_ready("350805"), event)
+        await wait_for(lambda: st.state_is(event.correlation_id, "ready_for_collection"),
+                       timeout=90, what="the job produced after the cut")  # fmt: skip
+        health = (await st.http.get("/health")).json()
+        assert health["status"] == "ok", health
