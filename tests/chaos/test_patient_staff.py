@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 from pathlib import Path
+from uuid import uuid4
 
 import uvicorn
 from fastapi import FastAPI
@@ -115,3 +116,40 @@ async def test_an_answer_cut_after_its_headers_is_asked_again() -> None:
     assert response.json() == {"matched": True}
     assert asked == [0, 1]
     assert any("not answering" in text for _, text in journal.moments)
+
+
+async def test_a_card_held_after_failed_matches_is_kept_at_the_office(tmp_path: Path) -> None:
+    # The station escalates a card to the section head after three failed matches; the small
+    # chaos day then waited for that visitor until its timeout. The desk keeps the card.
+    port = free_port()
+    options = topology.Options(
+        home=tmp_path, kecamatan=(TEMPEH,), port_offset=port - topology.STATION_BASE_PORT
+    )
+    plan = plan_day(1, (TEMPEH,), seed=1, today=date(2026, 12, 3))
+    visitor = plan.offices[0].visitors[0]
+    app, stored = uuid4(), []
+    station, desk = FastAPI(), FastAPI()
+
+    @station.post("/cards/{application_id}/activate")
+    async def activate(application_id: str) -> dict[str, object]:
+        return {"matched": False, "score": 12, "failures": 3, "escalated": True}
+
+    @desk.post("/applications/{application_id}/store")
+    async def store(application_id: str) -> dict[str, str]:
+        stored.append(application_id)
+        return {"state": "stored_uncollected"}
+
+    intake_port = int(topology.url("intake", options).rsplit(":", 1)[1])
+    journal = Journal()
+    served = [await _serve(station, port), await _serve(desk, intake_port)]
+    try:
+        async with staff_client(journal) as http:
+            pilot = Autopilot(plan, options, http, Seen(), day_s=10.0, journal=journal)
+            matched = await pilot._activate(plan.offices[0], visitor, app, "petugas.1")
+    finally:
+        for server, task in served:
+            server.should_exit = True
+            await task
+    assert matched is False
+    assert stored == [str(app)] and pilot.finished[visitor.key] == "stored"
+    assert journal.failed_matches[TEMPEH] == 1

@@ -563,11 +563,21 @@ class Autopilot:
             timeout=60,
             extensions=self._as("card_operator", office.kecamatan),
         )
-        if response.status_code == 409:  # not on the shelf yet: the station is still at it
-            return False
-        result = _check(response, f"activating {visitor.key}")
+        escalated = response.status_code == 409 and "escalated" in response.text
+        if response.status_code == 409 and not escalated:
+            return False  # not on the shelf yet: the station is still at it
+        result = (
+            {"matched": False, "escalated": True}
+            if escalated
+            else _check(response, f"activating {visitor.key}")
+        )
         if not result["matched"]:
             self.journal.failed_matches[office.kecamatan] += 1
+        if result["escalated"]:
+            # the station holds the card for the section head after too many failed matches
+            # (409 when a restart lost that answer): the resident goes home, the card stays
+            self.journal.note(f"{visitor.key}: finger not matched; card kept for the kasi")
+            await self._store(visitor, app, officer)
         return bool(result["matched"])
 
     async def _hand_over(self, visitor: Visitor, app: UUID, officer: str) -> None:
