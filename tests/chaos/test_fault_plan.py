@@ -115,3 +115,23 @@ async def test_the_proxy_passes_traffic_and_delays_it_only_during_a_fault() -> N
         assert await round_trip() < 0.15
         writer.close()
     upstream.close()
+
+
+def test_a_corrected_file_may_be_accepted_and_told_so_once_per_revision(tmp_path: Path) -> None:
+    # A file sent back and corrected is accepted again (revision 2): two acceptances in
+    # intake's history and two "file accepted" SMS are right for it, not for a revision-1 file.
+    sent_back, plain = str(uuid4()), str(uuid4())
+    revisions = {sent_back: 2, plain: 1}
+    outbox = [(sent_back, "file_accepted", "m1"), (sent_back, "file_accepted", "m2")]
+    assert checks.sms_once(outbox, tmp_path / "none.jsonl", revisions).ok
+    twice = [(plain, "file_accepted", "m3"), (plain, "file_accepted", "m4")]
+    assert not checks.sms_once(twice, tmp_path / "none.jsonl", revisions).ok
+    ready_twice = [(sent_back, "card_ready", "m5"), (sent_back, "card_ready", "m6")]
+    assert not checks.sms_once(ready_twice, tmp_path / "none.jsonl", revisions).ok
+
+    accepted = "intake history application.accepted (out)"
+    both = [sent_back, plain]
+    assert checks.stage_sources(both, {accepted: [sent_back, sent_back, plain]}, revisions).ok
+    found = checks.stage_sources(both, {accepted: [sent_back, plain, plain]}, revisions)
+    assert found.problems == [f"{accepted}: {plain} ×2 for 1 revision(s)"]
+    assert not checks.stage_sources(both, {accepted: [sent_back]}, revisions).ok

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
@@ -36,6 +36,10 @@ READY = ("card.ready_for_collection", "card.collected")  # stops the SLA clock
 ONCE_PER_APPLICATION = ("card.ready_for_collection", "card.printed", *END_EVENTS)
 # Stage sources a demo day legitimately repeats (a file sent back is decided twice).
 REPEATING_SOURCES = ("validation decisions",)
+# Per revision of a file: a file sent back and corrected is accepted again (its revision 2),
+# and told so again; intake's own history then holds one acceptance per revision.
+PER_REVISION_SMS = ("file_accepted",)
+PER_REVISION_SOURCES = ("intake history application.accepted (out)",)
 
 
 @dataclass
@@ -82,13 +86,24 @@ def once_per_application(seen: Seen) -> Check:
     )
 
 
-def sms_once(outbox: Sequence[tuple[str, str, str]], smsc_log: Path) -> Check:
+def sms_once(
+    outbox: Sequence[tuple[str, str, str]], smsc_log: Path, revisions: Mapping[str, int]
+) -> Check:
     """``outbox``: (application, template, source key) of each SMS sent. Reminders repeat by
-    design, one per step (their source key says which)."""
+    design, one per step (their source key says which); a file's acceptance once per
+    revision of it (``revisions``: application -> intake's revision count)."""
     keys = [
-        (app, template, key if key.startswith("reminder:") else "") for app, template, key in outbox
+        (app, template, key if key.startswith("reminder:") else "")
+        for app, template, key in outbox
+        if template not in PER_REVISION_SMS
     ]
     problems = repeated(keys)
+    per_revision = Counter((app, t) for app, t, _ in outbox if t in PER_REVISION_SMS)
+    problems += [
+        f"{key} ×{n} for {revisions.get(key[0], 1)} revision(s)"
+        for key, n in per_revision.items()
+        if n > revisions.get(key[0], 1)
+    ]
     lines = smsc_log.read_text(encoding="utf-8").splitlines() if smsc_log.exists() else []
     delivered = [json.loads(line) for line in lines if line.strip()]
     problems += [
@@ -166,14 +181,26 @@ def sla_clock(seen: Seen, calendar: WorkingCalendar, working_days: int = 1) -> C
     return Check("the SLA clock from event times", figure or "no card ready", problems)
 
 
-def stage_sources(submitted: Iterable[str], sources: dict[str, list[str]]) -> Check:
+def stage_sources(
+    submitted: Iterable[str], sources: dict[str, list[str]], revisions: Mapping[str, int]
+) -> Check:
+    """Every stage's record of every application once; intake's acceptances once per
+    revision (``revisions``: application -> intake's revision count)."""
     want = set(submitted)
     results = [
         bench_checks.compare(name, want, ids)
         for name, ids in sources.items()
-        if name not in REPEATING_SOURCES
+        if name not in REPEATING_SOURCES and name not in PER_REVISION_SOURCES
     ]
     problems = [r.summary() for r in results if not r.ok]
+    for name in PER_REVISION_SOURCES:
+        ids = Counter(sources.get(name, []))
+        problems += [f"{name}: {app} missing" for app in sorted(want - set(ids))]
+        problems += [
+            f"{name}: {app} ×{n} for {revisions.get(app, 1)} revision(s)"
+            for app, n in ids.items()
+            if n > revisions.get(app, 1) or app not in want
+        ]
     return Check("each stage's state: every application once", f"{len(results)} sources", problems)
 
 
@@ -223,10 +250,9 @@ async def run_all(
     stations = [f"card_production_{k}" for k in kecamatan]
     conn = await asyncpg.connect(dsn)
     try:
-        apps = [
-            (r[0], r[1])
-            for r in await conn.fetch("SELECT id::text, state FROM intake.applications")
-        ]
+        rows = await conn.fetch("SELECT id::text, state, revision FROM intake.applications")
+        apps = [(r[0], r[1]) for r in rows]
+        revisions = {r[0]: int(r[2]) for r in rows}
         outbox = [
             (r[0], r[1], r[2])
             for r in await conn.fetch(
@@ -265,10 +291,10 @@ async def run_all(
     return [
         end_states(apps, seen),
         once_per_application(seen),
-        sms_once(outbox, smsc_log),
+        sms_once(outbox, smsc_log, revisions),
         cards_once(jobs, chip_files),
         blanks_conserved(received, states, used_by),
         dead_letters(await dead_letter_counts(bootstrap, topics, kecamatan)),
-        stage_sources([a for a, _ in apps], sources),
+        stage_sources([a for a, _ in apps], sources, revisions),
         sla_clock(seen, WorkingCalendar(OfficeHours())),
     ]
