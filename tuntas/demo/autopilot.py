@@ -160,8 +160,11 @@ class PatientTransport(httpx.AsyncBaseTransport):
         while True:
             try:
                 response = await self._inner.handle_async_request(request)
-                # read here: a stage killed while answering cuts the body after its headers
-                await response.aread()
+                try:  # read here: a stage killed while answering cuts the body after its headers
+                    await response.aread()
+                except BaseException:
+                    await response.aclose()  # else its connection never goes back to the pool
+                    raise
             except httpx.TransportError as error:
                 why = type(error).__name__
             else:
