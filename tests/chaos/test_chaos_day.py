@@ -16,6 +16,10 @@ from rich.console import Console
 from tuntas import chaos
 
 
+# In `make soak`, not `make test`, for now: it passed alone (198 s) and inside a full CI run
+# on 3 December, then failed in the next CI run, started at 00:58 WIB (after midnight in
+# Indonesia), before its checks; the cause is not known yet (docs/reliability.md).
+@pytest.mark.slow
 @pytest.mark.timeout(1800)
 async def test_small_day_under_faults_ends_with_every_check_passing(
     oidc_env: str,
