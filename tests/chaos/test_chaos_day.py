@@ -1,4 +1,4 @@
-"""A small day under faults (the subset of `make chaos` in `make test`): 20 applications at two
+"""A small day under faults (the subset of `make chaos` in `make soak`): 20 applications at two
 of the demo's offices while the seeded driver kills every process of the deployment at least
 twice, stops the run's own PostgreSQL (``-m immediate``), freezes the SMSC, stops a printer,
 slows the database link and the card stations' link to the broker; then every chaos check
