@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator, Generator, Mapping
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
 from pathlib import Path
 
 import httpx
 
 # Renew this long before expiry, so a token never lapses between sending and checking.
 MARGIN_S = 30.0
+# Fresh logins one request may take when each 401 came for a token that had gone stale.
+MAX_LOGINS = 5
 
 
 def secret_from(value: str, file: str) -> str:
@@ -33,7 +35,12 @@ class OidcLogin(httpx.Auth):
     requires_response_body = True
 
     def __init__(
-        self, issuer: str, form: Mapping[str, str], discovery_url: str | None = None
+        self,
+        issuer: str,
+        form: Mapping[str, str],
+        discovery_url: str | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.issuer = issuer.rstrip("/")
         # Where the token endpoint is looked up (services.runtime.auth.OidcSettings.discovery).
@@ -43,6 +50,7 @@ class OidcLogin(httpx.Auth):
         self._token: str | None = None
         self._expires = 0.0
         self._lock = asyncio.Lock()
+        self._clock = clock
 
     @classmethod
     def client_credentials(
@@ -53,10 +61,16 @@ class OidcLogin(httpx.Auth):
 
     @classmethod
     def password(
-        cls, issuer: str, username: str, password: str, client_id: str = "tuntas-console"
+        cls,
+        issuer: str,
+        username: str,
+        password: str,
+        client_id: str = "tuntas-console",
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> OidcLogin:
         form = {"grant_type": "password", "client_id": client_id, "scope": "openid"}
-        return cls(issuer, {**form, "username": username, "password": password})
+        return cls(issuer, {**form, "username": username, "password": password}, clock=clock)
 
     def _login(self) -> Generator[httpx.Request, httpx.Response, None]:
         if self._token_url is None:
@@ -72,18 +86,19 @@ class OidcLogin(httpx.Auth):
             )
         body = answer.json()
         self._token = str(body["access_token"])
-        self._expires = time.monotonic() + float(body.get("expires_in", 60)) - MARGIN_S
+        self._expires = self._clock() + float(body.get("expires_in", 60)) - MARGIN_S
 
     def _stale(self) -> bool:
-        return self._token is None or time.monotonic() >= self._expires
+        return self._token is None or self._clock() >= self._expires
 
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         # One login at a time: Keycloak refuses concurrent password logins of one user.
-        for again in (False, True):
+        fresh_login = False
+        for _ in range(MAX_LOGINS + 1):
             async with self._lock:
-                if again or self._stale():
+                if fresh_login or self._stale():
                     login = self._login()
                     sent = next(login)
                     try:
@@ -93,10 +108,16 @@ class OidcLogin(httpx.Auth):
                             sent = login.send(answer)
                     except StopIteration:
                         pass
-            request.headers["Authorization"] = f"Bearer {self._token}"
+            used = self._token
+            request.headers["Authorization"] = f"Bearer {used}"
             response = yield request
-            if response.status_code != 401:  # else revoked or rotated keys: log in once more
+            if response.status_code != 401:
                 return
+            # Revoked or rotated keys: one fresh login. A token that went stale (or was
+            # replaced) while the request was retried below: a fresh login each time.
+            if fresh_login and used == self._token and not self._stale():
+                return
+            fresh_login = True
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self._stale():
