@@ -5,12 +5,18 @@ stalled). Every restart is counted."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.waiting import wait_for
+from tuntas import topology
+from tuntas.chaos import faults
+from tuntas.stack import cups
 from tuntas.stack.prereq import free_port
 from tuntas.supervisor import ProcessSpec, Supervisor
 
@@ -69,3 +75,33 @@ async def test_a_healthy_process_killed_repeatedly_is_restarted_without_growing_
         assert len(starts.read_text().split()) == KILLS + 1
     finally:
         await supervisor.stop(timeout=10)
+
+
+async def test_a_day_that_fails_stops_the_fault_driver_at_once(tmp_path: Path) -> None:
+    """The rounds still owed (``min_rounds``) are for a day that goes on; a day that ended on an
+    error is reported at once instead of after them (the fifth large run looked stalled for
+    15 minutes while the driver went on after its day had failed)."""
+    supervisor = Supervisor([_healthy_server(free_port(), tmp_path / "starts")], tmp_path / "logs")
+    await supervisor.start()
+    plan = faults.FaultPlan(seed=3, mean_interval_s=0.05, kills_per_round=1, min_rounds=10_000)
+    log = faults.FaultLog(tmp_path / "faults.jsonl")
+    options = topology.Options(home=tmp_path, kecamatan=("350805",), run_name="driver-stops")
+    queue = topology.queue("350805", options)  # the round's printer fault: a real CUPS queue
+    await asyncio.to_thread(cups.ensure_cupsd)
+    await asyncio.to_thread(cups.ensure_pdf_queue, queue, tmp_path / "cups-pdf")
+    driver = faults.Driver(plan, supervisor, options, log, note=lambda _: None)
+    try:
+        await supervisor.wait_healthy(timeout=60)
+        with pytest.raises(RuntimeError, match="the day failed"):
+            async with driver.running():
+                await wait_for(lambda: driver.rounds >= 2, timeout=60, what="two rounds of faults")
+                failed = time.monotonic()
+                raise RuntimeError("the day failed")
+        # out once the faults in flight are healed (the printer started again), not 10,000
+        # rounds later
+        assert time.monotonic() - failed < 20
+        assert driver.rounds < 10
+        assert log.counts()["kill"] >= 1
+    finally:
+        await supervisor.stop()
+        await asyncio.to_thread(cups.remove_pdf_queue, queue)

@@ -178,6 +178,11 @@ class Driver:
         task = asyncio.ensure_future(self._drive())
         try:
             yield self.log
+        except BaseException:
+            # The day failed: its error is what matters now, not the rounds still to do (the
+            # fifth large run's day ended on an error at 17:41 and, unseen, the driver went on).
+            task.cancel()
+            raise
         finally:
             self._stopping = True
             if self.rounds >= self.plan.min_rounds or task.done():
