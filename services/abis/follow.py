@@ -22,6 +22,7 @@ from services.abis import rules, store
 from services.abis.index import DEDUPE_FINGERS, GalleryIndex, embed
 from services.abis.sealing import GalleryKey
 from services.runtime.db import Conn
+from services.runtime.errors import is_transient
 from services.runtime.service import Runtime
 
 log = logging.getLogger("tuntas.abis")
@@ -71,6 +72,7 @@ def every(follower: Follower, interval_s: float) -> Callable[[Runtime], Awaitabl
     logged and tried again at the next tick; identify catches up on its own)."""
 
     async def follow_gallery(runtime: Runtime) -> None:
+        quiet = False  # a transient failure already logged
         while not runtime.stop.is_set():
             try:
                 await asyncio.wait_for(runtime.stop.wait(), interval_s)
@@ -81,7 +83,17 @@ def every(follower: Follower, interval_s: float) -> Callable[[Runtime], Awaitabl
             try:
                 async with runtime.pool.acquire() as conn:
                     await follower.catch_up(conn)
-            except Exception:
-                log.exception("following the gallery failed; trying again in %.1f s", interval_s)
+            except Exception as error:
+                if not is_transient(error):
+                    log.exception(
+                        "following the gallery failed; trying again in %.1f s", interval_s
+                    )
+                elif not quiet:  # the database away (restarting): once, not every tick
+                    log.warning("following the gallery paused: %r; trying again", error)
+                quiet = is_transient(error)
+            else:
+                if quiet:
+                    log.info("following the gallery again")
+                quiet = False
 
     return follow_gallery
