@@ -75,6 +75,13 @@ def test_the_sla_check_reads_event_times_and_flags_a_wrong_breach() -> None:
     check = checks.sla_clock(seen, calendar)
     assert check.ok, check.problems
     assert check.figure == "1 in 0 working day(s), 1 in 1 working day(s)"
+    # accepted after hours (the clock starts the next morning), ready the same evening
+    evening = uuid4()
+    seen.add(_typed("application.accepted", evening, accepted.replace(hour=19)))
+    seen.add(_typed("card.ready_for_collection", evening, accepted.replace(hour=20)))
+    assert checks.sla_clock(seen, calendar).figure == (
+        "2 in 0 working day(s), 1 in 1 working day(s)"
+    )
     # a breach reported for the one that was ready in time is wrong
     seen.add(_event(late_breach.model_copy(), on_time, deadline + timedelta(minutes=1)))
     wrong = checks.sla_clock(seen, calendar)

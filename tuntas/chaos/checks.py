@@ -167,7 +167,10 @@ def sla_clock(seen: Seen, calendar: WorkingCalendar, working_days: int = 1) -> C
         after = [r for r in ready if accepted and r >= accepted[-1]]
         if after:
             start = calendar.clock_start(accepted[-1]).date()
-            lead[calendar.working_days_between(start, after[0].astimezone(zone).date())] += 1
+            # A file accepted after hours starts its clock the next working day; a card ready
+            # before then (staff worked late) is within 0 working days, not -1.
+            days = calendar.working_days_between(start, after[0].astimezone(zone).date())
+            lead[max(0, days)] += 1
         for e in events:
             if not isinstance(e.payload, SlaBreached):
                 continue
