@@ -142,3 +142,18 @@ def test_a_corrected_file_may_be_accepted_and_told_so_once_per_revision(tmp_path
     found = checks.stage_sources(both, {accepted: [sent_back, plain, plain]}, revisions)
     assert found.problems == [f"{accepted}: {plain} ×2 for 1 revision(s)"]
     assert not checks.stage_sources(both, {accepted: [sent_back]}, revisions).ok
+
+
+def test_an_sms_marked_sent_but_not_on_the_smsc_log_is_lost(tmp_path: Path) -> None:
+    log = tmp_path / "sms.jsonl"
+    log.write_text(
+        json.dumps({"destination": "+62811", "text": "siap", "message_ids": ["a1", "a2"]}) + "\n"
+    )
+    arrived = checks.sms_arrived([("app-1", "card_ready", ["a1", "a2"])], log)
+    assert arrived.ok and arrived.figure == "1 of 1"
+    lost = checks.sms_arrived(
+        [("app-1", "card_ready", ["a1", "a2"]), ("app-2", "card_ready", ["b1"])], log
+    )
+    assert lost.problems == ["app-2 card_ready: SMSC ids b1 not on its log"]
+    half = checks.sms_arrived([("app-3", "card_ready", ["a1", "c9"])], log)
+    assert not half.ok  # a part missing is a message missing

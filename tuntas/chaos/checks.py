@@ -116,6 +116,23 @@ def sms_once(
     )
 
 
+def sms_arrived(sent: Sequence[tuple[str, str, Sequence[str]]], smsc_log: Path) -> Check:
+    """``sent``: (application, template, the SMSC's message ids) of each SMS the outbox marks
+    sent: each of them is on the SMSC's own log (nothing lost between the two)."""
+    lines = smsc_log.read_text(encoding="utf-8").splitlines() if smsc_log.exists() else []
+    logged = {i for line in lines if line.strip() for i in json.loads(line)["message_ids"]}
+    problems = [
+        f"{app} {template}: SMSC ids {', '.join(ids) or 'none'} not on its log"
+        for app, template, ids in sent
+        if not ids or not set(ids) <= logged
+    ]
+    return Check(
+        "every SMS marked sent is on the SMSC's log",
+        f"{len(sent) - len(problems)} of {len(sent)}",
+        problems,
+    )
+
+
 def cards_once(jobs: Sequence[tuple[str, str | None, str | None]], chip_files: int) -> Check:
     """``jobs``: (application, print job, chip serial) of every station job."""
     printed = [j for j in jobs if j[1]]
@@ -256,13 +273,11 @@ async def run_all(
         rows = await conn.fetch("SELECT id::text, state, revision FROM intake.applications")
         apps = [(r[0], r[1]) for r in rows]
         revisions = {r[0]: int(r[2]) for r in rows}
-        outbox = [
-            (r[0], r[1], r[2])
-            for r in await conn.fetch(
-                "SELECT application_id, template, source_key FROM notification.sms_outbox"
-                " WHERE status = 'sent'"
-            )
-        ]
+        sent = await conn.fetch(
+            "SELECT application_id, template, source_key, smsc_message_ids"
+            " FROM notification.sms_outbox WHERE status = 'sent'"
+        )
+        outbox = [(r[0], r[1], r[2]) for r in sent]
         jobs: list[tuple[str, str | None, str | None]] = []
         received = 0
         states: Counter[str] = Counter()
@@ -295,6 +310,7 @@ async def run_all(
         end_states(apps, seen),
         once_per_application(seen),
         sms_once(outbox, smsc_log, revisions),
+        sms_arrived([(r[0], r[1], list(r[3] or [])) for r in sent], smsc_log),
         cards_once(jobs, chip_files),
         blanks_conserved(received, states, used_by),
         dead_letters(await dead_letter_counts(bootstrap, topics, kecamatan)),
