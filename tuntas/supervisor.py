@@ -1,7 +1,9 @@
 """Runs the service processes: start, watch, restart on crash with backoff, stop cleanly.
 
 Each process is a plain OS process (``python -m services.<stage>``); its health is read from
-its own ``/health`` HTTP endpoint, as any operator's tool would.
+its own ``/health`` HTTP endpoint, as any operator's tool would. On Linux each is started
+through util-linux's ``setpriv --pdeathsig TERM``: a supervisor that is killed (SIGKILL, an
+interrupted test run) takes its processes with it instead of leaving them holding their ports.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -27,6 +30,13 @@ class ProcessSpec:
     argv: Sequence[str]
     env: Mapping[str, str] = field(default_factory=dict)
     health_url: str | None = None
+
+
+def _ending_with_us(argv: Sequence[str]) -> list[str]:
+    """``argv`` asked to receive SIGTERM when the supervisor ends (setpriv execs in place:
+    the same pid, so signals and health are the process's own)."""
+    setpriv = shutil.which("setpriv") if sys.platform == "linux" else None
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else list(argv)
 
 
 @dataclass
@@ -132,7 +142,7 @@ class Supervisor:
             log = (self._log_dir / f"{state.spec.name}.log").open("ab")
             try:
                 state.process = await asyncio.create_subprocess_exec(
-                    *state.spec.argv,
+                    *_ending_with_us(state.spec.argv),
                     stdout=log,
                     stderr=log,
                     stdin=asyncio.subprocess.DEVNULL,
