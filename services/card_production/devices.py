@@ -60,6 +60,12 @@ class PcscEncoder:
     async def activate(self, current_pin: str, new_pin: str) -> None:
         await encoder.activate(self.reader, current_pin=current_pin, new_pin=new_pin)
 
+    async def read_for_activation(self, new_pin: str) -> tuple[tuple[bytes, bytes], bool]:
+        return await encoder.read_for_activation(self.reader, new_pin)
+
+    async def finish_activation(self, new_pin: str) -> None:
+        await encoder.finish_activation(self.reader, new_pin)
+
 
 def _cancel_cups_job(job_id: int) -> None:
     # hardware/printer.py has no cancel: a job held in a stopped queue would otherwise print

@@ -574,10 +574,13 @@ class Station:
         async with self.reader_lock:
             try:
                 await self.devices.feeder.present(job["blank_serial"])
-                chip_templates = await self.devices.encoder.read_fingerprints(ktpel.TRANSPORT_PIN)
+                # the same request again after a cut attempt finds the holder's PIN on the chip
+                chip_templates, transport = await self.devices.encoder.read_for_activation(new_pin)
                 score = fingerprint.best_score(live_template, chip_templates)
-                if score >= self.settings.match_threshold:
+                if score >= self.settings.match_threshold and transport:
                     await self.devices.encoder.activate(ktpel.TRANSPORT_PIN, new_pin)
+                elif score >= self.settings.match_threshold:
+                    await self.devices.encoder.finish_activation(new_pin)
             except (encoder.EncoderError, FeedError) as exc:
                 raise Unavailable(f"card reader: {type(exc).__name__}: {exc}") from exc
         async with self._staff_tx() as conn:

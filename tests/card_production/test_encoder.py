@@ -105,3 +105,35 @@ async def test_empty_reader_and_unknown_reader(chip_slot: ChipSlot) -> None:
 
 async def _absent(reader: str) -> bool:
     return not await encoder.card_present(reader)
+
+
+async def test_an_activation_cut_after_the_pin_change_is_finished_by_the_same_request(
+    blank_card: ChipSlot,
+) -> None:
+    """The station killed after the chip took the holder's PIN, before it recorded the
+    activation: the same request again opens the chip with that PIN, as often as it is sent,
+    and never spends the tries until the card blocks (a chaos day bricked a card so)."""
+    data = chip_data()
+    await encoder.encode(blank_card.reader, data)
+    with encoder._Card(blank_card.reader) as card:  # cut between the two chip commands
+        card.select_app()
+        card.verify(ktpel.TRANSPORT_PIN)
+        card.change_pin(ktpel.TRANSPORT_PIN, "246810")
+    for _ in range(ktpel.PIN_TRIES + 1):
+        fingers, transport = await encoder.read_for_activation(blank_card.reader, "246810")
+        assert fingers == (data.finger_1, data.finger_2) and not transport
+    assert await encoder.pin_tries_left(blank_card.reader) == ktpel.PIN_TRIES
+    await encoder.finish_activation(blank_card.reader, "246810")
+    assert await encoder.read_activation(blank_card.reader) is Activation.ACTIVATED
+    # cut after the chip was marked activated: opened with the holder's PIN first, no try spent
+    for _ in range(ktpel.PIN_TRIES + 1):
+        assert (await encoder.read_for_activation(blank_card.reader, "246810"))[1] is False
+        assert await encoder.pin_tries_left(blank_card.reader) == ktpel.PIN_TRIES
+
+
+async def test_a_first_activation_reads_under_the_transport_pin(blank_card: ChipSlot) -> None:
+    data = chip_data()
+    await encoder.encode(blank_card.reader, data)
+    fingers, transport = await encoder.read_for_activation(blank_card.reader, "246810")
+    assert fingers == (data.finger_1, data.finger_2) and transport
+    assert await encoder.pin_tries_left(blank_card.reader) == ktpel.PIN_TRIES

@@ -282,6 +282,37 @@ def _activate(reader: str, current_pin: str, new_pin: str) -> None:
         card.set_activation(Activation.ACTIVATED)
 
 
+def _read_for_activation(reader: str, new_pin: str) -> tuple[tuple[bytes, bytes], bool]:
+    """The fingerprints to match the holder with, and whether the chip still has the transport
+    PIN. An activation cut short (the station killed after the chip took the holder's PIN,
+    before the station recorded it) leaves ``new_pin`` on the chip: the same request sent again
+    opens it with that PIN. Trying only the transport PIN would spend its tries on every retry
+    until the card blocked (found by the chaos day)."""
+    _check_pin(new_pin)
+    with _Card(reader) as card:
+        card.select_app()
+        transport = ktpel.TRANSPORT_PIN
+        done = card.activation() is Activation.ACTIVATED
+        first, then = (new_pin, transport) if done else (transport, new_pin)
+        try:
+            card.verify(first)
+            opened = first
+        except WrongPin:
+            card.verify(then)  # a success resets the tries the first one spent
+            opened = then
+        return (card.read_value(EF.FINGER_1), card.read_value(EF.FINGER_2)), opened == transport
+
+
+def _finish_activation(reader: str, new_pin: str) -> None:
+    """The chip already has ``new_pin``: mark it ACTIVATED if the cut attempt did not."""
+    with _Card(reader) as card:
+        card.select_app()
+        if card.activation() is Activation.ACTIVATED:
+            return
+        card.verify(new_pin)
+        card.set_activation(Activation.ACTIVATED)
+
+
 def _tries_left(reader: str) -> int:
     with _Card(reader) as card:
         card.select_app()
@@ -310,6 +341,15 @@ async def read_activation(reader: str) -> Activation:
 async def read_fingerprints(reader: str, pin: str) -> tuple[bytes, bytes]:
     """The two fingerprint templates (they are behind the PIN), to match the holder's finger."""
     return await asyncio.to_thread(_read_fingerprints, reader, pin)
+
+
+async def read_for_activation(reader: str, new_pin: str) -> tuple[tuple[bytes, bytes], bool]:
+    """(fingerprints, still on the transport PIN): see :func:`_read_for_activation`."""
+    return await asyncio.to_thread(_read_for_activation, reader, new_pin)
+
+
+async def finish_activation(reader: str, new_pin: str) -> None:
+    await asyncio.to_thread(_finish_activation, reader, new_pin)
 
 
 async def activate(reader: str, *, current_pin: str, new_pin: str) -> None:
