@@ -2,9 +2,12 @@
 
 Accepts any bind, answers submit_sm, sends a delivery receipt for every accepted part that
 asked for one, and appends every complete message (concatenated parts reassembled, text
-decoded) as one JSON line to the SMS log. Faults for tests: answer the first N submits with
-ESME_RTHROTTLED; end the session once, on the first submit after N accepted ones, without
-answering or recording it.
+decoded) as one JSON line to the SMS log. Parts are reassembled as a handset does, by (source,
+destination, reference), whatever session they came in, and each accepted part is kept in
+``<log>.parts`` until its message is complete: an SMSC killed between two parts of a message
+it had acknowledged still records it when the rest arrives. Faults for tests: answer the first
+N submits with ESME_RTHROTTLED; end the session once, on the first submit after N accepted
+ones, without answering or recording it.
 
     python -m simulators.smsc --port 2775 --log .tuntas/sms.jsonl [--throttle-first N]
         [--drop-after N]
@@ -108,7 +111,8 @@ class LocalSmsc:
         self.faults = faults or Faults()
         self._server = smpp34.Server(host=host, port=port, system_id="TUNTAS-SMSC")
         self._sessions: dict[str, smpp34.Esme] = {}
-        self._pending: dict[tuple[str, str, str, int], _Pending] = {}
+        self._parts_path = log_path.with_name(log_path.name + ".parts")
+        self._pending: dict[tuple[str, str, int], _Pending] = self._load_parts()
         self._tasks: set[asyncio.Task[None]] = set()
         self._submits = 0
         self._accepted = 0
@@ -176,17 +180,41 @@ class LocalSmsc:
             self._record(ev, decode_text(ev.data_coding, payload), [message_id])
             return
         ref, total, seq = concat
-        key = (ev.session_id, ev.source_addr, ev.destination_addr, ref)
+        key = (ev.source_addr, ev.destination_addr, ref)
         pending = self._pending.setdefault(key, _Pending())
         pending.parts[seq] = payload
         pending.message_ids[seq] = message_id
         if len(pending.parts) < total:
+            self._keep_part(key, seq, payload, message_id)
             return
         del self._pending[key]
         seqs = sorted(pending.parts)
         # Decode the joined payload: a GSM-7 escape pair never straddles a part boundary.
         text = decode_text(ev.data_coding, b"".join(pending.parts[s] for s in seqs))
         self._record(ev, text, [pending.message_ids[s] for s in seqs])
+        self._keep_part(key, None, b"", "")  # complete: its parts are no longer kept
+
+    def _keep_part(self, key: tuple[str, str, int], seq: int | None, part: bytes, mid: str) -> None:
+        line = {"key": list(key), "seq": seq, "part": part.hex(), "message_id": mid}
+        with self._parts_path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+
+    def _load_parts(self) -> dict[tuple[str, str, int], _Pending]:
+        """The parts of incomplete messages accepted before a restart (the file replayed)."""
+        pending: dict[tuple[str, str, int], _Pending] = {}
+        lines = self._parts_path.read_text().splitlines() if self._parts_path.exists() else []
+        for text in lines:
+            with contextlib.suppress(ValueError, KeyError, TypeError):  # a line cut by a kill
+                line = json.loads(text)
+                source, destination, ref = line["key"]
+                key = (str(source), str(destination), int(ref))
+                if line["seq"] is None:
+                    pending.pop(key, None)
+                    continue
+                held = pending.setdefault(key, _Pending())
+                held.parts[int(line["seq"])] = bytes.fromhex(line["part"])
+                held.message_ids[int(line["seq"])] = str(line["message_id"])
+        return pending
 
     def _record(self, ev: smpp34.SubmitSmEvent, text: str, message_ids: list[str]) -> None:
         plus = "+" if ev.dest_addr_ton == 0x01 else ""

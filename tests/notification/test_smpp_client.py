@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +21,7 @@ from services.notification.sms.templates import Language, Template, render
 from services.notification.sms.throttle import TokenBucket
 from tests.notification.conftest import Smsc
 from tests.waiting import wait_for
+from tuntas.stack.prereq import free_port
 
 LONG_ID = (
     "Yth. Bapak/Ibu, berkas permohonan KTP-el Anda telah diterima lengkap di Kantor Kecamatan "
@@ -153,3 +158,73 @@ async def test_unreachable_smsc_is_a_transient_error(smsc: Smsc, msisdn: str) ->
 async def test_invalid_number_is_a_permanent_error(client: SmppClient) -> None:
     with pytest.raises(PermanentSmsError):
         await client.send("08123", "Halo")
+
+
+async def test_a_long_message_split_across_two_sessions_is_recorded_whole(
+    faulty_smsc: Callable[..., Awaitable[Smsc]], msisdn: str
+) -> None:
+    """Part 1 acknowledged, the session ends on part 2, which the client sends again on a new
+    session: the SMSC reassembles as a handset does (by reference), not per session; the
+    chaos day's checks found such an SMS marked sent and never on the SMSC's log."""
+    smsc = await faulty_smsc("--drop-after", "1")
+    async with SmppClient(smsc.config()) as client:
+        sent = await client.send(msisdn, LONG_ID)
+        assert client.binds == 2 and sent.parts == 3
+    (row,) = await wait_for(lambda: smsc.records(msisdn), what="the reassembled SMS")
+    assert (row["text"], row["message_ids"]) == (LONG_ID, list(sent.message_ids))
+
+
+class _KilledBetweenParts(SmppClient):
+    """The SMSC is SIGKILLed and started again right after it acknowledged the first part."""
+
+    restart: Callable[[], Awaitable[None]]
+    restarted = False
+
+    async def _submit(self, dest: Any, body: bytes, coding: int, esm_class: int) -> str:
+        message_id = await super()._submit(dest, body, coding, esm_class)
+        if not self.restarted:
+            self.restarted = True
+            await self.restart()
+        return message_id
+
+
+async def test_parts_acknowledged_before_the_smsc_restarts_are_kept(
+    tmp_path: Path, msisdn: str
+) -> None:
+    port, log = free_port(), tmp_path / "sms.jsonl"
+    argv = [sys.executable, "-m", "simulators.smsc", "--port", str(port), "--log", str(log)]
+    smsc = Smsc(port, log, _popen(argv))
+
+    async def listening() -> bool:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            return False
+        writer.close()
+        return True
+
+    async def restart() -> None:
+        _kill(smsc.proc)
+        smsc.proc = _popen(argv)
+        await wait_for(listening, what="the SMSC listening again")
+
+    await wait_for(listening, what="the SMSC listening")
+    try:
+        client = _KilledBetweenParts(smsc.config())
+        client.restart = restart
+        async with client:
+            sent = await client.send(msisdn, LONG_ID)
+        assert client.restarted and sent.parts == 3
+        (row,) = await wait_for(lambda: smsc.records(msisdn), what="the SMS after the restart")
+        assert (row["text"], row["message_ids"]) == (LONG_ID, list(sent.message_ids))
+    finally:
+        _kill(smsc.proc)
+
+
+def _popen(argv: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(argv, stderr=subprocess.DEVNULL)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()
+    proc.wait()
