@@ -63,3 +63,10 @@ def test_an_incomplete_file_lacks_the_document_of_its_kind_and_a_typo_changes_th
         assert len(short) == len(complete) - 1
     assert _typo("Siti Aminah") != "Siti Aminah"
     assert sorted(_typo("Siti Aminah")) == sorted("Siti Aminah")
+
+
+def test_an_even_day_gives_every_office_alike() -> None:
+    five = ("350805", "350804", "350806", "350801", "350802")
+    assert split(2000, five)["350805"] == 1000  # the demo's busiest office
+    assert split(2000, five, even=True) == dict.fromkeys(five, 400)
+    assert sum(split(2003, five, even=True).values()) == 2003

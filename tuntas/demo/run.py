@@ -51,6 +51,7 @@ class DemoOptions:
     progress: bool = True
     keep: bool = False  # keep the run's topics and database after the report
     port_offset: int = 0
+    even: bool = False  # the applicants shared alike by the offices (scenario.split)
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ async def run_demo(
         smsc_port=topology.SMSC_PORT,
     )
     plan = scenario.plan_day(
-        opts.applicants, opts.kecamatan, seed=opts.seed, today=today_in_indonesia()
+        opts.applicants, opts.kecamatan, seed=opts.seed, today=today_in_indonesia(), even=opts.even
     )
     names = kecamatan_names()
     say.print(

@@ -82,13 +82,15 @@ class Plan:
         return next(o for o in self.offices if o.kecamatan == kecamatan)
 
 
-def split(total: int, kecamatan: Sequence[str]) -> dict[str, int]:
-    """Tempeh (if present) takes ``TEMPEH_SHARE``; the others share the rest evenly."""
+def split(total: int, kecamatan: Sequence[str], *, even: bool = False) -> dict[str, int]:
+    """Tempeh (if present, and not ``even``) takes ``TEMPEH_SHARE``; the others share the rest
+    evenly. ``even``: every office alike (the chaos day: one office's single card station
+    with half of 2,000 cards was the whole day's critical path)."""
     if len(kecamatan) == 1:
         return {kecamatan[0]: total}
     counts = dict.fromkeys(kecamatan, 0)
     rest = list(kecamatan)
-    if TEMPEH in counts:
+    if TEMPEH in counts and not even:
         counts[TEMPEH] = round(total * TEMPEH_SHARE)
         rest.remove(TEMPEH)
     left = total - sum(counts.values())
@@ -159,13 +161,18 @@ def _office(code: str, count: int, rng: random.Random, seed: int, today: date) -
 
 
 def plan_day(
-    applicants: int, kecamatan: Sequence[str] = DEFAULT_KECAMATAN, *, seed: int, today: date
+    applicants: int,
+    kecamatan: Sequence[str] = DEFAULT_KECAMATAN,
+    *,
+    seed: int,
+    today: date,
+    even: bool = False,
 ) -> Plan:
     if applicants < len(kecamatan):
         raise ValueError(f"--applicants {applicants}: at least one per kecamatan is needed")
     rng = random.Random(seed)
     offices = tuple(
         _office(code, count, rng, seed + i, today)
-        for i, (code, count) in enumerate(split(applicants, kecamatan).items())
+        for i, (code, count) in enumerate(split(applicants, kecamatan, even=even).items())
     )
     return Plan(seed=seed, today=today, offices=offices)
