@@ -53,14 +53,15 @@ async def insert_job(
 
 
 async def next_job(conn: Conn, kecamatan: str) -> asyncpg.Record | None:
-    """The next job to work on (lock held to the end of the transaction): a card already
-    encoded first, then queued ones new-before-replacement, each FIFO."""
+    """The next job to work on (lock held to the end of the transaction): a card printed but
+    not yet shelved (a station cut between those steps) or already encoded first, then queued
+    ones new-before-replacement, each FIFO."""
     return await conn.fetchrow(
         "SELECT * FROM jobs WHERE kecamatan = $1 AND NOT held AND state = ANY($2::text[])"
-        f" ORDER BY (state = $3) DESC, {_ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED",
+        f" ORDER BY (state = ANY($3::text[])) DESC, {_ORDER} LIMIT 1 FOR UPDATE SKIP LOCKED",
         kecamatan,
-        [QUEUED, ENCODED],
-        ENCODED,
+        [QUEUED, ENCODED, PRINTED],
+        [ENCODED, PRINTED],
     )
 
 

@@ -369,6 +369,9 @@ class Station:
 
     async def _produce(self, job: asyncpg.Record) -> bool:
         app: UUID = job["application_id"]
+        if job["state"] == store.PRINTED:  # printed, then the station was cut: shelve it now
+            await self._shelve(app)
+            return True
         ready = RecordPrintReady.model_validate(job["print_ready"])
         material = await self._material(job)
         if material is None:
@@ -439,6 +442,10 @@ class Station:
             await store.mark_blank(conn, self.kecamatan, serial, "used")
             printed = CardPrinted(chip_serial=chip, print_job=print_job, operator_id=operator)
             await self._commit(conn, [self._emit(printed, app)])
+        await self._shelve(app)
+
+    async def _shelve(self, app: UUID) -> None:
+        """A printed card into its storage place, ready for collection."""
         async with self.rt.pool.acquire() as conn, conn.transaction():
             n = await store.next_storage_number(conn)
             place = rules.storage_place(

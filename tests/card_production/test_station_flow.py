@@ -7,6 +7,7 @@ import asyncio
 import subprocess
 from pathlib import Path
 
+import asyncpg
 import pytest
 from pypdf import PdfReader
 
@@ -197,3 +198,39 @@ async def test_printer_stopped_pauses_the_station(
                            timeout=90, what="card ready after the printer is back")  # fmt: skip
         assert len(await st.events("card.printed")) == 2
         assert (await st.http.get("/health")).json()["station"]["paused"] is None
+
+
+async def test_a_card_printed_but_not_shelved_is_shelved_after_a_cut(
+    chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
+) -> None:  # fmt: skip
+    """The station cut between recording the print and shelving the card (two transactions)
+    left the job 'printed', which no step took up: 8 cards of the large chaos day waited there
+    for ever and the day could not end. The next step now shelves it."""
+    async with station(
+        kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric,
+    ) as st:  # fmt: skip
+        added = await st.http.post("/stock/batches", json={
+            "batch_ref": "DO-2025-009", "first_serial": "KTP-000001",
+            "last_serial": "KTP-000005", "received_by": "operator.tempeh"})  # fmt: skip
+        assert added.status_code == 201, added.text
+        first = print_ready(name="Siti Aminah")
+        await produce(kafka_bootstrap, st.topics.print_ready("350805"), first)
+        app = first.correlation_id
+        await wait_for(lambda: st.state_is(app, "ready_for_collection"), timeout=90,
+                       what="the first card ready")  # fmt: skip
+        conn = await asyncpg.connect(pg_dsn, server_settings={"search_path": db_schema})
+        try:  # as the cut left it: printed, no storage place
+            await conn.execute(
+                "UPDATE jobs SET state = 'printed', storage_place = NULL WHERE application_id = $1",
+                app,
+            )
+        finally:
+            await conn.close()
+        second = print_ready(name="Budi Santoso")  # wakes the station
+        await produce(kafka_bootstrap, st.topics.print_ready("350805"), second)
+        await wait_for(lambda: st.state_is(app, "ready_for_collection"), timeout=90,
+                       what="the cut card shelved")  # fmt: skip
+        assert (await st.job(app))["storage_place"]
