@@ -16,6 +16,7 @@ from services.card_production.hardware import encoder
 from tests.card_production.biometric_stub import BiometricStub, finger_seed
 from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue
 from tests.card_production.station_support import (
+    RunningStation,
     print_ready,
     produce,
     record_of,
@@ -33,6 +34,13 @@ def _pdf_of(queue: PdfQueue, print_job: str) -> Path | None:
     return found[0] if found else None
 
 
+async def _five_blanks(st: RunningStation, batch_ref: str) -> None:
+    added = await st.http.post("/stock/batches", json={
+        "batch_ref": batch_ref, "first_serial": "KTP-000001",
+        "last_serial": "KTP-000005", "received_by": "operator.tempeh"})  # fmt: skip
+    assert added.status_code == 201, added.text
+
+
 async def test_encode_print_activate(
     chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
     db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
@@ -42,10 +50,7 @@ async def test_encode_print_activate(
         topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
         biometric=biometric,
     ) as st:  # fmt: skip
-        added = await st.http.post("/stock/batches", json={
-            "batch_ref": "DO-2025-001", "first_serial": "KTP-000001",
-            "last_serial": "KTP-000005", "received_by": "operator.tempeh"})  # fmt: skip
-        assert added.status_code == 201, added.text
+        await _five_blanks(st, "DO-2025-001")
         event = print_ready(name="Siti Nur'aini")
         await produce(kafka_bootstrap, st.topics.print_ready("350805"), event)
         app = event.correlation_id
@@ -212,10 +217,7 @@ async def test_a_card_printed_but_not_shelved_is_shelved_after_a_cut(
         topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
         biometric=biometric,
     ) as st:  # fmt: skip
-        added = await st.http.post("/stock/batches", json={
-            "batch_ref": "DO-2025-009", "first_serial": "KTP-000001",
-            "last_serial": "KTP-000005", "received_by": "operator.tempeh"})  # fmt: skip
-        assert added.status_code == 201, added.text
+        await _five_blanks(st, "DO-2025-009")
         first = print_ready(name="Siti Aminah")
         await produce(kafka_bootstrap, st.topics.print_ready("350805"), first)
         app = first.correlation_id
