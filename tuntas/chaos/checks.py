@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -86,6 +87,12 @@ def once_per_application(seen: Seen) -> Check:
     )
 
 
+def _smsc_log(path: Path) -> list[dict[str, Any]]:
+    """The messages the SMSC recorded, one JSON line each."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [json.loads(line) for line in lines if line.strip()]
+
+
 def sms_once(
     outbox: Sequence[tuple[str, str, str]], smsc_log: Path, revisions: Mapping[str, int]
 ) -> Check:
@@ -104,8 +111,7 @@ def sms_once(
         for key, n in per_revision.items()
         if n > revisions.get(key[0], 1)
     ]
-    lines = smsc_log.read_text(encoding="utf-8").splitlines() if smsc_log.exists() else []
-    delivered = [json.loads(line) for line in lines if line.strip()]
+    delivered = _smsc_log(smsc_log)
     problems += [
         f"SMSC got twice: {p}" for p in repeated((d["destination"], d["text"]) for d in delivered)
     ]
@@ -119,8 +125,7 @@ def sms_once(
 def sms_arrived(sent: Sequence[tuple[str, str, Sequence[str]]], smsc_log: Path) -> Check:
     """``sent``: (application, template, the SMSC's message ids) of each SMS the outbox marks
     sent: each of them is on the SMSC's own log (nothing lost between the two)."""
-    lines = smsc_log.read_text(encoding="utf-8").splitlines() if smsc_log.exists() else []
-    logged = {i for line in lines if line.strip() for i in json.loads(line)["message_ids"]}
+    logged = {i for message in _smsc_log(smsc_log) for i in message["message_ids"]}
     problems = [
         f"{app} {template}: SMSC ids {', '.join(ids) or 'none'} not on its log"
         for app, template, ids in sent
