@@ -167,11 +167,11 @@ class LocalSmsc:
             ev.reject(ESME_RINVDSTADR)
             return
         message_id = uuid.uuid4().hex[:16]
+        self._collect(ev, message_id)  # kept before it is acknowledged, as an SMSC does
         ev.accept(message_id=message_id)
         self._accepted += 1
         if ev.registered_delivery & 0x01 and esme is not None:
             self._spawn(self._send_receipt(esme, ev, message_id))
-        self._collect(ev, message_id)
 
     def _collect(self, ev: smpp34.SubmitSmEvent, message_id: str) -> None:
         body = ev.short_message
