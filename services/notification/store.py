@@ -310,6 +310,8 @@ async def messages(
     status: str | None,
     kecamatan: str | None,
     application_id: str | None,
+    template: str | None,
+    after: int | None,
     limit: int,
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
@@ -319,11 +321,15 @@ async def messages(
         "  FROM sms_receipts r WHERE r.sms_id = m.id) AS receipts"
         " FROM sms_outbox m WHERE ($1::text IS NULL OR m.status = $1)"
         " AND ($2::text IS NULL OR m.kecamatan = $2)"
-        " AND ($3::text IS NULL OR m.application_id = $3) ORDER BY m.id LIMIT $4",
+        " AND ($3::text IS NULL OR m.application_id = $3)"
+        " AND ($5::text IS NULL OR m.template = $5) AND ($6::bigint IS NULL OR m.id > $6)"
+        " ORDER BY m.id LIMIT $4",
         status,
         kecamatan,
         application_id,
         limit,
+        template,
+        after,
     )
     out = []
     for r in rows:

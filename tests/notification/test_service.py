@@ -231,3 +231,39 @@ async def test_schedule_shows_when_each_open_reminder_falls_due(h: Harness) -> N
         wib(9, 10),  # Thursday: three working days after ready, a call
         "phone_call",
     )
+
+
+async def test_the_sms_log_pages_by_template_past_a_full_page(h: Harness, smsc: Smsc) -> None:
+    """A busy office's log is longer than a page: reading it by template, page after page
+    (``after`` = the last id), finds each card-ready SMS once and nothing else."""
+    apps = [new_app() for _ in range(3)]
+    numbers = [phone() for _ in apps]
+    for app, number in zip(apps, numbers, strict=True):
+        await h.publish(accepted(app, number), ready(app, wib(6, 10)))
+    for number in numbers:
+        await wait_for(lambda n=number: _ready_texts(smsc, n), what="each card-ready SMS")
+
+    async def all_pages() -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        after = 0
+        for _ in range(100):  # bounded: a cursor that is ignored would page for ever
+            page = await h.messages(
+                kecamatan=TEMPEH, template="card_ready", after=str(after), limit="2"
+            )
+            rows += page
+            if len(page) < 2:
+                return rows
+            after = page[-1]["id"]
+        raise AssertionError("the log never came to a short page")
+
+    async def mine_logged() -> list[dict[str, Any]]:
+        rows = await all_pages()
+        ours = [m for m in rows if m["application_id"] in {str(a) for a in apps}]
+        return rows if len(ours) == 3 else []
+
+    rows = await wait_for(mine_logged, what="the three card-ready rows")
+    assert {m["template"] for m in rows} == {"card_ready"}
+    ids = [m["id"] for m in rows]
+    assert ids == sorted(set(ids))  # each row once, oldest first
+    r = await h.http.get("/messages", params={"kecamatan": TEMPEH, "template": "no_such"})
+    assert r.status_code == 422 and "template" in r.text

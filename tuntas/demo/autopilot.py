@@ -38,6 +38,7 @@ from tuntas.stack import cups
 log = logging.getLogger("tuntas.demo.autopilot")
 
 POLL_S = 0.4
+MESSAGES_PAGE = 500  # the notification API pages its SMS log (at most 1,000 a page)
 KK_SCAN = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
@@ -650,11 +651,7 @@ class Autopilot:
             while True:
                 if step == 0:
                     expected = with_phone
-                    got = {
-                        m["application_id"]
-                        for m in await self._per_office("caller", "/messages", limit="1000")
-                        if m["template"] == "uncollected_reminder"
-                    }
+                    got = {m["application_id"] for m in await self._reminders_sent()}
                 else:
                     calls = await self._per_office("caller", "/calls")
                     desk = await self._per_office("desk", "/desk-list")
@@ -679,6 +676,27 @@ class Autopilot:
             for office in self.plan.offices
             for row in await self._get(role, path, kecamatan=office.kecamatan, **params)
         ]
+
+    async def _reminders_sent(self) -> list[Any]:
+        """Every reminder SMS of the day, page by page: a busy office has more than one page,
+        and its reminders come after its other messages."""
+        found: list[Any] = []
+        for office in self.plan.offices:
+            after = 0
+            while True:
+                page = await self._get(
+                    "caller",
+                    "/messages",
+                    kecamatan=office.kecamatan,
+                    template="uncollected_reminder",
+                    after=str(after),
+                    limit=str(MESSAGES_PAGE),
+                )
+                found += page
+                if len(page) < MESSAGES_PAGE:
+                    break
+                after = page[-1]["id"]
+        return found
 
     async def _next_due(self, apps: set[str], deadline: float) -> datetime:
         """When the last of these cards' next reminders falls due, from ``GET /schedule``."""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query
 from schemas.values import KecamatanCode
 from services.notification import store, workflow
 from services.notification.api.models import AppId, SmsStatus
+from services.notification.sms.templates import Template
 from services.runtime.auth import Access, Identity, may_see, own_office
 from services.runtime.db import caller_scope
 from services.runtime.service import Runtime
@@ -37,9 +38,15 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
         status: SmsStatus | None = None,
         kecamatan: KecamatanCode | None = None,
         application_id: UUID | None = None,
+        template: Template | None = None,
+        after: Annotated[
+            int | None, Query(ge=0, description="the last id of the page before")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
-        """SMS and their delivery state; ``status=failed`` lists what needs attention."""
+        """SMS and their delivery state, oldest first; ``status=failed`` lists what needs
+        attention. A busy office has more than one page: ask again with ``after`` set to the
+        last ``id`` of the page before, until a page comes back short."""
         office = own_office(caller, kecamatan)  # before any read: 403 for another office
         async with caller_scope(runtime.pool, caller) as conn:
             return await store.messages(
@@ -47,6 +54,8 @@ def router(runtime: Runtime, access: Access) -> APIRouter:
                 status=status,
                 kecamatan=office,
                 application_id=None if application_id is None else str(application_id),
+                template=template,
+                after=after,
                 limit=limit,
             )
 
