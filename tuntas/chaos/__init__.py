@@ -330,6 +330,12 @@ def add_command(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="run on a PostgreSQL of its own (free port, temp folder) and stop it at random",
     )
     p.add_argument(
+        "--port-offset",
+        type=int,
+        default=d.port_offset,
+        help="added to every port of the run's deployment: another offset runs it beside one",
+    )
+    p.add_argument(
         "--fuzz",
         type=int,
         metavar="N",
@@ -349,6 +355,7 @@ def _main(args: argparse.Namespace) -> int:
         out=args.out,
         kills_per_round=args.kills_per_round,
         min_rounds=args.min_rounds,
+        port_offset=args.port_offset,
     )
     with own_postgres() if args.own_postgres else contextlib.nullcontext() as own:
         if args.fuzz:
