@@ -379,6 +379,7 @@ class Station:
         serial: str = job["blank_serial"]
         chip: str | None = job["chip_serial"]
         if job["state"] == store.QUEUED:
+            unavailable = False
             async with self.reader_lock:
                 try:
                     await self.devices.feeder.load_blank(serial)
@@ -387,12 +388,15 @@ class Station:
                 except (encoder.ReaderUnavailable, FeedError) as exc:
                     self.reader_state = f"unavailable: {exc}"
                     self._alert("reader", f"{exc}; job {app} waits")
-                    await self._sleep(RETRY_S)
-                    return True
+                    unavailable = True
                 except encoder.EncoderError as exc:
                     reason = f"{type(exc).__name__}: {exc}"
                     await self._spoil(app, serial, None, SpoilReason.ENCODING_FAILED, reason)
                     return True
+            if unavailable:
+                # waited outside the lock: an activation at the counter may find the reader back
+                await self._sleep(RETRY_S)
+                return True
             chip = rules.chip_serial(result.atr, serial)
             async with self.rt.pool.acquire() as conn, conn.transaction():
                 await store.update_job(conn, self.kecamatan, app, state=store.ENCODED,

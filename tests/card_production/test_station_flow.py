@@ -236,3 +236,32 @@ async def test_a_card_printed_but_not_shelved_is_shelved_after_a_cut(
         await wait_for(lambda: st.state_is(app, "ready_for_collection"), timeout=90,
                        what="the cut card shelved")  # fmt: skip
         assert (await st.job(app))["storage_place"]
+
+
+async def test_a_missing_reader_is_waited_for_outside_the_reader_lock(
+    chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Production waits 5 s between tries when the reader is gone; it waited holding the
+    reader, so an activation at the counter (the same reader) waited too. The reader's
+    absence is injected at the encoder (a fault the chip simulator has no command for)."""
+    async with station(
+        kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric,
+    ) as st:  # fmt: skip
+        await _five_blanks(st, "DO-2025-010")
+
+        async def reader_gone(*_: object) -> None:
+            raise encoder.ReaderUnavailable("reader removed")
+
+        monkeypatch.setattr(st.station.devices.encoder, "encode", reader_gone)
+        event = print_ready(name="Dewi Lestari")
+        await produce(kafka_bootstrap, st.topics.print_ready("350805"), event)
+        await wait_for(lambda: st.station.reader_state.startswith("unavailable"),
+                       what="the station to find the reader gone")  # fmt: skip
+        assert not st.station.reader_lock.locked()  # the counter may use the reader meanwhile
+        monkeypatch.undo()
+        await wait_for(lambda: st.state_is(event.correlation_id, "ready_for_collection"),
+                       timeout=90, what="the card made once the reader is back")  # fmt: skip
