@@ -294,6 +294,28 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
     return specs
 
 
+def listening_ports(options: Options) -> dict[int, str]:
+    """Every port the deployment's processes listen on, with what listens there. Two runs
+    whose offsets differ by 100 share some (a stage's second process, the capture devices and
+    LAPOR): a clash is found before anything starts, not as a stranger's answer mid-run."""
+    ports = {
+        int(u.rsplit(":", 1)[1]): process_name(service, replica)
+        for service in PORTS
+        for replica, u in enumerate(urls(service, options), start=1)
+    }
+    ports |= {
+        options.smsc_port + options.port_offset: "the SMSC",
+        MAIL_RELAY_PORT + options.port_offset: "the mail relay",
+        OFFICE_SMTP_PORT + options.port_offset: "the offices' mailbox (SMTP)",
+        CAPTURE_DEVICES_PORT + options.port_offset: "the capture devices",
+        LAPOR_PORT + options.port_offset: "SP4N-LAPOR!",
+        CONSOLE_PORT + options.port_offset: "the console",
+    }
+    for index, code in enumerate(options.kecamatan):
+        ports[STATION_BASE_PORT + index + options.port_offset] = f"station-{code}"
+    return ports
+
+
 def prepare_hardware(options: Options) -> None:
     """The run's hardware: its own pcscd with one vpcd reader per station, and one cups-pdf
     queue per station (cards land as PDFs under ``<outputs>/cards/<queue>``)."""

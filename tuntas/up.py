@@ -14,7 +14,7 @@ from rich.live import Live
 from rich.table import Table
 
 from tuntas import topology
-from tuntas.stack import local, principals, station_clients
+from tuntas.stack import local, prereq, principals, station_clients
 from tuntas.stack.errors import StackError
 from tuntas.supervisor import Supervisor
 
@@ -24,6 +24,8 @@ async def running(
     options: topology.Options, config: local.StackConfig
 ) -> AsyncIterator[Supervisor]:
     """Everything up and healthy for the duration of the block, then stopped."""
+    for port, what in sorted(topology.listening_ports(options).items()):
+        prereq.require_free_port(port, what)
     endpoints = await identified(config, options.kecamatan)
     if options.database:
         endpoints = await own_database(endpoints, options.database)
