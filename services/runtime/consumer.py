@@ -1,20 +1,27 @@
 """The consume loop: batch in, one PostgreSQL transaction, offsets committed after it.
 
-Per batch: parse each record (unparseable ⇒ dead letter); in ONE transaction claim the message
-ids in the inbox (seen before ⇒ skipped), run the handler for each new message, write what it
-emits to the outbox and the status history; commit; publish dead letters; then commit the
-offsets (``offset + 1``). A crash anywhere before the offset commit replays the batch, and the
-inbox makes the replay a no-op for what was already applied.
+Per batch: parse each record (unparseable ⇒ dead letter); then, step by step, in one
+transaction per step, claim the step's message ids in the inbox (seen before ⇒ skipped), run
+the handler for each new message, write what it emits to the outbox and the status history,
+and commit; publish dead letters; then commit the offsets (``offset + 1``). A crash anywhere
+before the offset commit replays the batch, and the inbox makes the replay a no-op for what
+was already applied.
 
-Failures: a transient error (database or broker away) retries the whole batch with backoff, then
-gives up and the process exits non-zero with nothing committed. Any other exception from a
-handler is a property of that message: the batch is replayed with a savepoint per message, and
+A step is the whole batch while transactions are quick, and fewer messages when one ran
+longer than ``max_transaction_s`` or was cut (``StepSize``): on a loaded machine a batch of
+500 took minutes, and every database restart in those minutes rolled all of it back, again and
+again (docs/reliability.md, defect 32).
+
+Failures: a transient error (database or broker away) retries the step with backoff, then
+gives up and the process exits non-zero with the step uncommitted. Any other exception from a
+handler is a property of that message: the step is replayed with a savepoint per message, and
 the failing message alone goes to the dead-letter topic.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import Counter
@@ -52,6 +59,7 @@ class ConsumerConfig:
     backoff_base: float = 0.2
     backoff_max: float = 5.0
     session_timeout_ms: int = 10_000
+    max_transaction_s: float = 2.0  # a step that took longer makes the next one smaller
     # Static membership: a restarted instance takes its partitions back without a rebalance
     # (but leaves no group on shutdown; its partitions wait for the session timeout).
     group_instance_id: str | None = None
@@ -65,6 +73,35 @@ class _Applied:
     duplicates: int = 0
     poison: list[deadletter.DeadLetter] = field(default_factory=list)
     kinds: Counter[tuple[str, str]] = field(default_factory=Counter)  # (topic, type) handled
+
+    def add(self, other: _Applied) -> None:
+        self.handled += other.handled
+        self.duplicates += other.duplicates
+        self.poison += other.poison
+        self.kinds.update(other.kinds)
+
+
+@dataclass
+class StepSize:
+    """How many messages the next transaction applies: the whole batch while transactions are
+    quick; half as many after one that ran over ``budget_s`` or was cut, twice as many (up to
+    ``ceiling``) after one well within it."""
+
+    ceiling: int
+    budget_s: float
+    size: int = 0
+
+    def __post_init__(self) -> None:
+        self.size = self.size or self.ceiling
+
+    def took(self, seconds: float) -> None:
+        if seconds > self.budget_s:
+            self.size = max(1, self.size // 2)
+        elif seconds < self.budget_s / 4:
+            self.size = min(self.ceiling, self.size * 2)
+
+    def cut(self) -> None:
+        self.size = max(1, self.size // 2)
 
 
 @dataclass
@@ -113,6 +150,7 @@ class Consumer(Generic[E]):
         self._relay = relay
         self._batch_lock = asyncio.Lock()
         self._positions: dict[TopicPartition, int] = {}
+        self._step = StepSize(config.max_batch, config.max_transaction_s)
         self.stats = ConsumerStats()
         self._kafka = AIOKafkaConsumer(
             **kafka.security(),
@@ -156,13 +194,20 @@ class Consumer(Generic[E]):
             except Exception as error:  # any parse failure makes the record a dead letter
                 poison.append(self._dead_letter(record, error))
         started = time.perf_counter()
-        applied = await retrying(
-            self.config.service,
-            lambda: self._apply(parsed),
-            max_retries=self.config.max_retries,
-            backoff_base=self.config.backoff_base,
-            backoff_max=self.config.backoff_max,
-        )
+        applied = _Applied()
+        rest = parsed
+        while rest:
+            done, taken = await retrying(
+                self.config.service,
+                functools.partial(self._apply_step, rest),
+                max_retries=self.config.max_retries,
+                backoff_base=self.config.backoff_base,
+                backoff_max=self.config.backoff_max,
+            )
+            applied.add(done)
+            rest = rest[taken:]
+            if rest and self._relay is not None:
+                self._relay.wake()  # what this step emitted need not wait for the batch
         crashpoints.reach("after_db_commit")
         self.stats.apply_seconds += time.perf_counter() - started
         self.stats.handled += applied.handled
@@ -188,6 +233,19 @@ class Consumer(Generic[E]):
         self.stats.last_batch_at = time.time()
         if self._relay is not None:
             self._relay.wake()
+
+    async def _apply_step(self, rest: list[tuple[Any, E]]) -> tuple[_Applied, int]:
+        """Apply the next step of the batch in one transaction: (what it did, how many)."""
+        step = rest[: self._step.size]
+        started = time.perf_counter()
+        try:
+            done = await self._apply(step)
+        except Exception as error:
+            if is_transient(error):
+                self._step.cut()  # a shorter transaction is likelier to finish next time
+            raise
+        self._step.took(time.perf_counter() - started)
+        return done, len(step)
 
     async def _apply(self, parsed: list[tuple[Any, E]]) -> _Applied:
         if not parsed:
