@@ -132,14 +132,29 @@ async def start_reminders(
     )
 
 
-async def was_collected(conn: Conn, application_id: str) -> bool:
-    """Seen a stopping event already (topics are not ordered among each other)."""
-    return bool(
-        await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM contact_log WHERE application_id = $1"
-            " AND channel = 'desk' AND what IN ('collected', 'stopped'))",
-            application_id,
-        )
+async def ended_as(conn: Conn, application_id: str) -> str | None:
+    """'collected' or 'stopped' if a stopping event came already (topics are not ordered
+    among each other), else None."""
+    ended: str | None = await conn.fetchval(
+        "SELECT what FROM contact_log WHERE application_id = $1"
+        " AND channel = 'desk' AND what IN ('collected', 'stopped') ORDER BY id LIMIT 1",
+        application_id,
+    )
+    return ended
+
+
+async def record_ended_card(
+    conn: Conn, application_id: str, kecamatan: str, ready_at: datetime, storage: str, state: str
+) -> None:
+    """A ready card whose collection (or end) came first: on record, with nothing to remind."""
+    await conn.execute(
+        "INSERT INTO reminders (application_id, kecamatan, ready_at, storage_place, state)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (application_id) DO NOTHING",
+        application_id,
+        kecamatan,
+        ready_at,
+        storage,
+        state,
     )
 
 

@@ -86,11 +86,14 @@ async def event_sms(conn: Conn, settings: NotificationSettings, event: Envelope)
 async def card_ready(
     conn: Conn, settings: NotificationSettings, event: Envelope, storage_place: str
 ) -> None:
-    """Start the uncollected-card schedule (unless the card was collected already)."""
+    """Start the uncollected-card schedule; a card collected already (the collection came
+    first) is put on record as collected, with nothing to remind."""
     app = str(event.application_id)
-    if await store.was_collected(conn, app):
-        return
     ready_at = event.occurred_at
+    ended = await store.ended_as(conn, app)
+    if ended is not None:
+        await store.record_ended_card(conn, app, event.kecamatan, ready_at, storage_place, ended)
+        return
     hours = settings.office(event.kecamatan).hours
     nxt = rules.next_regular(settings.reminders, hours, ready_at, 0, ready_at)
     await store.start_reminders(conn, app, event.kecamatan, ready_at, storage_place, nxt)

@@ -157,3 +157,18 @@ def test_an_sms_marked_sent_but_not_on_the_smsc_log_is_lost(tmp_path: Path) -> N
     assert lost.problems == ["app-2 card_ready: SMSC ids b1 not on its log"]
     half = checks.sms_arrived([("app-3", "card_ready", ["a1", "c9"])], log)
     assert not half.ok  # a part missing is a message missing
+
+
+def test_the_smsc_may_get_a_text_as_often_as_the_outbox_sent_it_not_more(tmp_path: Path) -> None:
+    # A corrected file's second "file accepted" SMS has the first one's text (same number,
+    # same tracking number): the large day flagged 176 such pairs as sent twice.
+    app = str(uuid4())
+    text = "Yth. Siti, berkas KTP-el Anda diterima lengkap. No. pelacakan: 350805-20261204-0001."
+    log = tmp_path / "sms.jsonl"
+    line = {"destination": "+6281234567890", "text": text, "message_ids": ["a"]}
+    log.write_text("\n".join(json.dumps(line) for _ in range(2)) + "\n", encoding="utf-8")
+    outbox = [(app, "file_accepted", "m1"), (app, "file_accepted", "m2")]
+    per_row = [("+6281234567890", text)]
+    assert checks.sms_once(outbox, log, {app: 2}, per_row * 2).ok
+    resent = checks.sms_once(outbox[:1], log, {app: 1}, per_row)
+    assert not resent.ok and "SMSC got 2× what was sent 1×" in resent.problems[0]

@@ -267,3 +267,31 @@ async def test_the_sms_log_pages_by_template_past_a_full_page(h: Harness, smsc: 
     assert ids == sorted(set(ids))  # each row once, oldest first
     r = await h.http.get("/messages", params={"kecamatan": TEMPEH, "template": "no_such"})
     assert r.status_code == 422 and "template" in r.text
+
+
+async def test_a_card_collected_before_its_ready_event_is_on_record_with_nothing_to_remind(
+    h: Harness,
+) -> None:
+    """Topics are not ordered among each other: under faults, intake's ``card.collected``
+    reached notification before the station's ``card.ready_for_collection`` for 3 cards of
+    the large chaos day, which then had no record at all in notification's reminders."""
+    app = new_app()
+    await h.publish(accepted(app, phone()), collected(app, wib(6, 11)))
+
+    async def row(sql: str) -> Any:
+        async with h.runtime.pool.acquire() as conn:
+            return await conn.fetchval(sql, str(app))
+
+    await wait_for(
+        lambda: row("SELECT count(*) FROM contact_log WHERE application_id = $1"
+                    " AND what = 'collected'"),
+        what="the collection seen first",
+    )  # fmt: skip
+    await h.publish(ready(app, wib(6, 10)))
+    state = await wait_for(
+        lambda: row("SELECT state FROM reminders WHERE application_id = $1"),
+        what="the card on record",
+    )
+    assert state == "collected"
+    assert await row("SELECT next_due FROM reminders WHERE application_id = $1") is None
+    assert await h.tick(wib(31, 12)) == 0  # nothing to remind, ever

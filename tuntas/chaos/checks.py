@@ -94,11 +94,16 @@ def _smsc_log(path: Path) -> list[dict[str, Any]]:
 
 
 def sms_once(
-    outbox: Sequence[tuple[str, str, str]], smsc_log: Path, revisions: Mapping[str, int]
+    outbox: Sequence[tuple[str, str, str]],
+    smsc_log: Path,
+    revisions: Mapping[str, int],
+    sent_texts: Sequence[tuple[str, str]] = (),
 ) -> Check:
     """``outbox``: (application, template, source key) of each SMS sent. Reminders repeat by
     design, one per step (their source key says which); a file's acceptance once per
-    revision of it (``revisions``: application -> intake's revision count)."""
+    revision of it (``revisions``: application -> intake's revision count). At the SMSC, no
+    (number, text) more often than the outbox sent it (``sent_texts``: its (phone, text) of
+    each SMS sent): a corrected file's second "file accepted" SMS reads as the first."""
     keys = [
         (app, template, key if key.startswith("reminder:") else "")
         for app, template, key in outbox
@@ -112,8 +117,12 @@ def sms_once(
         if n > revisions.get(key[0], 1)
     ]
     delivered = _smsc_log(smsc_log)
+    at_smsc = Counter((d["destination"], d["text"]) for d in delivered)
+    sent = Counter(sent_texts)
     problems += [
-        f"SMSC got twice: {p}" for p in repeated((d["destination"], d["text"]) for d in delivered)
+        f"SMSC got {n}× what was sent {sent[p]}×: {p}"
+        for p, n in at_smsc.items()
+        if n > max(sent[p], 1)
     ]
     return Check(
         "each SMS at most once (per application and template; on the SMSC)",
@@ -279,7 +288,7 @@ async def run_all(
         apps = [(r[0], r[1]) for r in rows]
         revisions = {r[0]: int(r[2]) for r in rows}
         sent = await conn.fetch(
-            "SELECT application_id, template, source_key, smsc_message_ids"
+            "SELECT application_id, template, source_key, smsc_message_ids, phone, text"
             " FROM notification.sms_outbox WHERE status = 'sent'"
         )
         outbox = [(r[0], r[1], r[2]) for r in sent]
@@ -314,7 +323,7 @@ async def run_all(
     return [
         end_states(apps, seen),
         once_per_application(seen),
-        sms_once(outbox, smsc_log, revisions),
+        sms_once(outbox, smsc_log, revisions, [(r[4], r[5]) for r in sent]),
         sms_arrived([(r[0], r[1], list(r[3] or [])) for r in sent], smsc_log),
         cards_once(jobs, chip_files),
         blanks_conserved(received, states, used_by),
