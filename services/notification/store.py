@@ -362,7 +362,8 @@ WHERE id IN (
     WHERE status = 'pending' AND next_attempt_at <= now()
       AND (lease_until IS NULL OR lease_until < now())
     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-RETURNING id, source_key, template, application_id, kecamatan, causation_id, fields, attempts
+RETURNING id, source_key, template, application_id, kecamatan, causation_id, fields, attempts,
+          submitting_since
 """
 
 
@@ -377,7 +378,8 @@ async def mark_sent(
 ) -> None:
     await conn.execute(
         "UPDATE sms_outbox SET status = 'sent', sent_at = now(), phone = $2, text = $3,"
-        " smsc_message_ids = $4, attempts = attempts + 1, lease_until = NULL WHERE id = $1",
+        " smsc_message_ids = $4, attempts = attempts + 1, lease_until = NULL,"
+        " submitting_since = NULL WHERE id = $1",
         sms_id,
         phone,
         text,
@@ -390,10 +392,15 @@ async def mark_sent(
     )
 
 
+async def begin_submit(conn: Conn, sms_id: int) -> None:
+    """Note that a submit starts now (committed before it: see migration 003)."""
+    await conn.execute("UPDATE sms_outbox SET submitting_since = now() WHERE id = $1", sms_id)
+
+
 async def mark_failed(conn: Conn, sms_id: int, error: str) -> None:
     await conn.execute(
         "UPDATE sms_outbox SET status = 'failed', attempts = attempts + 1,"
-        " last_error = $2, lease_until = NULL WHERE id = $1",
+        " last_error = $2, lease_until = NULL, submitting_since = NULL WHERE id = $1",
         sms_id,
         error,
     )
@@ -411,7 +418,8 @@ async def mark_finished(conn: Conn, sms_id: int, status: str, why: str) -> None:
 async def retry_later(conn: Conn, sms_id: int, attempts: int, error: str, delay_s: float) -> None:
     await conn.execute(
         "UPDATE sms_outbox SET attempts = $2, last_error = $3, lease_until = NULL,"
-        " next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
+        " submitting_since = NULL, next_attempt_at = now() + make_interval(secs => $4)"
+        " WHERE id = $1",
         sms_id,
         attempts,
         error,

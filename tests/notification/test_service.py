@@ -295,3 +295,63 @@ async def test_a_card_collected_before_its_ready_event_is_on_record_with_nothing
     assert state == "collected"
     assert await row("SELECT next_due FROM reminders WHERE application_id = $1") is None
     assert await h.tick(wib(31, 12)) == 0  # nothing to remind, ever
+
+
+async def test_an_sms_its_sender_died_submitting_is_not_sent_again(h: Harness, smsc: Smsc) -> None:
+    """The SMSC took the SMS, then its sender was killed before it marked the row: the large
+    chaos day sent 12 SMS twice that way, once the row's lease ran out. A row found with its
+    submit begun but not marked now fails as "outcome unknown", for staff to confirm."""
+    app, number = new_app(), phone()
+    await h.publish(accepted(app, number), ready(app, wib(6, 14)))
+    await wait_for(lambda: _ready_texts(smsc, number), what="the card-ready SMS")
+
+    async def sent_row() -> Any:
+        rows = await h.messages(application_id=str(app), template="card_ready", status="sent")
+        return rows[0] if rows else None
+
+    row = await wait_for(sent_row, what="the card-ready row marked sent")
+    async with h.runtime.pool.acquire() as conn:  # as the killed sender left it
+        await conn.execute(
+            "UPDATE sms_outbox SET status = 'pending', submitting_since = now(),"
+            " lease_until = NULL, next_attempt_at = now() WHERE id = $1",
+            row["id"],
+        )
+
+    async def failed() -> Any:
+        rows = await h.messages(application_id=str(app), template="card_ready", status="failed")
+        return rows[0] if rows else None
+
+    settled = await wait_for(failed, what="the row settled as outcome unknown")
+    assert settled["last_error"].startswith("outcome unknown")
+    assert len(_ready_texts(smsc, number)) == 1  # the SMSC got it once
+
+
+async def test_the_mark_after_the_smsc_rides_through_a_lost_database(
+    h: Harness, smsc: Smsc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database went away between the SMSC's answer and the mark (a PostgreSQL stop of
+    the large chaos day): the sender restarted and the row was sent again after its lease.
+    The mark is now retried instead. The loss is injected at the mark's first attempt."""
+    import asyncpg
+
+    from services.notification import sending, workflow
+
+    real = workflow.sms_sent
+    lost: list[int] = []
+
+    async def first_lost(*args: Any) -> None:
+        if not lost and args[2]["template"] == "card_ready":
+            lost.append(1)
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
+        await real(*args)
+
+    monkeypatch.setattr(sending.workflow, "sms_sent", first_lost)
+    app, number = new_app(), phone()
+    await h.publish(accepted(app, number), ready(app, wib(6, 14)))
+
+    async def marked() -> Any:
+        rows = await h.messages(application_id=str(app), template="card_ready", status="sent")
+        return rows[0] if rows else None
+
+    await wait_for(marked, what="the card-ready row marked sent after the loss")
+    assert lost == [1] and len(_ready_texts(smsc, number)) == 1
