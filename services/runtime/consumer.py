@@ -1,4 +1,4 @@
-"""The consume loop: batch in, one PostgreSQL transaction, offsets committed after it.
+"""The consume loop: batch in, applied in one or more PostgreSQL transactions, offsets after.
 
 Per batch: parse each record (unparseable ⇒ dead letter); then, step by step, in one
 transaction per step, claim the step's message ids in the inbox (seen before ⇒ skipped), run
