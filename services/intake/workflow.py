@@ -292,9 +292,13 @@ async def cancel(desk: Desk, application_id: UUID, body: CancelRequest) -> Answe
 
 
 async def store_uncollected(desk: Desk, application_id: UUID, body: StoreRequest) -> Answer:
-    """A card not collected in time is stored (the applicant is then called)."""
+    """A card not collected in time is stored (the applicant is then called). Storing a
+    stored card again answers as the first time and publishes nothing: a desk's retry after a
+    lost answer (the stage restarted after its commit) is not refused."""
 
     async def apply(conn: Conn, app: store.Application) -> Answer:
+        if app.state == S.STORED_UNCOLLECTED:
+            return Answer(200, _result(app, S.STORED_UNCOLLECTED))
         if app.state != S.READY_FOR_COLLECTION:
             raise wrong_state("not_ready_for_collection", app.state)
         place = body.storage_place or app.storage_place or "Loket pelayanan"

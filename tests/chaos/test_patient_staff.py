@@ -8,6 +8,8 @@ autopilot's stock keeper, as the supervisor does with a killed station.
 from __future__ import annotations
 
 import asyncio
+import random
+import socket
 from datetime import date
 from pathlib import Path
 from uuid import uuid4
@@ -20,7 +22,6 @@ from tuntas import topology
 from tuntas.demo.autopilot import Autopilot, Journal, staff_client
 from tuntas.demo.scenario import plan_day
 from tuntas.demo.watch import Seen
-from tuntas.stack.prereq import free_port
 
 TEMPEH = "350805"
 
@@ -42,6 +43,37 @@ def _station() -> tuple[FastAPI, list[str]]:
     return app, asked
 
 
+def _options(tmp_path: Path) -> topology.Options:
+    """Options whose Tempeh station and intake ports are both free and below Linux's ephemeral
+    range (32768-): a port from ``free_port`` is free, but the intake port at the same offset
+    could be a client socket's on a busy machine (a CI run beside a chaos day met that)."""
+    rng = random.Random()
+    while True:
+        options = topology.Options(
+            home=tmp_path, kecamatan=(TEMPEH,), port_offset=rng.randrange(12000, 23000)
+        )
+        ports = (_port(topology.station_url(0, options)), _intake(options))
+        if all(_bindable(p) for p in ports):
+            return options
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def _intake(options: topology.Options) -> int:
+    return _port(topology.url("intake", options))
+
+
 async def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="error", lifespan="off"))
     task = asyncio.ensure_future(server.serve())
@@ -52,10 +84,8 @@ async def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[
 async def test_stock_keeper_waits_for_a_restarting_station_instead_of_crashing(
     tmp_path: Path,
 ) -> None:
-    port = free_port()
-    options = topology.Options(
-        home=tmp_path, kecamatan=(TEMPEH,), port_offset=port - topology.STATION_BASE_PORT
-    )
+    options = _options(tmp_path)
+    port = _port(topology.station_url(0, options))
     plan = plan_day(1, (TEMPEH,), seed=1, today=date(2026, 12, 3))
     journal = Journal()
     app, asked = _station()
@@ -121,10 +151,8 @@ async def test_an_answer_cut_after_its_headers_is_asked_again() -> None:
 async def test_a_card_held_after_failed_matches_is_kept_at_the_office(tmp_path: Path) -> None:
     # The station escalates a card to the section head after three failed matches; the small
     # chaos day then waited for that visitor until its timeout. The desk keeps the card.
-    port = free_port()
-    options = topology.Options(
-        home=tmp_path, kecamatan=(TEMPEH,), port_offset=port - topology.STATION_BASE_PORT
-    )
+    options = _options(tmp_path)
+    port = _port(topology.station_url(0, options))
     plan = plan_day(1, (TEMPEH,), seed=1, today=date(2026, 12, 3))
     visitor = plan.offices[0].visitors[0]
     app, stored = uuid4(), []
@@ -139,7 +167,7 @@ async def test_a_card_held_after_failed_matches_is_kept_at_the_office(tmp_path: 
         stored.append(application_id)
         return {"state": "stored_uncollected"}
 
-    intake_port = int(topology.url("intake", options).rsplit(":", 1)[1])
+    intake_port = _intake(options)
     journal = Journal()
     served = [await _serve(station, port), await _serve(desk, intake_port)]
     try:

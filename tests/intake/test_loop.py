@@ -110,6 +110,16 @@ async def test_handover_only_activated_with_signed_receipt_and_matching_nik(desk
         f"/applications/{app_id}/store", json={"officer_id": "petugas.tempeh.01"}
     )
     assert stored.status_code == 200, stored.text
+    # a retry after a lost answer (the large chaos day, defect 36): the same answer, no refusal
+    # and no second event
+    events = "SELECT count(*) FROM outbox WHERE key = $1"
+    before = await desk.scalar(events, app_id)
+    again = await desk.client.post(
+        f"/applications/{app_id}/store", json={"officer_id": "petugas.tempeh.01"}
+    )
+    assert again.status_code == 200, again.text
+    assert again.json() == stored.json()
+    assert await desk.scalar(events, app_id) == before
 
     activated = envelope(
         CardActivated(chip_serial="04A1B2C3D4E5F6", officer_id="petugas.tempeh.01"), app_id
