@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import socket
 from datetime import date
 from pathlib import Path
 from uuid import uuid4
@@ -22,6 +21,7 @@ from tuntas import topology
 from tuntas.demo.autopilot import Autopilot, Journal, staff_client
 from tuntas.demo.scenario import plan_day
 from tuntas.demo.watch import Seen
+from tuntas.stack import prereq
 
 TEMPEH = "350805"
 
@@ -53,17 +53,8 @@ def _options(tmp_path: Path) -> topology.Options:
             home=tmp_path, kecamatan=(TEMPEH,), port_offset=rng.randrange(12000, 23000)
         )
         ports = (_port(topology.station_url(0, options)), _intake(options))
-        if all(_bindable(p) for p in ports):
+        if all(prereq.is_free(p) for p in ports):
             return options
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _port(url: str) -> int:

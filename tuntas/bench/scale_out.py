@@ -11,13 +11,12 @@ stopped afterwards.
 from __future__ import annotations
 
 import dataclasses
-import socket
 from collections.abc import Callable
 from typing import Any
 
 from tuntas import topology
 from tuntas.bench import pipeline
-from tuntas.stack import local
+from tuntas.stack import local, prereq
 
 LIGHT = ("intake", "validation", "notification")
 # Notification hands on nothing at the light stages' pace (its card-ready SMS follow
@@ -27,29 +26,10 @@ POINTS = ((1, 1), (2, 1), (1, 3), (2, 3))  # (processes per light stage, brokers
 PORT_OFFSET = 1500  # beside a main bench run (1000): process 2 adds 100 to each port
 
 
-def _free_block(size: int) -> int:
-    """A first port of ``size`` consecutive free ones (a cluster's node i: base + 3i …), below
-    Linux's ephemeral range (32768-): there a client socket can take a port between this check
-    and the broker binding it (a CI run's 3-node cluster exited at start-up once)."""
-    for base in range(24000, 32000, 37):
-        sockets: list[socket.socket] = []
-        try:
-            for port in range(base, base + size):
-                sockets.append(sock := socket.socket())
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError(f"no {size} consecutive free ports")
-
-
 def cluster_config(config: local.StackConfig) -> local.StackConfig:
     """Three KRaft nodes beside the stack (its home, database and IdP); SCRAM listeners as the
     stack's broker has them, so both kinds of point run the same client security."""
-    base = _free_block(9)
+    base = prereq.free_block(9)
     sasl = config.external_kafka is None and config.kafka_sasl_port is not None
     return dataclasses.replace(
         config,

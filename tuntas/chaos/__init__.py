@@ -15,8 +15,6 @@ import asyncio
 import contextlib
 import json
 import os
-import random
-import socket
 import sys
 import tempfile
 import time
@@ -131,7 +129,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
     node = PostgresNode(home / "postgres", prereq.free_port())
     saved = {k: os.environ.get(k) for k in ("DATABASE_URL", "TUNTAS_HOME", "TUNTAS_PG_PORT")}
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS") and "TUNTAS_KAFKA_PORT" not in os.environ:
-        base = _free_block(9)  # up to three nodes × (plain, controller, SASL), node i at +3·i
+        base = prereq.free_block(9)  # up to three nodes × (plain, controller, SASL), node i at +3·i
         names = ("TUNTAS_KAFKA_PORT", "TUNTAS_KAFKA_CONTROLLER_PORT", "TUNTAS_KAFKA_SASL_PORT")
         saved |= {k: None for k in names}
         os.environ.update({k: str(base + i) for i, k in enumerate(names)})
@@ -139,7 +137,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
         os.environ
     ):  # the stations' listener and its link port, per node (the link is delayed at random)
         saved["TUNTAS_KAFKA_STATION_PORT"] = None
-        os.environ["TUNTAS_KAFKA_STATION_PORT"] = str(_free_block(6))
+        os.environ["TUNTAS_KAFKA_STATION_PORT"] = str(prereq.free_block(6))
     if not os.environ.get("TUNTAS_OIDC_ISSUER") and "TUNTAS_KEYCLOAK_PORT" not in os.environ:
         saved["TUNTAS_KEYCLOAK_PORT"] = None  # a Keycloak of its own too
         os.environ["TUNTAS_KEYCLOAK_PORT"] = str(prereq.free_port())
@@ -157,24 +155,6 @@ def own_postgres() -> Iterator[OwnPostgres]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-
-
-def _free_block(size: int) -> int:
-    """The first of ``size`` consecutive ports nothing listens on (never the shared stack's)."""
-    rng = random.Random()
-    while True:
-        base = rng.randrange(20000, 32000 - size)  # below the ephemeral range (32768-)
-        if all(_free(base + i) for i in range(size)):
-            return base
-
-
-def _free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 async def run(

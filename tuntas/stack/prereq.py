@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -60,3 +61,24 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def is_free(port: int) -> bool:
+    """Nothing holds ``port`` on the loopback now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_block(size: int) -> int:
+    """The first of ``size`` consecutive free ports, below Linux's ephemeral range (32768-):
+    there a client socket can take a port between this check and the server binding it (a CI
+    run's 3-node cluster exited at start-up once), and never the shared stack's."""
+    rng = random.Random()
+    while True:
+        base = rng.randrange(20000, 32000 - size)
+        if all(is_free(base + i) for i in range(size)):
+            return base
