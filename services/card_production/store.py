@@ -210,7 +210,8 @@ async def count_error(conn: Conn, kecamatan: str, application_id: UUID, error: s
 
 
 async def lock_stock(conn: Conn, kecamatan: str) -> None:
-    """Serialise deliveries of one station (to the end of the transaction)."""
+    """Serialise a station's deliveries, and a job's "out of stock" with them (to the end of
+    the transaction)."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"stock:{kecamatan}")
 
 

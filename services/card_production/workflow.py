@@ -302,6 +302,12 @@ class Station:
             if job["state"] == store.QUEUED and serial is None:
                 serial = await store.reserve_blank(conn, self.kecamatan, app)
                 if serial is None:
+                    # A delivery may be committing now, its resume step already past: wait
+                    # for it (the stock lock) and look again, or this job would wait for
+                    # the next delivery with blanks on the shelf (defect 38).
+                    await store.lock_stock(conn, self.kecamatan)
+                    serial = await store.reserve_blank(conn, self.kecamatan, app)
+                if serial is None:
                     await self._out_of_stock(conn)
                     return False
                 await self._commit(conn, await self._stock_level(conn, app, -1, StockChange.USED))

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 import pytest
 from pypdf import PdfReader
 
 from schemas.events import PrintPriority
+from services.card_production import store
 from tests.card_production.biometric_stub import BiometricStub
 from tests.card_production.hardware_fixtures import ChipSlot, PdfQueue
 from tests.card_production.station_support import (
@@ -87,6 +89,46 @@ async def test_out_of_blanks_then_replenished_in_priority_order(
         assert [e.payload.blanks_available for e in low] == [1]  # type: ignore[attr-defined]
         stock = (await st.http.get("/stock")).json()
         assert stock["blanks_available"] == 0
+
+
+async def test_a_job_short_of_blanks_while_a_delivery_commits_gets_one_of_them(
+    chip_slot: ChipSlot, pdf_queue: PdfQueue, kafka_bootstrap: str, pg_dsn: str,
+    db_schema: str, topic_prefix: str, tmp_path: Path, biometric: BiometricStub,
+) -> None:  # fmt: skip
+    """Defect 38: a delivery past its resume step but not yet committed, and a job finding
+    no blank in that moment, left the job waiting for the next delivery with the new blanks
+    on the shelf (6 cards of the large chaos day). The job now waits for the delivery."""
+    async with station(
+        kafka_bootstrap=kafka_bootstrap, pg_dsn=pg_dsn, db_schema=db_schema,
+        topic_prefix=topic_prefix, tmp_path=tmp_path, slot=chip_slot, queue=pdf_queue,
+        biometric=biometric,
+    ) as st:  # fmt: skip
+        delivery = await asyncpg.connect(pg_dsn, server_settings={"search_path": db_schema})
+        try:
+            # What receive_batch does, held open after its resume step found nobody waiting.
+            tx = delivery.transaction()
+            await tx.start()
+            await store.lock_stock(delivery, TEMPEH)
+            await store.insert_batch(delivery, TEMPEH, "DO-9", ["KTP-0201"], "operator.tempeh")
+            job = print_ready(TEMPEH)
+            await produce(kafka_bootstrap, st.topics.print_ready(TEMPEH), job)
+
+            async def out_of_stock_or_blocked() -> bool:
+                blocked = await delivery.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
+                )
+                return blocked > 0 or await st.state_is(job.correlation_id, "waiting_for_stock")
+
+            await wait_for(out_of_stock_or_blocked, what="the job short of a blank")
+            await tx.commit()
+        finally:
+            await delivery.close()
+        await wait_for(lambda: st.state_is(job.correlation_id, "ready_for_collection"),
+                       timeout=90, what="the card made from the delivered blank")  # fmt: skip
+        assert (await st.job(job.correlation_id))["blank_serial"] == "KTP-0201"
+        assert await st.events("card.waiting_for_stock") == []
 
 
 async def test_station_never_receives_another_kecamatans_job(
