@@ -20,7 +20,7 @@ from schemas.events import (
     CardReadyForCollection,
 )
 from schemas.states import EVENT_STATE, ApplicationState
-from services.intake import store
+from services.intake import rules, store
 from services.intake.rules import CLOSING_STATES
 from services.runtime.db import Conn
 from services.runtime.messages import Emit
@@ -40,6 +40,10 @@ async def handle(event: Envelope, conn: Conn) -> Sequence[Emit]:
     current = ApplicationState(app.state)
     if current in CLOSING_STATES:
         log.info("%s after the application ended (%s); ignored", event.type, current)
+        return []
+    if rules.is_late(current, event.type):
+        log.info("%s after the desk has %s (a later stage's news came first); ignored",
+                 event.type, current)  # fmt: skip
         return []
     payload = event.payload
     decision = ApplicationSentBack | ApplicationRejected | ApplicationValidated

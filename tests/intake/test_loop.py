@@ -7,8 +7,10 @@ from typing import Any
 from schemas.events import (
     ApplicationRejected,
     ApplicationSentBack,
+    BiometricsSkipped,
     CardActivated,
     CardReadyForCollection,
+    ClaimCheck,
     SendBackReason,
 )
 from schemas.samples import TEMPEH
@@ -197,3 +199,29 @@ async def test_cancel_frees_the_nik_and_is_refused_twice(desk: Desk) -> None:
         "application.accepted",
         "application.cancelled",
     ]
+
+
+async def test_late_news_of_an_earlier_stage_does_not_move_a_ready_card_back(
+    desk: Desk,
+) -> None:
+    """Defect 39: the desk reads three stages' topics, and the large chaos day had a card
+    reported ready before the news that its biometrics were skipped; the late news moved the
+    application back to ``biometrics_skipped`` and the card was never handed over."""
+    receipt = await _submit(desk)
+    app_id = receipt["application_id"]
+    ready = envelope(CardReadyForCollection(storage_place="Lemari B, rak 1"), app_id)
+    await desk.produce(desk.topics.card_production_events, [ready])
+    await wait_for(lambda: _is(desk, app_id, "ready_for_collection"), what="the ready card")
+
+    existing = ClaimCheck(store="biometric.records", key="rec/1", sha256="0" * 64)
+    late = envelope(BiometricsSkipped(existing_record=existing), app_id)
+    await desk.produce(desk.topics.biometric_events, [late])
+    heard = "SELECT count(*) FROM application_history WHERE application_id = $1 AND state = $2"
+    await wait_for(lambda: _heard(desk, heard, app_id), what="the late news consumed")
+    assert await _state(desk, app_id) == "ready_for_collection"
+    queue = (await desk.client.get("/handover", params={"kecamatan": TEMPEH})).json()
+    assert [i["application_id"] for i in queue] == [app_id]
+
+
+async def _heard(desk: Desk, sql: str, app_id: str) -> bool:
+    return bool(await desk.scalar(sql, app_id, "biometrics.skipped"))

@@ -56,3 +56,18 @@ def test_every_state_has_an_indonesian_label_and_checklists_follow_the_matrix() 
         "police_loss_report",
         "kk_photocopy",
     ]
+
+
+def test_news_from_behind_the_desks_step_is_late_and_card_events_never_are() -> None:
+    S = ApplicationState
+    assert rules.is_late(S.READY_FOR_COLLECTION, "biometrics.skipped")
+    assert rules.is_late(S.ENCODED, "biometrics.recorded")
+    assert rules.is_late(S.BIOMETRICS_SKIPPED, "application.validated")
+    assert rules.is_late(S.BIOMETRICS_RECORDED, "biometrics.capture_queued")
+    assert not rules.is_late(S.ACCEPTED, "biometrics.skipped")  # validation's news still due
+    assert not rules.is_late(S.ACCEPTED, "application.sent_back")
+    assert not rules.is_late(S.DUPLICATE_SUSPECTED, "biometrics.duplicate_confirmed")
+    assert not rules.is_late(S.VALIDATED, "card.ready_for_collection")
+    # The station's own events keep their order: a spoiled card goes back to the queue.
+    assert not rules.is_late(S.SPOILED, "card.queued_for_printing")
+    assert not rules.is_late(S.ACTIVATED, "card.spoiled")
