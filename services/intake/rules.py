@@ -212,6 +212,7 @@ def is_late(current: ApplicationState, event_type: str) -> bool:
         step = _EVENT_STEP.get(event_type, 1)  # the section head's decisions
     return step < _STATE_STEP.get(current, _CARD_STEP)
 
+
 STATE_LABELS_ID: Mapping[ApplicationState, str] = {
     S.SUBMITTED: "Diajukan",
     S.REFUSED_INCOMPLETE: "Ditolak di loket (berkas tidak lengkap)",
