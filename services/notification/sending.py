@@ -78,10 +78,13 @@ class Sender:
         async with runtime.pool.acquire() as conn, conn.transaction():
             sms = await workflow.prepare_sms(conn, s, topics, row)
         if sms is not None:
-            async with runtime.pool.acquire() as conn:
-                await store.begin_submit(conn, row["id"])
+
+            async def noted() -> None:  # committed before the SMSC can have it, not earlier
+                async with runtime.pool.acquire() as conn:
+                    await store.begin_submit(conn, row["id"])
+
             try:
-                sent = await self.client.send(sms.phone, sms.text)
+                sent = await self.client.send(sms.phone, sms.text, before_submit=noted)
             except PermanentSmsError as e:
                 refused = str(e)
                 await _settle(runtime, lambda conn: workflow.sms_failed(conn, topics, row, refused))

@@ -32,6 +32,7 @@ from .receipts import DeliveryReceipt, is_delivery_receipt, parse_receipt
 from .throttle import TokenBucket
 
 log = logging.getLogger(__name__)
+Hook = Callable[[], Awaitable[None]]
 
 TON_INTERNATIONAL, NPI_ISDN = 0x01, 0x01
 TON_ALPHANUMERIC, NPI_UNKNOWN = 0x05, 0x00
@@ -213,8 +214,11 @@ class SmppClient:
         with contextlib.suppress(Exception):  # the session is already gone; nothing to do
             await client.stop()
 
-    async def send(self, destination: str, text: str) -> SentSms:
+    async def send(self, destination: str, text: str, before_submit: Hook | None = None) -> SentSms:
         """Submit `text` to `destination` (E.164); return the SMSC message ids, one per part.
+
+        `before_submit` is awaited once, just before the first submit_sm goes out (bound, not
+        throttled): from then on the SMSC may have the message; before, it cannot.
 
         Raises PermanentSmsError (bad number, rejected by the SMSC) or TransientSmsError
         (still throttled / unreachable after `max_attempts`: try again later).
@@ -222,19 +226,25 @@ class SmppClient:
         dest = destination_address(destination)
         self._ref = (self._ref + 1) % 256
         message = encode_message(text, self._ref)
-        ids = [
-            await self._submit(dest, body, message.data_coding, message.esm_class)
-            for body in message.parts
-        ]
+        ids = []
+        for body in message.parts:
+            coding, esm = message.data_coding, message.esm_class
+            ids.append(await self._submit(dest, body, coding, esm, before_submit))
+            before_submit = None
         return SentSms(tuple(ids), message.data_coding)
 
-    async def _submit(self, dest: Address, body: bytes, coding: int, esm_class: int) -> str:
+    async def _submit(
+        self, dest: Address, body: bytes, coding: int, esm_class: int, before: Hook | None
+    ) -> str:
         error: SmsError = TransientSmsError("no attempt made")
         for attempt in range(self.config.max_attempts):
             if attempt:
                 await self._sleep(self._backoff(attempt - 1))
             await self._bucket.acquire()
             smsc = await self._session()
+            if before is not None:
+                await before()
+                before = None
             try:
                 resp = await smsc.submit_sm(
                     dest.addr,
