@@ -113,6 +113,20 @@ def topic_prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}."
 
 
+# Keycloak starts in ~40 s on a quiet machine and took over 120 s (pytest-timeout's per-test
+# limit) beside a chaos run: the first test to need it then failed in setup, and with it every
+# test after it that needs staff tokens. That test alone gets the start's own deadline too.
+KEYCLOAK_START_S = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if os.environ.get("TUNTAS_OIDC_ISSUER"):
+        return  # a running identity provider: nothing to start
+    first = next((i for i in items if "oidc_issuer" in getattr(i, "fixturenames", ())), None)
+    if first is not None:
+        first.add_marker(pytest.mark.timeout(KEYCLOAK_START_S + 120))
+
+
 @pytest.fixture(scope="session")
 def oidc_issuer() -> Iterator[str]:
     """The staff identity provider (tests/identity): ``TUNTAS_OIDC_ISSUER`` when set, else the
@@ -127,7 +141,7 @@ def oidc_issuer() -> Iterator[str]:
     home = Path(tempfile.mkdtemp(prefix="tuntas-test-keycloak-"))
     node = KeycloakNode(home, local.StackConfig.from_env().cache, prereq.free_port())
     try:
-        node.start()
+        node.start(timeout=KEYCLOAK_START_S)
         yield node.issuer
     finally:
         node.stop()
