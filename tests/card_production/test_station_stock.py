@@ -114,10 +114,11 @@ async def test_a_job_short_of_blanks_while_a_delivery_commits_gets_one_of_them(
             await produce(kafka_bootstrap, st.topics.print_ready(TEMPEH), job)
 
             async def out_of_stock_or_blocked() -> bool:
+                # The station waits on the delivery (its stock lock is all anyone can wait
+                # on), or, as before the fix, the job was marked waiting without waiting.
                 blocked = await delivery.fetchval(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-                    " AND database = (SELECT oid FROM pg_database"
-                    " WHERE datname = current_database())"
+                    "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                    delivery.get_server_pid(),
                 )
                 return blocked > 0 or await st.state_is(job.correlation_id, "waiting_for_stock")
 

@@ -226,9 +226,8 @@ class SmppClient:
         dest = destination_address(destination)
         self._ref = (self._ref + 1) % 256
         message = encode_message(text, self._ref)
-        ids = []
+        coding, esm, ids = message.data_coding, message.esm_class, []
         for body in message.parts:
-            coding, esm = message.data_coding, message.esm_class
             ids.append(await self._submit(dest, body, coding, esm, before_submit))
             before_submit = None
         return SentSms(tuple(ids), message.data_coding)
