@@ -13,8 +13,8 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from services.biometric import quality
-from services.biometric.items import ALL_ITEMS, Capture, Finger
-from services.biometric.templates import fingerprint_template
+from services.biometric.items import ALL_ITEMS, Capture, Finger, finger_of
+from services.biometric.templates import template_of
 
 
 class CaptureFailed(Exception):
@@ -51,6 +51,7 @@ async def enrol(
     captures: list[Capture] = []
     exceptions: list[quality.CaptureException] = []
     attempts: dict[str, int] = {}
+    templates: dict[Finger, bytes] = {}
 
     declared_items = {f.item: reason for f, reason in declared.items()}
     for item in ALL_ITEMS:
@@ -62,13 +63,15 @@ async def enrol(
         while True:
             attempt += 1
             capture = await take(item)
-            findings = await loop.run_in_executor(
-                pool, quality.check_capture, item, capture, policy
+            findings, template = await loop.run_in_executor(
+                pool, check_and_extract, item, capture, policy
             )
             action = quality.next_action(findings, attempt, policy)
             if action is quality.Action.ACCEPT:
                 assert capture is not None  # no findings ⇒ something was captured
                 captures.append(capture)
+                if (finger := finger_of(item)) is not None and template is not None:
+                    templates[finger] = template
                 break
             if action is quality.Action.GIVE_UP:
                 if not quality.may_be_excepted(item):
@@ -79,10 +82,16 @@ async def enrol(
                 break
         attempts[item] = attempt
 
-    by_item = {c.item: c for c in captures}
-    fingers = [f for f in Finger if f.item in by_item]
-    made = await asyncio.gather(
-        *(loop.run_in_executor(pool, fingerprint_template, by_item[f.item].data) for f in fingers)
-    )
-    templates = dict(zip(fingers, made, strict=True))
-    return Enrolment(tuple(captures), templates, tuple(exceptions), attempts)
+    ordered = {f: templates[f] for f in Finger if f in templates}
+    return Enrolment(tuple(captures), ordered, tuple(exceptions), attempts)
+
+
+def check_and_extract(
+    item: str, capture: Capture | None, policy: quality.QualityPolicy
+) -> tuple[list[quality.Finding], bytes | None]:
+    """One capture's image work, in one pool task: its quality findings and, for a finger that
+    passed, its template, from a single decoding of the image."""
+    findings, image = quality.inspect(item, capture, policy)
+    if findings or image is None or finger_of(item) is None:
+        return findings, None
+    return findings, template_of(image)

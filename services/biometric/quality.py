@@ -81,24 +81,33 @@ def may_be_excepted(item: str) -> bool:
 
 def check_capture(item: str, capture: Capture | None, policy: QualityPolicy) -> list[Finding]:
     """All findings against one capture of `item`; an empty list means it passes."""
+    return inspect(item, capture, policy)[0]
+
+
+def inspect(
+    item: str, capture: Capture | None, policy: QualityPolicy
+) -> tuple[list[Finding], Image.Image | None]:
+    """The findings and the decoded image (None if nothing could be decoded), so that the
+    fingerprint template is extracted from the image the checks decoded (decoding a print
+    costs as much as a third of its template)."""
     if capture is None:
-        return [Finding(item, "no_capture", "the device detected nothing")]
+        return [Finding(item, "no_capture", "the device detected nothing")], None
     if capture.item != item:
-        return [Finding(item, "format", f"device delivered {capture.item}, expected {item}")]
+        return [Finding(item, "format", f"device delivered {capture.item}, expected {item}")], None
     try:
         image = Image.open(io.BytesIO(capture.data))
         image.load()
     except Exception as exc:  # Pillow raises several unrelated types for bad input
-        return [Finding(item, "unreadable", f"not a readable image: {type(exc).__name__}")]
+        return [Finding(item, "unreadable", f"not a readable image: {type(exc).__name__}")], None
     if finger_of(item) is not None:
-        return _fingerprint(item, capture, image, policy)
+        return _fingerprint(item, capture, image, policy), image
     if item.startswith("iris."):
-        return _iris(item, capture, image, policy)
+        return _iris(item, capture, image, policy), image
     if item == FACE:
-        return _face(capture, image, policy)
+        return _face(capture, image, policy), image
     if item == SIGNATURE:
-        return _signature(image)
-    return [Finding(item, "format", "unknown item kind")]
+        return _signature(image), image
+    return [Finding(item, "format", "unknown item kind")], image
 
 
 def _fingerprint(

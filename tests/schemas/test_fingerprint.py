@@ -1,5 +1,6 @@
 """The TOF1 template: the reserved outer ring (the extractor's frame defect), the vectorised
-block means against Pillow's, and the 1:1 scores card activation relies on."""
+block means and Sobel gradients against Pillow's, and the 1:1 scores card activation relies
+on."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
-from schemas.fingerprint import _inner_block_means, fingerprint_template, match_score
+from schemas.fingerprint import _inner_block_means, _sobel, fingerprint_template, match_score
 from services.card_production.fingerprint import best_score
 from services.card_production.settings import CardProductionSettings
 from simulators.capture.render import render
@@ -83,6 +84,34 @@ def test_block_means_are_pillows_box_resize(size: tuple[int, int]) -> None:
     values = rng.uniform(0, 127 * 127, (size[1], size[0])).astype(np.float32)
     pillow = np.asarray(Image.fromarray(values, "F").resize((16, 16), Image.Resampling.BOX))
     np.testing.assert_allclose(_inner_block_means(values), pillow[1:-1, 1:-1], rtol=1e-5)
+
+
+def pillow_sobel(image: Image.Image, kernel: tuple[int, ...]) -> np.ndarray:
+    """What the extractor used before its integer Sobel: Pillow's filter, offset undone."""
+    out = image.filter(ImageFilter.Kernel((3, 3), kernel, scale=8, offset=128))
+    return np.asarray(out, np.int16)[1:-1, 1:-1] - 128
+
+
+@pytest.mark.parametrize("source", ["rendered", "noise", "edges"])
+def test_sobel_gradients_are_pillows_kernel_filter(source: str) -> None:
+    rng = np.random.default_rng(7)
+    if source == "rendered":
+        image = Image.open(io.BytesIO(render("sobel", "finger.left_index", 2).data))
+        image = image.filter(ImageFilter.GaussianBlur(1))
+    elif source == "noise":
+        image = Image.fromarray(rng.integers(0, 256, (301, 417), np.uint8), "L")
+    else:  # black/white steps: the largest gradients, where Pillow clips at 255
+        image = Image.fromarray((rng.integers(0, 2, (64, 80), np.uint8) * 255), "L")
+    gx, gy = _sobel(np.asarray(image, np.int16))
+    np.testing.assert_array_equal(gx, pillow_sobel(image, (-1, 0, 1, -2, 0, 2, -1, 0, 1)))
+    np.testing.assert_array_equal(gy, pillow_sobel(image, (-1, -2, -1, 0, 0, 0, 1, 2, 1)))
+
+
+def test_block_means_of_the_inner_pixels_equal_those_of_the_whole_image() -> None:
+    values = np.random.default_rng(3).integers(-127, 128, (416, 400)).astype(np.int16)
+    np.testing.assert_array_equal(
+        _inner_block_means(values[1:-1, 1:-1], margin=1), _inner_block_means(values)
+    )
 
 
 def test_an_image_smaller_than_the_blocks_is_refused() -> None:
