@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 OS_PACKAGES := libpcsclite-dev libcups2-dev swig pcscd vsmartcard-vpcd cups faketime \
 	printer-driver-cups-pdf poppler-utils chromium chromium-driver
 
-.PHONY: install os-packages demo test soak chaos lint up down bench bench-stage chart deploy-tools clean
+.PHONY: install os-packages demo test soak chaos lint up down bench bench-stage bench-biometric chart deploy-tools clean
 
 install: $(STAMP)
 
@@ -74,6 +74,10 @@ bench: install
 
 bench-stage: install
 	$(VENV)/bin/tuntas bench-stage
+
+# the biometric stage on its own, capture devices serving people rendered beforehand
+bench-biometric: install
+	$(VENV)/bin/python -m tuntas.bench.biometric $(BENCH_BIOMETRIC_ARGS)
 
 clean:
 	-$(VENV)/bin/tuntas stack down

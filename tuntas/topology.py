@@ -61,6 +61,11 @@ class Options:
     smsc_port: int = SMSC_PORT
     # Processes per stage (only :data:`SCALABLE` ones; absent: 1), e.g. ``{"intake": 2}``.
     processes: Mapping[str, int] = field(default_factory=dict)
+    # People rendered beforehand for the capture devices to serve (simulators.capture.library):
+    # a benchmark of the biometric stage measures the stage, not the simulator's rendering.
+    capture_library: Path | None = None
+    # More environment per stage, e.g. {"biometric": {"TUNTAS_BIOMETRIC_…": "8"}} (benchmarks).
+    stage_env: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def process_count(service: str, options: Options) -> int:
@@ -171,6 +176,7 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
                 **principals.process_env(endpoints, Service(name)),
                 f"TUNTAS_{name.upper()}_HTTP_PORT": base.rsplit(":", 1)[1],
                 **extra,
+                **options.stage_env.get(name, {}),
             }
             specs.append(
                 ProcessSpec(
@@ -193,10 +199,11 @@ def processes(endpoints: Endpoints, options: Options) -> list[ProcessSpec]:
         )
     )
     devices_port = str(CAPTURE_DEVICES_PORT + options.port_offset)
+    library = ("--library", str(options.capture_library)) if options.capture_library else ()
     specs.append(
         ProcessSpec(
             "capture-devices",
-            _module("simulators.capture", "--port", devices_port),
+            _module("simulators.capture", "--port", devices_port, *library),
             health_url=f"http://127.0.0.1:{devices_port}/health",
         )
     )

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from urllib.parse import urlsplit
 
 from rich.live import Live
@@ -21,20 +21,25 @@ from tuntas.supervisor import Supervisor
 
 @contextlib.asynccontextmanager
 async def running(
-    options: topology.Options, config: local.StackConfig
+    options: topology.Options, config: local.StackConfig, only: Collection[str] | None = None
 ) -> AsyncIterator[Supervisor]:
-    """Everything up and healthy for the duration of the block, then stopped."""
+    """Everything up and healthy for the duration of the block, then stopped. ``only``: just
+    the processes of these names (a benchmark of one stage)."""
     for port, what in sorted(topology.listening_ports(options).items()):
         prereq.require_free_port(port, what)
     endpoints = await identified(config, options.kecamatan)
     if options.database:
         endpoints = await own_database(endpoints, options.database)
     await principals.prepare(endpoints, options.topic_prefix, options.kecamatan)
-    await asyncio.to_thread(topology.prepare_hardware, options)
+    # the card stations' readers and printers, unless only other processes run
+    hardware = only is None or any(name.startswith("station-") for name in only)
+    if hardware:
+        await asyncio.to_thread(topology.prepare_hardware, options)
     try:
-        supervisor = Supervisor(
-            topology.processes(endpoints, options), topology.outputs(options) / "logs"
-        )
+        specs = topology.processes(endpoints, options)
+        if only is not None:
+            specs = [spec for spec in specs if spec.name in only]
+        supervisor = Supervisor(specs, topology.outputs(options) / "logs")
         await supervisor.start()
         try:
             # 2 minutes, more for a big deployment (25 processes at 5 offices on 2 cores)
@@ -43,7 +48,8 @@ async def running(
         finally:
             await supervisor.stop()
     finally:
-        await asyncio.to_thread(topology.release_hardware, options)
+        if hardware:
+            await asyncio.to_thread(topology.release_hardware, options)
 
 
 async def identified(config: local.StackConfig, kecamatan: tuple[str, ...]) -> local.Endpoints:

@@ -2,7 +2,8 @@
 server, speaking the protocol of ``docs/capture-devices.md`` under ``/{station}/…``.
 
 ``PUT /{station}/subject`` is the simulator's own control (who sits down at the devices next);
-a transaction that starts with no subject set gets a person derived from its transaction id.
+a transaction that starts with no subject set gets the next person of the library, if the
+service has one (``simulators.capture.library``), else a person derived from its transaction id.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from fastapi import FastAPI, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from simulators.capture.render import EYES, FINGERS, ITEMS
+from simulators.capture.library import Library, library_seed
+from simulators.capture.render import EYES, FINGERS, ITEMS, Rendered
 from simulators.capture.subjects import Subject
 
 MAX_TRANSACTIONS = 1024  # per station; the oldest is forgotten first
@@ -66,21 +68,28 @@ class _Station:
     waiting: Subject | None = None  # sits down at the next new transaction
     transactions: OrderedDict[str, Subject] = field(default_factory=OrderedDict)
 
-    def subject(self, transaction_id: str) -> Subject:
+    def subject(self, transaction_id: str, library: Library | None) -> Subject:
         found = self.transactions.get(transaction_id)
         if found is None:
-            found, self.waiting = self.waiting or Subject(seed=transaction_id), None
+            found, self.waiting = self.waiting or _newcomer(transaction_id, library), None
             self.transactions[transaction_id] = found
             while len(self.transactions) > MAX_TRANSACTIONS:
                 self.transactions.popitem(last=False)
         return found
 
 
+def _newcomer(transaction_id: str, library: Library | None) -> Subject:
+    person = library.take() if library is not None else None
+    if person is None:
+        return Subject(seed=transaction_id)
+    return Subject(seed=library_seed(person), recorded=person)
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def create_app() -> FastAPI:
+def create_app(library: Library | None = None) -> FastAPI:
     app = FastAPI(title="Tuntas simulated capture devices", version="1")
     stations: dict[str, _Station] = {}
     lock = threading.Lock()
@@ -125,9 +134,12 @@ def create_app() -> FastAPI:
         if body.item not in ITEMS:
             return _error(422, "unknown_item", f"no device captures {body.item!r}")
         with lock:  # rendering runs outside it: the server's threads render side by side
-            subject = stations.setdefault(station, _Station()).subject(body.transaction_id)
+            subject = stations.setdefault(station, _Station()).subject(body.transaction_id, library)
             attempt = subject.next_attempt(body.item)
-        rendered = subject.capture(body.item, attempt)
+        if library is not None and subject.recorded is not None:
+            rendered: Rendered | None = library.capture(subject.recorded, body.item)
+        else:
+            rendered = subject.capture(body.item, attempt)
         answer: dict[str, object] = {
             "transaction_id": body.transaction_id,
             "item": body.item,

@@ -30,6 +30,7 @@ class Subject:
     seed: str
     poor_attempts: Mapping[str, int] = field(default_factory=dict)
     absent: Collection[str] = ()
+    recorded: int | None = None  # a person of the service's library: served, not rendered
     _attempts: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def next_attempt(self, item: str) -> int:

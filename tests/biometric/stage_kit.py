@@ -250,11 +250,12 @@ async def running_stage(
 
 
 @contextlib.asynccontextmanager
-async def capture_devices() -> AsyncIterator[str]:
-    """The capture device simulator as its own process; its URL template."""
+async def capture_devices(*args: str) -> AsyncIterator[str]:
+    """The capture device simulator as its own process (``args``: more of its options); its
+    URL template."""
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "simulators.capture", "--port", str(port)
+        sys.executable, "-m", "simulators.capture", "--port", str(port), *args
     )
     base = f"http://127.0.0.1:{port}"
 

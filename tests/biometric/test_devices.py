@@ -3,12 +3,16 @@ service, a real process reached over HTTP."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
 from services.biometric.devices import DeviceError, HttpCaptureDevices
+from simulators.capture import library
 from simulators.capture.subjects import simulation_seed
 from tests.biometric.conftest import rendered
+from tests.biometric.stage_kit import capture_devices
 from tuntas.stack.prereq import free_port
 
 KEC = "350805"
@@ -67,3 +71,30 @@ def test_simulation_seed_is_stable_per_nik_and_hides_it() -> None:
     seed = simulation_seed("3508054107850001")
     assert seed == simulation_seed("3508054107850001") != simulation_seed("3508054107850002")
     assert "3508054107850001" not in seed and not seed.isdigit()
+
+
+async def test_a_library_serves_its_people_in_order_each_once_then_renders(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "library"
+    assert library.extend(folder, 2, workers=1) == 2
+    (folder / "2").mkdir()  # a person whose writing was cut off: not part of the library
+    assert library.complete(folder) == 2
+    async with capture_devices("--library", str(folder)) as url:
+        devices = HttpCaptureDevices(url)
+        try:
+            for n, transaction in enumerate(("tx-a", "tx-b")):
+                for item in ("finger.left_index", "face"):
+                    got = await devices.capture(KEC, transaction, item)
+                    assert got == rendered(library.library_seed(n), item), (transaction, item)
+            # the library is spent: a new transaction's person is rendered from its id
+            spent = await devices.capture(KEC, "tx-c", "finger.left_index")
+            assert spent == rendered("tx-c", "finger.left_index")
+            # a seated subject still sits down first
+            async with httpx.AsyncClient() as http:
+                await http.put(url.format(kecamatan=KEC) + "/subject", json={"seed": "ani"})
+            assert await devices.capture(KEC, "tx-d", "face") == rendered("ani", "face")
+        finally:
+            await devices.aclose()
+    assert library.extend(folder, 3, workers=1) == 1  # the cut-off person, written again
+    assert library.complete(folder) == 3

@@ -1,5 +1,6 @@
 """`tuntas bench`: the bare relay moves every message through five hops; the effectively-once
-check fails on a duplicate or a missing id; a tiny pipeline run passes it."""
+check fails on a duplicate or a missing id; a tiny pipeline run passes it; so does a tiny run
+of the biometric stage's own bench."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tuntas.bench import ceiling, checks, kecamatan_codes, pipeline, report
+from simulators.capture import library
+from tuntas.bench import biometric, ceiling, checks, kecamatan_codes, pipeline, report
 from tuntas.stack import local
 
 
@@ -75,3 +77,24 @@ async def test_tiny_pipeline_run_is_effectively_once(
     data, chart = report.write(tmp_path / "out", doc)
     assert json.loads(data.read_text())["pipeline"]["applications"] == 12
     assert chart.read_text().startswith("<svg")
+
+
+async def test_biometric_stage_bench_brings_every_application_to_print_once(
+    kafka_bootstrap: str, pg_dsn: str, oidc_issuer: str, tmp_path: Path
+) -> None:
+    config = local.StackConfig(
+        home=tmp_path,
+        cache=local.StackConfig.from_env().cache,
+        external_kafka=kafka_bootstrap,
+        external_db=pg_dsn,
+        external_oidc=oidc_issuer,  # the ABIS logs in to fetch the stage's references
+    )
+    folder = tmp_path / "library"
+    library.extend(folder, 6, workers=1)
+    result = await biometric.run(
+        config, 6, concurrency=3, image_workers=1, folder=folder, port_offset=1750
+    )
+    assert result["states"] == {"print_ready": 6}  # none taken for a duplicate of another
+    assert result["ready_once"] == 6
+    assert result["stage_applications_per_s"] > 0
+    assert result["cpu_ms_per_application"]["biometric"] > 0

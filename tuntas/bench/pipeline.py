@@ -301,9 +301,9 @@ async def _measure(
         for name, state in supervisor.states.items()
         if state.process is not None and state.process.returncode is None
     }
-    shared_pids = _shared_pids(config)
+    shared_at = shared_pids(config)
     before = {name: procstats.sample(pid) for name, pid in pids.items()}
-    shared_before = {name: procstats.tree_cpu(pid) for name, pid in shared_pids.items()}
+    shared_before = {name: procstats.tree_cpu(pid) for name, pid in shared_at.items()}
     driver_before = time.process_time()
     stations = [f"card_production_{code}" for code in spec.kecamatan]
     watcher = _FinalTopic(
@@ -335,7 +335,7 @@ async def _measure(
         if (a := after[name]) is not None and (b := before[name]) is not None
     ]
     shared = {
-        name: procstats.tree_cpu(pid) - shared_before[name] for name, pid in shared_pids.items()
+        name: procstats.tree_cpu(pid) - shared_before[name] for name, pid in shared_at.items()
     }
     driver_cpu = time.process_time() - driver_before
     accepted_at = await _accepted_at(dsn)
@@ -578,7 +578,7 @@ async def _message_volume(dsn: str, stations: Sequence[str]) -> tuple[float, int
     return (total_bytes / total if total else 0.0), total
 
 
-def _shared_pids(config: local.StackConfig) -> dict[str, int]:
+def shared_pids(config: local.StackConfig) -> dict[str, int]:
     """This stack's broker and database server: shared with anything else that uses it."""
     out: dict[str, int] = {}
     if not config.external_kafka:
