@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from simulators.capture import library
-from tuntas.bench import biometric, ceiling, checks, kecamatan_codes, pipeline, report
+from tuntas.bench import abis, biometric, ceiling, checks, kecamatan_codes, pipeline, report
 from tuntas.stack import local
 
 
@@ -98,3 +98,21 @@ async def test_biometric_stage_bench_brings_every_application_to_print_once(
     assert result["ready_once"] == 6
     assert result["stage_applications_per_s"] > 0
     assert result["cpu_ms_per_application"]["biometric"] > 0
+
+
+async def test_biometric_import_bench_loads_every_record_into_the_abis(
+    kafka_bootstrap: str, pg_dsn: str, oidc_issuer: str, tmp_path: Path
+) -> None:
+    config = local.StackConfig(
+        home=tmp_path,
+        cache=local.StackConfig.from_env().cache,
+        external_kafka=kafka_bootstrap,
+        external_db=pg_dsn,
+        external_oidc=oidc_issuer,
+    )
+    export = tmp_path / "earlier.jsonl"
+    abis.write_earlier(export, 30, seed=3)
+    result = await biometric.import_earlier(config, export, port_offset=1750)
+    assert result["records_stored"] == 30
+    assert result["abis_references"] == 30
+    assert result["cpu_seconds"]["loader"] > 0

@@ -9,6 +9,10 @@ library``: a real scanner hands over its images at no CPU cost to the host; rend
 here would take more CPU than the stage). Real Kafka, PostgreSQL and Keycloak from the local
 stack; the run's own database and topics, dropped afterwards.
 
+``--earlier FILE`` measures the district's import instead: the same processes (without
+captures), ``python -m services.biometric.earlier`` run as its own process with the stage's
+environment, and the time until the ABIS's index holds every record it stored.
+
 The N ``application.validated`` events are published first, as validation would have; the
 clock runs from the first to the last ``record.print_ready`` in the stage's history (its
 rate once running), and from the first publication (with the start of the queue). The run
@@ -21,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -31,6 +36,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import uuid4
 
+import httpx
 from aiokafka import AIOKafkaProducer
 
 from schemas.application import ApplicationType
@@ -182,6 +188,87 @@ async def run(
     }
 
 
+async def import_earlier(
+    config: local.StackConfig, records_file: Path, port_offset: int = PORT_OFFSET
+) -> dict[str, Any]:
+    """One import of ``records_file`` through the loader, and the ABIS catching up."""
+    run_id = f"{time.strftime('%Y%m%d%H%M%S')}_{os.getpid() % 1000:03d}"
+    home = config.home / "bench" / run_id
+    options = topology.Options(
+        home=home,
+        topic_prefix=f"bench-{run_id}.",
+        run_name=f"bench-{run_id}",
+        port_offset=port_offset,
+        database=f"bench_{run_id}",
+    )
+    topics = Topics(options.topic_prefix)
+    endpoints = await asyncio.to_thread(local.up, config)
+    await kafka.ensure_topics(
+        endpoints.kafka_bootstrap,
+        [(t.name, t.partitions) for t in topics.specs(options.kecamatan)],
+        replication=endpoints.replication_factor,
+    )
+    try:
+        async with up.running(options, config, only=("biometric", "abis")) as supervisor:
+            env = {**os.environ, **supervisor.states["biometric"].spec.env}
+            pids = {n: s.process.pid for n, s in supervisor.states.items() if s.process}
+            shared = shared_pids(config)
+            cpu_before = {n: procstats.tree_cpu(p) for n, p in {**pids, **shared}.items()}
+            children = _children_cpu()
+            started = time.monotonic()
+            loader = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "services.biometric.earlier", "--kecamatan", TEMPEH,
+                "--records-file", str(records_file), env=env, stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            out, _ = await loader.communicate()
+            loaded = time.monotonic() - started
+            if loader.returncode != 0:
+                raise RuntimeError(f"the loader exited {loader.returncode}")
+            cpu_loader = _children_cpu() - children  # the loader and its parsing workers
+            print(f"  {out.decode().strip()} in {loaded:.1f} s", file=sys.stderr)
+            stored = int(out.split()[1])
+            held = await _abis_holds(topology.url("abis", options), stored)
+            total = time.monotonic() - started
+            cpu = {n: procstats.tree_cpu(p) - cpu_before[n] for n, p in {**pids, **shared}.items()}
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        try:
+            await up.drop_database(endpoints.database_url, options.database or "")
+            await up.drop_topics(endpoints.kafka_bootstrap, options.topic_prefix)
+        except Exception as error:  # never hide why the run itself failed
+            print(f"  (could not clean up run {run_id}: {error})", file=sys.stderr)
+    return {
+        "records_stored": stored,
+        "abis_references": held,
+        "load_seconds": round(loaded, 1),
+        "abis_done_after_load_seconds": round(total - loaded, 1),
+        "total_seconds": round(total, 1),
+        "records_per_s": round(stored / total, 1),
+        "cpu_seconds": {"loader": round(cpu_loader, 1)} | {n: round(v, 1) for n, v in cpu.items()},
+        "load_average": os.getloadavg(),
+    }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def _abis_holds(abis_url: str, count: int, stall_seconds: float = 300.0) -> int:
+    """Until the ABIS's index holds ``count`` references (its ``GET /gallery``)."""
+    last, moved = -1, time.monotonic()
+    async with httpx.AsyncClient(base_url=abis_url, timeout=30) as http:
+        while True:
+            held = int((await http.get("/gallery")).json()["references"])
+            if held >= count:
+                return held
+            if held != last:
+                last, moved = held, time.monotonic()
+            elif time.monotonic() - moved > stall_seconds:
+                raise RuntimeError(f"the ABIS holds {held} of {count} for {stall_seconds:.0f} s")
+            await asyncio.sleep(1.0)
+
+
 async def _wait(dsn: str, count: int, stall_seconds: float) -> dict[str, int]:
     """Until every application is ready; fails on a duplicate or when nothing moves."""
     last, moved = -1, time.monotonic()
@@ -213,7 +300,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="people rendered beforehand (extended to --applications, both cores)",
     )
     parser.add_argument("--port-offset", type=int, default=PORT_OFFSET)
+    parser.add_argument(
+        "--earlier", type=Path, metavar="FILE", help="time the import of this export instead"
+    )
     args = parser.parse_args(argv)
+    if args.earlier:
+        config = local.StackConfig.from_env()
+        result = asyncio.run(import_earlier(config, args.earlier, args.port_offset))
+        print(json.dumps(result, indent=2))
+        return 0
     if not 2 <= args.applications <= 39 * 9_999:
         parser.error("--applications: from 2 to 389,961 (the NIKs' serials)")
     rendered = library.extend(
