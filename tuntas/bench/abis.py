@@ -9,6 +9,13 @@ today's exhaustive matcher on one generated gallery, and search cost over galler
 - scale: for each of ``--sizes``, build time, search p50/p99 (one query at a time, as the
   ABIS answers them) and the process's resident memory growth.
 
+- IVF trial (``--ivf-sizes S --ivf-nprobe 16,64,256``): the alternative measured against the
+  HNSW index, an inverted file (``faiss.IndexIVFScalarQuantizer``, 8-bit codes, an HNSW
+  coarse quantiser) with its lists grown with the gallery (N / 128 lists, trained on the
+  gallery), so that a search scans ``nprobe`` × 128 records whatever N: search p50/p99 and
+  how many of ``--queries`` mated probes find their mate in the top 10, beside exact search
+  and the HNSW index on the same gallery.
+
 - real path (``--real-path N``): N simulated people × 2 impressions of the dedupe fingers
   rendered by the capture simulator, through the template extraction the biometric stage
   runs (``schemas.fingerprint``; its quality gate only accepts or refuses, and passes every
@@ -39,6 +46,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 from numpy.typing import NDArray
 
@@ -196,6 +204,62 @@ def scale(size: int, queries: int, seed: int) -> dict[str, Any]:
     }
 
 
+_IVF_LIST = 128  # records per list: the lists grow with the gallery
+
+
+def _timed_search(index: Any, probes: NDArray[np.float32]) -> tuple[dict[str, float], Any]:
+    """One probe at a time: p50/p99 in ms, and each probe's top-10 labels."""
+    latencies, labels = [], []
+    for probe in probes:
+        began = time.perf_counter()
+        _, found = index.search(probe.reshape(1, -1), 10)
+        latencies.append(time.perf_counter() - began)
+        labels.append(found[0])
+    ms = np.array(latencies) * 1000
+    figures = {f"p{q}_ms": round(float(np.percentile(ms, q)), 3) for q in (50, 99)}
+    return figures, np.array(labels)
+
+
+def ivf_trial(size: int, nprobes: list[int], queries: int, seed: int) -> dict[str, Any]:
+    """The IVF alternative beside exact search and the HNSW index (module docstring)."""
+    jobs = [(seed, start, min(_CHUNK, size - start)) for start in range(0, size, _CHUNK)]
+    with ProcessPoolExecutor(2) as pool:
+        vectors = np.concatenate([embed(chunk) for chunk in pool.map(_chunk_of_gallery, jobs)])
+    mates = gallery.people(np.random.default_rng([seed, 0]), jobs[0][2])[:queries]
+    probes = embed(gallery.impressions(mates, np.random.default_rng([seed, 2**32])))
+    own = np.arange(len(probes))[:, None]
+
+    def mates_found(labels: Any) -> int:
+        return int((labels == own).any(axis=1).sum())
+
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    out: dict[str, Any] = {"gallery": size, "queries": len(probes)}
+    out["exact_mates_in_top10"] = mates_found(exact.search(probes, 10)[1])
+    hnsw = GalleryIndex()
+    began = time.perf_counter()
+    hnsw.add([uuid.UUID(int=i) for i in range(size)], vectors)
+    out["hnsw_build_s"] = round(time.perf_counter() - began, 1)
+    figures, labels = _timed_search(hnsw._index, probes)
+    out["hnsw"] = figures | {"mates_in_top10": mates_found(labels)}
+    lists = max(4, size // _IVF_LIST)
+    coarse = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    quantiser: Any = faiss.ScalarQuantizer.QT_8bit
+    ivf = faiss.IndexIVFScalarQuantizer(
+        coarse, vectors.shape[1], lists, quantiser, faiss.METRIC_INNER_PRODUCT
+    )
+    sample = np.random.default_rng(seed).choice(size, min(size, 40 * lists), replace=False)
+    began = time.perf_counter()
+    ivf.train(vectors[sample])
+    ivf.add(vectors)
+    out["ivf_lists"], out["ivf_build_s"] = lists, round(time.perf_counter() - began, 1)
+    for nprobe in nprobes:
+        ivf.nprobe = nprobe
+        figures, labels = _timed_search(ivf, probes)
+        out[f"ivf_nprobe_{nprobe}"] = figures | {"mates_in_top10": mates_found(labels)}
+    return out
+
+
 _DEDUPE = ("right_thumb", "right_index", "left_thumb", "left_index")
 _OTHERS = ("right_middle", "right_ring", "right_little", "left_middle", "left_ring", "left_little")
 
@@ -237,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--real-path", type=int, default=0, help="rendered people (0 skips)")
+    parser.add_argument("--ivf-sizes", default="", help="galleries for the IVF trial")
+    parser.add_argument("--ivf-nprobe", default="16,64,256", help="lists searched, per trial")
     parser.add_argument("--write-earlier", type=Path, help="write an earlier-records export")
     parser.add_argument("--records", type=int, default=50_000, help="people in that export")
     args = parser.parse_args(argv)
@@ -254,6 +320,11 @@ def main(argv: list[str] | None = None) -> int:
     for size in (int(s) for s in args.sizes.split(",") if s.strip()):
         result["scale"].append(scale(size, args.queries, args.seed))
         print(json.dumps(result["scale"][-1]), flush=True)
+    nprobes = [int(n) for n in args.ivf_nprobe.split(",") if n.strip()]
+    result["ivf_trial"] = []
+    for size in (int(s) for s in args.ivf_sizes.split(",") if s.strip()):
+        result["ivf_trial"].append(ivf_trial(size, nprobes, args.queries, args.seed))
+        print(json.dumps(result["ivf_trial"][-1]), flush=True)
     print(json.dumps(result))
     return 0
 
