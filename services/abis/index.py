@@ -76,7 +76,12 @@ def embed(batch: NDArray[np.int8]) -> NDArray[np.float32]:
     n = batch.shape[0]
     f = batch.astype(np.float32).reshape(n, len(DEDUPE_FINGERS), BLOCKS, BLOCKS, 2)
     f *= _INNER[:, :, None]
-    low = np.einsum("ai,nfijc,bj->nfabc", _DCT, f, _DCT).reshape(n, len(DEDUPE_FINGERS), -1)
+    # the 2-D DCT per finger and component as two matrix products, DCT · field · DCTᵀ: ~15×
+    # faster than the one einsum over all indices it replaces (a 700,000-record import spent
+    # ~4 CPU minutes there); the result is the same to float32 rounding
+    per_component = np.moveaxis(f, 4, 2)  # (n, 4, 2, 16, 16)
+    low = np.moveaxis(_DCT @ per_component @ _DCT.T, 2, 4)  # (n, 4, 5, 5, 2), as before
+    low = low.reshape(n, len(DEDUPE_FINGERS), -1)
     norm = np.linalg.norm(low, axis=2, keepdims=True)
     low = np.divide(low, norm, out=np.zeros_like(low), where=norm > 0)
     return np.ascontiguousarray((low / 2).reshape(n, DIM))

@@ -6,7 +6,7 @@ import uuid
 import numpy as np
 from numpy.typing import NDArray
 
-from services.abis.index import DIM, GalleryIndex
+from services.abis.index import DIM, GalleryIndex, embed
 
 
 def _vector(seed: int) -> NDArray[np.float32]:
@@ -29,3 +29,23 @@ def test_changes_apply_in_seq_order_whatever_order_they_arrive_in() -> None:
     assert ref not in index and index.search(_vector(1)[0], 1) == []
     index.add([ref], _vector(3), [8])  # inserted again
     assert ref in index and len(index) == 1
+
+
+def test_the_embedding_is_the_low_pass_dct_of_each_fingers_inner_field() -> None:
+    """``embed`` against the definition written out: per finger and component, the lowest
+    5 × 5 coefficients of the orthonormal 2-D DCT-II of the field with its outer ring zeroed,
+    each finger unit length, the four concatenated ÷ 2."""
+    batch = np.random.default_rng(4).integers(-127, 128, (3, 4, 512)).astype(np.int8)
+    batch[2, 1] = 0  # an absent finger stays zero
+    i = np.arange(16)
+    basis = np.cos(np.pi * (i[None, :] + 0.5) * np.arange(5)[:, None] / 16) * np.sqrt(2 / 16)
+    basis[0] /= np.sqrt(2)
+    expected = np.zeros((3, DIM))
+    for n in range(3):
+        for f in range(4):
+            field = batch[n, f].astype(np.float64).reshape(16, 16, 2)
+            field[[0, -1], :] = field[:, [0, -1]] = 0
+            low = np.stack([basis @ field[:, :, c] @ basis.T for c in (0, 1)], axis=-1).ravel()
+            norm = np.linalg.norm(low)
+            expected[n, f * 50 : (f + 1) * 50] = low / norm / 2 if norm else 0
+    np.testing.assert_allclose(embed(batch), expected, atol=1e-6)
