@@ -57,16 +57,24 @@ def test_percentiles_and_kecamatan_choice() -> None:
     assert len(set(kecamatan_codes(21))) == 21
 
 
-async def test_tiny_pipeline_run_is_effectively_once(
+@pytest.fixture
+def config(
     kafka_bootstrap: str, pg_dsn: str, oidc_issuer: str, tmp_path: Path
-) -> None:
-    config = local.StackConfig(
+) -> local.StackConfig:
+    """The test session's Kafka, PostgreSQL and identity provider (every stage verifies
+    tokens; the ABIS logs in to fetch the stage's references)."""
+    return local.StackConfig(
         home=tmp_path,
         cache=local.StackConfig.from_env().cache,
         external_kafka=kafka_bootstrap,
         external_db=pg_dsn,
-        external_oidc=oidc_issuer,  # every stage verifies the bench staff's tokens
+        external_oidc=oidc_issuer,
     )
+
+
+async def test_tiny_pipeline_run_is_effectively_once(
+    config: local.StackConfig, tmp_path: Path
+) -> None:
     spec = pipeline.RunSpec(12, ("350805",), port_offset=1700, stall_seconds=60)
     result = await pipeline.run(spec, config, log=lambda _: None)
     assert len(result.latencies_ms) == 12
@@ -80,15 +88,8 @@ async def test_tiny_pipeline_run_is_effectively_once(
 
 
 async def test_biometric_stage_bench_brings_every_application_to_print_once(
-    kafka_bootstrap: str, pg_dsn: str, oidc_issuer: str, tmp_path: Path
+    config: local.StackConfig, tmp_path: Path
 ) -> None:
-    config = local.StackConfig(
-        home=tmp_path,
-        cache=local.StackConfig.from_env().cache,
-        external_kafka=kafka_bootstrap,
-        external_db=pg_dsn,
-        external_oidc=oidc_issuer,  # the ABIS logs in to fetch the stage's references
-    )
     folder = tmp_path / "library"
     library.extend(folder, 6, workers=1)
     result = await biometric.run(
@@ -101,15 +102,8 @@ async def test_biometric_stage_bench_brings_every_application_to_print_once(
 
 
 async def test_biometric_import_bench_loads_every_record_into_the_abis(
-    kafka_bootstrap: str, pg_dsn: str, oidc_issuer: str, tmp_path: Path
+    config: local.StackConfig, tmp_path: Path
 ) -> None:
-    config = local.StackConfig(
-        home=tmp_path,
-        cache=local.StackConfig.from_env().cache,
-        external_kafka=kafka_bootstrap,
-        external_db=pg_dsn,
-        external_oidc=oidc_issuer,
-    )
     export = tmp_path / "earlier.jsonl"
     abis.write_earlier(export, 30, seed=3)
     result = await biometric.import_earlier(config, export, port_offset=1750)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -30,7 +31,7 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,6 +51,7 @@ from tuntas import topology, up
 from tuntas.bench import procstats
 from tuntas.bench.pipeline import PORT_OFFSET, shared_pids
 from tuntas.stack import local
+from tuntas.supervisor import Supervisor
 
 PROCESSES = ("biometric", "abis", "capture-devices")
 TEMPEH = topology.TEMPEH
@@ -108,6 +110,58 @@ async def _ready_times(dsn: str) -> list[float]:
     return sorted(row["at"].timestamp() for row in rows)
 
 
+@contextlib.asynccontextmanager
+async def _deployment(
+    config: local.StackConfig,
+    port_offset: int,
+    only: Sequence[str],
+    **settings: Any,
+) -> AsyncIterator[tuple[topology.Options, Supervisor, str]]:
+    """``only`` these processes of a deployment of the run's own (database, topics, home),
+    with ``settings`` (``topology.Options`` fields); all of it removed afterwards."""
+    run_id = f"{time.strftime('%Y%m%d%H%M%S')}_{os.getpid() % 1000:03d}"
+    home = config.home / "bench" / run_id
+    options = topology.Options(
+        home=home,
+        topic_prefix=f"bench-{run_id}.",
+        automatic_staff=True,
+        run_name=f"bench-{run_id}",
+        port_offset=port_offset,
+        database=f"bench_{run_id}",
+        **settings,
+    )
+    topics = Topics(options.topic_prefix)
+    endpoints = await asyncio.to_thread(local.up, config)
+    await kafka.ensure_topics(
+        endpoints.kafka_bootstrap,
+        [(t.name, t.partitions) for t in topics.specs(options.kecamatan)],
+        replication=endpoints.replication_factor,
+    )
+    try:
+        async with up.running(options, config, only=only) as supervisor:
+            yield options, supervisor, endpoints.kafka_bootstrap
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        try:
+            await up.drop_database(endpoints.database_url, options.database or "")
+            await up.drop_topics(endpoints.kafka_bootstrap, options.topic_prefix)
+        except Exception as error:  # never hide why the run itself failed
+            print(f"  (could not clean up run {run_id}: {error})", file=sys.stderr)
+
+
+class _CpuMeter:
+    """CPU seconds of the run's processes (with their workers) and of the stack's broker and
+    database server, from now on."""
+
+    def __init__(self, config: local.StackConfig, supervisor: Supervisor) -> None:
+        self.pids = {n: s.process.pid for n, s in supervisor.states.items() if s.process}
+        self._all = {**self.pids, **shared_pids(config)}
+        self._before = {n: procstats.tree_cpu(p) for n, p in self._all.items()}
+
+    def spent(self) -> dict[str, float]:
+        return {n: procstats.tree_cpu(p) - self._before[n] for n, p in self._all.items()}
+
+
 async def run(
     config: local.StackConfig,
     count: int,
@@ -119,59 +173,24 @@ async def run(
     stall_seconds: float = 180.0,
 ) -> dict[str, Any]:
     """One run; ``folder`` must hold ``count`` people (``library.extend``)."""
-    run_id = f"{time.strftime('%Y%m%d%H%M%S')}_{os.getpid() % 1000:03d}"
-    home = config.home / "bench" / run_id
-    options = topology.Options(
-        home=home,
-        topic_prefix=f"bench-{run_id}.",
-        automatic_staff=True,
-        run_name=f"bench-{run_id}",
-        port_offset=port_offset,
-        database=f"bench_{run_id}",
-        capture_library=folder,
-        stage_env={
-            "biometric": {
-                "TUNTAS_BIOMETRIC_AUTO_CAPTURE_CONCURRENCY": str(concurrency),
-                "TUNTAS_BIOMETRIC_IMAGE_WORKERS": str(image_workers),
-            }
-        },
-    )
-    topics = Topics(options.topic_prefix)
-    endpoints = await asyncio.to_thread(local.up, config)
-    await kafka.ensure_topics(
-        endpoints.kafka_bootstrap,
-        [(t.name, t.partitions) for t in topics.specs(options.kecamatan)],
-        replication=endpoints.replication_factor,
-    )
     events = validated_events(count)
-    try:
-        async with up.running(options, config, only=PROCESSES) as supervisor:
-            server = config.external_db or config.postgres().dsn
-            dsn = urlsplit(server)._replace(path=f"/{options.database}").geturl()
-            pids = {
-                name: state.process.pid
-                for name, state in supervisor.states.items()
-                if state.process is not None
-            }
-            shared = shared_pids(config)
-            cpu_before = {n: procstats.tree_cpu(p) for n, p in {**pids, **shared}.items()}
-            started = time.time()
-            await _publish(
-                endpoints.kafka_bootstrap,
-                topics.for_event("application.validated", TEMPEH),
-                events,
-            )
-            states = await _wait(dsn, count, stall_seconds)
-            cpu = {n: procstats.tree_cpu(p) - cpu_before[n] for n, p in {**pids, **shared}.items()}
-            rss = {n: s.peak_rss_mb for n, p in pids.items() if (s := procstats.sample(p))}
-            ready = await _ready_times(dsn)
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-        try:
-            await up.drop_database(endpoints.database_url, options.database or "")
-            await up.drop_topics(endpoints.kafka_bootstrap, options.topic_prefix)
-        except Exception as error:  # never hide why the run itself failed
-            print(f"  (could not clean up run {run_id}: {error})", file=sys.stderr)
+    stage_env = {
+        "TUNTAS_BIOMETRIC_AUTO_CAPTURE_CONCURRENCY": str(concurrency),
+        "TUNTAS_BIOMETRIC_IMAGE_WORKERS": str(image_workers),
+    }
+    async with _deployment(
+        config, port_offset, PROCESSES, capture_library=folder, stage_env={"biometric": stage_env}
+    ) as (options, supervisor, bootstrap):
+        server = config.external_db or config.postgres().dsn
+        dsn = urlsplit(server)._replace(path=f"/{options.database}").geturl()
+        meter = _CpuMeter(config, supervisor)
+        started = time.time()
+        topic = Topics(options.topic_prefix).for_event("application.validated", TEMPEH)
+        await _publish(bootstrap, topic, events)
+        states = await _wait(dsn, count, stall_seconds)
+        cpu = meter.spent()
+        rss = {n: s.peak_rss_mb for n, p in meter.pids.items() if (s := procstats.sample(p))}
+        ready = await _ready_times(dsn)
     span = ready[-1] - ready[0] if len(ready) > 1 else 0.0
     return {
         "applications": count,
@@ -192,51 +211,29 @@ async def import_earlier(
     config: local.StackConfig, records_file: Path, port_offset: int = PORT_OFFSET
 ) -> dict[str, Any]:
     """One import of ``records_file`` through the loader, and the ABIS catching up."""
-    run_id = f"{time.strftime('%Y%m%d%H%M%S')}_{os.getpid() % 1000:03d}"
-    home = config.home / "bench" / run_id
-    options = topology.Options(
-        home=home,
-        topic_prefix=f"bench-{run_id}.",
-        run_name=f"bench-{run_id}",
-        port_offset=port_offset,
-        database=f"bench_{run_id}",
-    )
-    topics = Topics(options.topic_prefix)
-    endpoints = await asyncio.to_thread(local.up, config)
-    await kafka.ensure_topics(
-        endpoints.kafka_bootstrap,
-        [(t.name, t.partitions) for t in topics.specs(options.kecamatan)],
-        replication=endpoints.replication_factor,
-    )
-    try:
-        async with up.running(options, config, only=("biometric", "abis")) as supervisor:
-            env = {**os.environ, **supervisor.states["biometric"].spec.env}
-            pids = {n: s.process.pid for n, s in supervisor.states.items() if s.process}
-            shared = shared_pids(config)
-            cpu_before = {n: procstats.tree_cpu(p) for n, p in {**pids, **shared}.items()}
-            children = _children_cpu()
-            started = time.monotonic()
-            loader = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "services.biometric.earlier", "--kecamatan", TEMPEH,
-                "--records-file", str(records_file), env=env, stdout=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            out, _ = await loader.communicate()
-            loaded = time.monotonic() - started
-            if loader.returncode != 0:
-                raise RuntimeError(f"the loader exited {loader.returncode}")
-            cpu_loader = _children_cpu() - children  # the loader and its parsing workers
-            print(f"  {out.decode().strip()} in {loaded:.1f} s", file=sys.stderr)
-            stored = int(out.split()[1])
-            held = await _abis_holds(topology.url("abis", options), stored)
-            total = time.monotonic() - started
-            cpu = {n: procstats.tree_cpu(p) - cpu_before[n] for n, p in {**pids, **shared}.items()}
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
-        try:
-            await up.drop_database(endpoints.database_url, options.database or "")
-            await up.drop_topics(endpoints.kafka_bootstrap, options.topic_prefix)
-        except Exception as error:  # never hide why the run itself failed
-            print(f"  (could not clean up run {run_id}: {error})", file=sys.stderr)
+    async with _deployment(config, port_offset, ("biometric", "abis")) as (
+        options,
+        supervisor,
+        _,
+    ):
+        env = {**os.environ, **supervisor.states["biometric"].spec.env}
+        meter = _CpuMeter(config, supervisor)
+        children = _children_cpu()
+        started = time.monotonic()
+        loader = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.biometric.earlier", "--kecamatan", TEMPEH,
+            "--records-file", str(records_file), env=env, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, _ = await loader.communicate()
+        loaded = time.monotonic() - started
+        if loader.returncode != 0:
+            raise RuntimeError(f"the loader exited {loader.returncode}")
+        cpu_loader = _children_cpu() - children  # the loader and its parsing workers
+        print(f"  {out.decode().strip()} in {loaded:.1f} s", file=sys.stderr)
+        stored = int(out.split()[1])
+        held = await _abis_holds(topology.url("abis", options), stored)
+        total = time.monotonic() - started
+        cpu = meter.spent()
     return {
         "records_stored": stored,
         "abis_references": held,
