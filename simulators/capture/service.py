@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from simulators.capture.library import Library, library_seed
-from simulators.capture.render import EYES, FINGERS, ITEMS, Rendered
+from simulators.capture.render import EYES, FINGERS, ITEMS
 from simulators.capture.subjects import Subject
 
 MAX_TRANSACTIONS = 1024  # per station; the oldest is forgotten first
@@ -80,9 +80,9 @@ class _Station:
 
 def _newcomer(transaction_id: str, library: Library | None) -> Subject:
     person = library.take() if library is not None else None
-    if person is None:
+    if library is None or person is None:
         return Subject(seed=transaction_id)
-    return Subject(seed=library_seed(person), recorded=person)
+    return Subject(seed=library_seed(person), recorded=(library, person))
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -136,10 +136,7 @@ def create_app(library: Library | None = None) -> FastAPI:
         with lock:  # rendering runs outside it: the server's threads render side by side
             subject = stations.setdefault(station, _Station()).subject(body.transaction_id, library)
             attempt = subject.next_attempt(body.item)
-        if library is not None and subject.recorded is not None:
-            rendered: Rendered | None = library.capture(subject.recorded, body.item)
-        else:
-            rendered = subject.capture(body.item, attempt)
+        rendered = subject.capture(body.item, attempt)
         answer: dict[str, object] = {
             "transaction_id": body.transaction_id,
             "item": body.item,

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
+from simulators.capture.library import Library
 from simulators.capture.render import Rendered, render
 
 
@@ -30,7 +31,8 @@ class Subject:
     seed: str
     poor_attempts: Mapping[str, int] = field(default_factory=dict)
     absent: Collection[str] = ()
-    recorded: int | None = None  # a person of the service's library: served, not rendered
+    # a person of the service's library (served as recorded, not rendered): (library, person)
+    recorded: tuple[Library, int] | None = None
     _attempts: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def next_attempt(self, item: str) -> int:
@@ -43,4 +45,7 @@ class Subject:
         kind, _, part = item.partition(".")
         if kind == "finger" and part in self.absent:
             return None
+        if self.recorded is not None:
+            library, person = self.recorded
+            return library.capture(person, item)
         return render(self.seed, item, attempt, attempt <= self.poor_attempts.get(item, 0))
