@@ -58,6 +58,12 @@ class Browser:
     def text(self, css: str) -> str:
         return self.find(css).text
 
+    def shows(self, css: str, words: str) -> None:
+        """Wait until ``css`` shows ``words``, read in one script each time: a page being
+        replaced (a language switch reloads it) leaves no element handle to go stale."""
+        script = "var e = document.querySelector(arguments[0]); return e ? e.innerText : '';"
+        self.wait().until(lambda d: words in str(d.execute_script(script, css)))
+
     def path(self) -> str:
         return str(self.driver.current_url).removeprefix(self.base)
 

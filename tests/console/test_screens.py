@@ -87,10 +87,10 @@ def test_every_screen_passes_axe(browser_as: Callable[[str], Browser], stack: St
     found["desk-refused"] = desk.check("desk-refused")
     desk.go("/")
     desk.press("button[lang='en']")
-    desk.wait().until(lambda d: "Welcome" in d.find_element("tag name", "main").text)
+    desk.shows("main", "Welcome")
     found["home-en"] = desk.check("home-en")
     desk.press("button[lang='id']")  # back to Bahasa Indonesia for the other tests
-    desk.wait().until(lambda d: "Selamat" in d.find_element("tag name", "main").text)
+    desk.shows("main", "Selamat")
 
     kasi = browser_as("kasi.tempeh")
     kasi.go("/kasi")
