@@ -12,6 +12,7 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -33,13 +34,17 @@ class GalleryKey:
     def __repr__(self) -> str:  # never print key material
         return "GalleryKey(…)"
 
+    @cached_property
+    def _cipher(self) -> AESGCM:  # once: the key schedule costs as much as a sealing
+        return AESGCM(self.key)
+
     def seal(self, reference_id: uuid.UUID, plaintext: bytes) -> tuple[bytes, bytes]:
         nonce = os.urandom(12)
-        return nonce, AESGCM(self.key).encrypt(nonce, plaintext, _AD + reference_id.bytes)
+        return nonce, self._cipher.encrypt(nonce, plaintext, _AD + reference_id.bytes)
 
     def open(self, reference_id: uuid.UUID, nonce: bytes, ciphertext: bytes) -> bytes:
         try:
-            return AESGCM(self.key).decrypt(nonce, ciphertext, _AD + reference_id.bytes)
+            return self._cipher.decrypt(nonce, ciphertext, _AD + reference_id.bytes)
         except InvalidTag:
             raise SealingError(f"gallery entry {reference_id} does not open") from None
 

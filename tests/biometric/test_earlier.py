@@ -94,6 +94,15 @@ async def test_earlier_records_are_stored_once_and_found_by_nik(
             " FROM records r"
         )
         assert [tuple(row) for row in per_record] == [(len(photo_and_signature), 10)] * 3
+        # record ids are time-ordered, so the indexes holding them grow at their right edge
+        by_id = await conn.fetch("SELECT nik FROM records ORDER BY record_id")
+        assert [row["nik"] for row in by_id] == [*NIKS, "3508051203900003"]
+        # sealed photos are stored as they are, not run through pglz first
+        storage = await conn.fetchval(
+            "SELECT attstorage FROM pg_attribute"
+            " WHERE attrelid = 'items'::regclass AND attname = 'ciphertext'"
+        )
+        assert storage == b"e"  # "char": asyncpg gives bytes
     finally:
         await conn.close()
 

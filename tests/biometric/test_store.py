@@ -20,6 +20,7 @@ from services.biometric.store import (
     load_exceptions,
     load_item,
     load_templates,
+    new_record_id,
     record_exists_for_nik,
     rotate_data_key,
     rotate_master_key,
@@ -30,6 +31,14 @@ from tests.biometric.conftest import devices_take, enrolled
 NIK, NIK_2 = "3508054107850001", "3508051203900002"
 KEC, OTHER_KEC = "350805", "350806"
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def test_record_ids_rise_in_the_order_they_are_made() -> None:
+    """Within one millisecond too: an import makes thousands a page, and each index holding
+    them (records, items, templates) then grows at its right edge only."""
+    ids = [new_record_id() for _ in range(5_000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert {i.version for i in ids} == {7}
 
 
 async def test_save_and_load_round_trip(conn: asyncpg.Connection, keyring: MasterKeyring) -> None:
