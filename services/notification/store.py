@@ -143,6 +143,16 @@ async def ended_as(conn: Conn, application_id: str) -> str | None:
     return ended
 
 
+async def stored_at_desk(conn: Conn, application_id: str) -> str | None:
+    """Where the desk last said it stored the card, if it did."""
+    place: str | None = await conn.fetchval(
+        "SELECT detail FROM contact_log WHERE application_id = $1"
+        " AND channel = 'desk' AND what = 'stored' ORDER BY id DESC LIMIT 1",
+        application_id,
+    )
+    return place
+
+
 async def record_ended_card(
     conn: Conn, application_id: str, kecamatan: str, ready_at: datetime, storage: str, state: str
 ) -> None:

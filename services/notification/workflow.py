@@ -90,6 +90,8 @@ async def card_ready(
     first) is put on record as collected, with nothing to remind."""
     app = str(event.application_id)
     ready_at = event.occurred_at
+    # the desk's storage place, if its news came first, is where the card is now
+    storage_place = await store.stored_at_desk(conn, app) or storage_place
     ended = await store.ended_as(conn, app)
     if ended is not None:
         await store.record_ended_card(conn, app, event.kecamatan, ready_at, storage_place, ended)
@@ -104,7 +106,11 @@ async def card_ready(
 
 
 async def card_stored(conn: Conn, event: Envelope, storage_place: str) -> None:
-    await store.set_storage(conn, str(event.application_id), storage_place)
+    """The desk put the uncollected card in storage: on the contact log (so a ``card.ready``
+    arriving after it still learns the place), and on its reminders if they have begun."""
+    app = str(event.application_id)
+    await store.log_contact(conn, app, event.occurred_at, "desk", "stored", storage_place)
+    await store.set_storage(conn, app, storage_place)
 
 
 async def no_more_reminders(conn: Conn, event: Envelope) -> None:

@@ -19,6 +19,7 @@ from schemas.events import (
     ApplicationAccepted,
     CardCollected,
     CardReadyForCollection,
+    CardStoredUncollected,
     CertificateIssued,
     EventPayload,
 )
@@ -134,6 +135,10 @@ def accepted(app: UUID, number: str | None, at: datetime = MONDAY_9_WIB) -> Enve
 
 def ready(app: UUID, at: datetime, storage: str = "Lemari A, rak 3") -> Envelope:
     return envelope(CardReadyForCollection(storage_place=storage), app, at)
+
+
+def stored(app: UUID, at: datetime, storage: str) -> Envelope:
+    return envelope(CardStoredUncollected(storage_place=storage), app, at)
 
 
 def collected(app: UUID, at: datetime) -> Envelope:

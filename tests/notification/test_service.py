@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -22,6 +23,7 @@ from tests.notification.service_kit import (
     new_app,
     read_events,
     ready,
+    stored,
     texts,
     wib,
 )
@@ -297,6 +299,37 @@ async def test_a_card_collected_before_its_ready_event_is_on_record_with_nothing
     assert state == "collected"
     assert await row("SELECT next_due FROM reminders WHERE application_id = $1") is None
     assert await h.tick(wib(31, 12)) == 0  # nothing to remind, ever
+
+
+async def test_the_desks_storage_place_holds_whichever_event_arrives_first(h: Harness) -> None:
+    """The desk's ``card.stored_uncollected`` (intake's topic) can reach notification before
+    the station's ``card.ready_for_collection``; the place the desk gave is where the card
+    is, and the ready event's older place must not replace it."""
+    first, second = new_app(), new_app()
+    await h.publish(accepted(first, phone()), accepted(second, phone()))
+    await h.publish(stored(first, wib(8, 9), "Gudang, map 12"))
+
+    async def value(sql: str, app: UUID) -> Any:
+        async with h.runtime.pool.acquire() as conn:
+            return await conn.fetchval(sql, str(app))
+
+    await wait_for(
+        lambda: value("SELECT count(*) FROM contact_log WHERE application_id = $1"
+                      " AND what = 'stored'", first),
+        what="the desk's storage seen first",
+    )  # fmt: skip
+    await h.publish(ready(first, wib(6, 10), "Lemari A, rak 3"))
+    await h.publish(ready(second, wib(6, 10), "Lemari A, rak 3"))
+    place = "SELECT storage_place FROM reminders WHERE application_id = $1"
+    assert await wait_for(lambda: value(place, first), what="the card on record") == (
+        "Gudang, map 12"
+    )
+    await wait_for(lambda: value(place, second), what="the second card on record")
+    await h.publish(stored(second, wib(8, 9), "Gudang, map 13"))  # the usual order
+    await wait_for(
+        lambda: value(place + " AND storage_place = 'Gudang, map 13'", second),
+        what="the second card's place moved to storage",
+    )
 
 
 async def test_an_sms_its_sender_died_submitting_is_not_sent_again(h: Harness, smsc: Smsc) -> None:
