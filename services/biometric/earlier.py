@@ -92,7 +92,7 @@ def _span(
         while file.tell() < end and (raw := file.readline()):
             count += 1
             if raw.strip():
-                lines.append((count, raw.decode()))
+                lines.append((count, raw))
     return count, work(lines)
 
 

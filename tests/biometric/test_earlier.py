@@ -113,13 +113,15 @@ def test_a_bad_line_refuses_the_whole_file_and_names_the_line(tmp_path: Path) ->
     bad_template = {**good, "nik": NIKS[1], "templates": {"right_thumb": "VE9GMQ=="}}
     path = tmp_path / "earlier.jsonl"
     lines = [json.dumps(good), json.dumps(short_nik), "", json.dumps(bad_template), "{"]
-    path.write_text("\n".join(lines) + "\n")
+    not_utf8 = b'{"nik": "\xff"}\n'  # named like any other bad line, not a crashed worker
+    path.write_bytes(("\n".join(lines) + "\n").encode() + not_utf8)
     with pytest.raises(earlier.RecordsFileError) as refused:
         earlier.check_file(path)
     message = str(refused.value)
     assert "earlier.jsonl:2: NIK must have 16 digits" in message
     assert "earlier.jsonl:4: templates.right_thumb: template too short" in message
     assert "earlier.jsonl:5:" in message
+    assert "earlier.jsonl:6: str is not valid UTF-8" in message
     assert "earlier.jsonl:1" not in message
 
 
