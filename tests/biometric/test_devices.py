@@ -3,6 +3,9 @@ service, a real process reached over HTTP."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -57,6 +60,47 @@ async def test_protocol_errors_and_an_unreachable_service_raise_device_error(
             await nobody.capture(KEC, "tx-1", "face")
     finally:
         await nobody.aclose()
+
+
+@pytest.fixture
+def garbled_device() -> Iterator[str]:
+    """A device service that answers 200 with a capture whose image is not base64 (a real
+    HTTP server: what the client must refuse is in the bytes on the wire)."""
+
+    class Garbled(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = b'{"outcome": "captured", "data": "iVBOR w0K!", "media_type": "image/png",'
+            body += b' "quality": 80}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:  # quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Garbled)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/{{kecamatan}}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_an_image_that_is_not_base64_is_a_bad_answer_not_a_capture(
+    garbled_device: str,
+) -> None:
+    """Not silently decoded after dropping the characters that are not base64."""
+    devices = HttpCaptureDevices(garbled_device)
+    try:
+        with pytest.raises(DeviceError, match="bad answer"):
+            await devices.capture(KEC, "tx-1", "finger.right_thumb")
+    finally:
+        await devices.aclose()
 
 
 async def test_station_info_lists_the_four_devices_ready(device_url: str) -> None:
