@@ -45,21 +45,21 @@ async def test_capture_returns_the_seated_persons_artefacts_and_nothing_for_an_a
         await devices.aclose()
 
 
+async def _refused(url: str, item: str, why: str) -> None:
+    """Capturing ``item`` from the device service at ``url`` raises `DeviceError` saying ``why``."""
+    devices = HttpCaptureDevices(url)
+    try:
+        with pytest.raises(DeviceError, match=why):
+            await devices.capture(KEC, "tx-1", item)
+    finally:
+        await devices.aclose()
+
+
 async def test_protocol_errors_and_an_unreachable_service_raise_device_error(
     device_url: str,
 ) -> None:
-    devices = HttpCaptureDevices(device_url)
-    try:
-        with pytest.raises(DeviceError, match="unknown_item"):
-            await devices.capture(KEC, "tx-1", "finger.sixth")
-    finally:
-        await devices.aclose()
-    nobody = HttpCaptureDevices(f"http://127.0.0.1:{free_port()}/{{kecamatan}}")
-    try:
-        with pytest.raises(DeviceError, match="unreachable"):
-            await nobody.capture(KEC, "tx-1", "face")
-    finally:
-        await nobody.aclose()
+    await _refused(device_url, "finger.sixth", "unknown_item")
+    await _refused(f"http://127.0.0.1:{free_port()}/{{kecamatan}}", "face", "unreachable")
 
 
 @pytest.fixture
@@ -95,12 +95,7 @@ async def test_an_image_that_is_not_base64_is_a_bad_answer_not_a_capture(
     garbled_device: str,
 ) -> None:
     """Not silently decoded after dropping the characters that are not base64."""
-    devices = HttpCaptureDevices(garbled_device)
-    try:
-        with pytest.raises(DeviceError, match="bad answer"):
-            await devices.capture(KEC, "tx-1", "finger.right_thumb")
-    finally:
-        await devices.aclose()
+    await _refused(garbled_device, "finger.right_thumb", "bad answer")
 
 
 async def test_station_info_lists_the_four_devices_ready(device_url: str) -> None:
