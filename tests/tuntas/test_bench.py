@@ -92,9 +92,13 @@ async def test_biometric_stage_bench_brings_every_application_to_print_once(
 ) -> None:
     folder = tmp_path / "library"
     library.extend(folder, 6, workers=1)
+    enrolled = tmp_path / "earlier.jsonl"  # searched against a gallery already enrolled
+    abis.write_earlier(enrolled, 30, seed=5)
     result = await biometric.run(
-        config, 6, concurrency=3, image_workers=1, folder=folder, port_offset=1750
-    )
+        config, 6, concurrency=3, image_workers=1, folder=folder, port_offset=1750,
+        enrolled=enrolled,
+    )  # fmt: skip
+    assert result["enrolled_before"] == 30
     assert result["states"] == {"print_ready": 6}  # none taken for a duplicate of another
     assert result["ready_once"] == 6
     assert result["stage_applications_per_s"] > 0

@@ -9,6 +9,11 @@ library``: a real scanner hands over its images at no CPU cost to the host; rend
 here would take more CPU than the stage). Real Kafka, PostgreSQL and Keycloak from the local
 stack; the run's own database and topics, dropped afterwards.
 
+``--enrolled FILE`` imports an export before the applications, outside the measure (then
+``VACUUM (ANALYZE)``, as after any bulk load), so the applicants are searched against a
+gallery of that size (cost per application as enrolment grows). The export's people are not
+the applicants: an applicant held as a suspected duplicate is a false match, counted.
+
 ``--earlier FILE`` measures the district's import instead: the same processes (without
 captures), ``python -m services.biometric.earlier`` run as its own process with the stage's
 environment, and the time until the ABIS's index holds every record it stored.
@@ -16,7 +21,8 @@ environment, and the time until the ABIS's index holds every record it stored.
 The N ``application.validated`` events are published first, as validation would have; the
 clock runs from the first to the last ``record.print_ready`` in the stage's history (its
 rate once running), and from the first publication (with the start of the queue). The run
-fails unless every application is ready exactly once and none was taken for a duplicate.
+fails unless every application is ready exactly once and none was taken for a duplicate
+(of another applicant; of an enrolled record, with ``--enrolled``, it is counted).
 """
 
 from __future__ import annotations
@@ -171,8 +177,11 @@ async def run(
     folder: Path,
     port_offset: int = PORT_OFFSET,
     stall_seconds: float = 180.0,
+    enrolled: Path | None = None,
 ) -> dict[str, Any]:
-    """One run; ``folder`` must hold ``count`` people (``library.extend``)."""
+    """One run; ``folder`` must hold ``count`` people (``library.extend``). With ``enrolled``
+    (an export), its records are imported first, outside the measure: the gallery the
+    applicants are searched against."""
     events = validated_events(count)
     stage_env = {
         "TUNTAS_BIOMETRIC_AUTO_CAPTURE_CONCURRENCY": str(concurrency),
@@ -183,17 +192,26 @@ async def run(
     ) as (options, supervisor, bootstrap):
         server = config.external_db or config.postgres().dsn
         dsn = urlsplit(server)._replace(path=f"/{options.database}").geturl()
+        gallery = 0
+        if enrolled is not None:
+            gallery = await _abis_holds(
+                topology.url("abis", options), await _load(supervisor, enrolled)
+            )
+            await _vacuum(dsn)
         meter = _CpuMeter(config, supervisor)
         started = time.time()
         topic = Topics(options.topic_prefix).for_event("application.validated", TEMPEH)
         await _publish(bootstrap, topic, events)
-        states = await _wait(dsn, count, stall_seconds)
+        # the export's people are others than the applicants: a suspicion is a false match
+        states = await _wait(dsn, count, stall_seconds, suspicions=enrolled is not None)
         cpu = meter.spent()
         rss = {n: s.peak_rss_mb for n, p in meter.pids.items() if (s := procstats.sample(p))}
         ready = await _ready_times(dsn)
     span = ready[-1] - ready[0] if len(ready) > 1 else 0.0
     return {
         "applications": count,
+        "enrolled_before": gallery,
+        "false_matches": states.get("duplicate_suspected", 0),
         "concurrency": concurrency,
         "image_workers": image_workers,
         "states": states,
@@ -216,21 +234,13 @@ async def import_earlier(
         supervisor,
         _,
     ):
-        env = {**os.environ, **supervisor.states["biometric"].spec.env}
         meter = _CpuMeter(config, supervisor)
         children = _children_cpu()
         started = time.monotonic()
-        loader = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.biometric.earlier", "--kecamatan", TEMPEH,
-            "--records-file", str(records_file), env=env, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, _ = await loader.communicate()
+        stored = await _load(supervisor, records_file)
         loaded = time.monotonic() - started
-        if loader.returncode != 0:
-            raise RuntimeError(f"the loader exited {loader.returncode}")
         cpu_loader = _children_cpu() - children  # the loader and its parsing workers
-        print(f"  {out.decode().strip()} in {loaded:.1f} s", file=sys.stderr)
-        stored = int(out.split()[1])
+        print(f"  loaded in {loaded:.1f} s", file=sys.stderr)
         held = await _abis_holds(topology.url("abis", options), stored)
         total = time.monotonic() - started
         cpu = meter.spent()
@@ -244,6 +254,31 @@ async def import_earlier(
         "cpu_seconds": {"loader": round(cpu_loader, 1)} | {n: round(v, 1) for n, v in cpu.items()},
         "load_average": os.getloadavg(),
     }
+
+
+async def _load(supervisor: Supervisor, records_file: Path) -> int:
+    """``python -m services.biometric.earlier`` as its own process, with the running stage's
+    environment; the number of records it stored."""
+    env = {**os.environ, **supervisor.states["biometric"].spec.env}
+    loader = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.biometric.earlier", "--kecamatan", TEMPEH,
+        "--records-file", str(records_file), env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await loader.communicate()
+    if loader.returncode != 0:
+        raise RuntimeError(f"the loader exited {loader.returncode}")
+    print(f"  {out.decode().strip()}", file=sys.stderr)
+    return int(out.split()[1])
+
+
+async def _vacuum(dsn: str) -> None:
+    """What a district's DBA runs after a bulk load (and autovacuum would do, in the middle of
+    the measure): the run's tables vacuumed and analysed."""
+    conn = await db.connect(dsn, "biometric")
+    try:
+        await conn.execute("VACUUM (ANALYZE)")
+    finally:
+        await conn.close()
 
 
 def _children_cpu() -> float:
@@ -266,8 +301,12 @@ async def _abis_holds(abis_url: str, count: int, stall_seconds: float = 300.0) -
             await asyncio.sleep(1.0)
 
 
-async def _wait(dsn: str, count: int, stall_seconds: float) -> dict[str, int]:
-    """Until every application is ready; fails on a duplicate or when nothing moves."""
+async def _wait(
+    dsn: str, count: int, stall_seconds: float, suspicions: bool = False
+) -> dict[str, int]:
+    """Until every application is ready, or with ``suspicions`` held for a suspected
+    duplicate; fails on anything else, or when nothing moves."""
+    ended = {"print_ready", "duplicate_suspected"} if suspicions else {"print_ready"}
     last, moved = -1, time.monotonic()
     while True:
         states = await _progress(dsn)
@@ -276,7 +315,7 @@ async def _wait(dsn: str, count: int, stall_seconds: float) -> dict[str, int]:
             print(f"  {done}/{count}: {states}", file=sys.stderr)
             last, moved = done, time.monotonic()
         if done >= count:
-            if set(states) != {"print_ready"}:
+            if not set(states) <= ended:
                 raise RuntimeError(f"not every application went to print: {states}")
             return states
         if time.monotonic() - moved > stall_seconds:
@@ -299,6 +338,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port-offset", type=int, default=PORT_OFFSET)
     parser.add_argument(
         "--earlier", type=Path, metavar="FILE", help="time the import of this export instead"
+    )
+    parser.add_argument(
+        "--enrolled",
+        type=Path,
+        metavar="FILE",
+        help="import this export before each run (not measured): the gallery already enrolled",
     )
     args = parser.parse_args(argv)
     if args.earlier:
@@ -323,6 +368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 image_workers=args.image_workers,
                 folder=args.library,
                 port_offset=args.port_offset,
+                enrolled=args.enrolled,
             )
         )
         for _ in range(args.repeat)
