@@ -22,8 +22,12 @@ Cluster = tuple[StackConfig, dict[str, str]]  # the stack's config and its env
 
 
 def _free_base() -> int:
-    """A base port whose nine cluster ports (node i: base + 3i, +1, +2) are all free."""
-    for base in range(42000, 49000, 37):
+    """A base port whose nine cluster ports (node i: base + 3i, +1, +2) are all free.
+
+    Below Linux's ephemeral range (32768–60999 by default): the nodes start one after the
+    other, and a port in that range, free when probed, was once taken by an outgoing
+    connection before the third node bound it (CI: "failed to bind to 127.0.0.1:42044")."""
+    for base in range(21000, 32768 - 9, 37):
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", base)) == 0:
                 continue
